@@ -1,0 +1,1 @@
+"""Common Ground: Professional Practice Committees with access-to-care evidence."""

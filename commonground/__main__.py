@@ -1,0 +1,24 @@
+"""The `commonground` console script: every management command, e.g. `commonground migrate`."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = list(sys.argv if argv is None else argv)
+    if len(args) > 1 and args[1] == "demo":
+        # The demo is a local, plain-HTTP server with the console mail backend.
+        os.environ.setdefault("COMMONGROUND_DEBUG", "1")
+        # Demo logins for managers and admins work without an authenticator app;
+        # production enforces two-step sign-in for those roles.
+        os.environ.setdefault("COMMONGROUND_ENFORCE_MFA", "0")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    from django.core.management import execute_from_command_line
+
+    execute_from_command_line(args)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,31 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandParser
+
+
+class Command(BaseCommand):
+    help = (
+        "Migrate, load the demo region and serve it at http://127.0.0.1:8000 "
+        "(plain HTTP, DEBUG on, two-step sign-in not enforced)."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("addrport", nargs="?", default="127.0.0.1:8000")
+        parser.add_argument(
+            "--no-serve", action="store_true", help="Prepare the database and stop."
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        call_command("migrate", interactive=False, verbosity=0)
+        call_command("createcachetable", verbosity=0)
+        call_command("seed_demo")
+        if options["no_serve"]:
+            return
+        self.stdout.write(
+            f"Serving the demo at http://{options['addrport']}/ (data in {settings.DATA_DIR})"
+        )
+        call_command("runserver", options["addrport"], use_reloader=False)

@@ -1,0 +1,24 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.management.base import BaseCommand
+
+from commonground.organizations.demo import DEMO_LOGINS, DEMO_PASSWORD, load_demo_region
+
+
+class Command(BaseCommand):
+    help = "Load the deterministic demo region (26 clinics, about 400 people). Safe to rerun."
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        result = load_demo_region()
+        if result["created"]:
+            self.stdout.write(
+                f"Demo region loaded: {result['clinics']} clinics, {result['committees']} "
+                f"committees, {result['people']} people, {result['memberships']} seats."
+            )
+        else:
+            self.stdout.write("Demo region already loaded.")
+        self.stdout.write(f"Demo logins (password: {DEMO_PASSWORD}):")
+        for login in DEMO_LOGINS:
+            self.stdout.write(f"  {login.username:<28} {login.role} · {login.where}")

@@ -1,0 +1,20 @@
+"""Test settings: the production settings with fast hashing and in-memory services."""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("COMMONGROUND_DATA_DIR", os.path.join("var", "test"))
+
+from config.settings import *  # noqa: F403
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # speed; never in prod
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.InMemoryStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+# The test client speaks plain HTTP; cookie flags are checked separately with HTTPS on.
+SECURE_SSL_REDIRECT = False
