@@ -18,3 +18,6 @@ STORAGES = {
 }
 # The test client speaks plain HTTP; cookie flags are checked separately with HTTPS on.
 SECURE_SSL_REDIRECT = False
+# whitenoise warns about a missing STATIC_ROOT; tests serve static files through finders.
+WHITENOISE_USE_FINDERS = True
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)
