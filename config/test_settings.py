@@ -20,4 +20,4 @@ STORAGES = {
 SECURE_SSL_REDIRECT = False
 # whitenoise warns about a missing STATIC_ROOT; tests serve static files through finders.
 WHITENOISE_USE_FINDERS = True
-STATIC_ROOT.mkdir(parents=True, exist_ok=True)
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # noqa: F405

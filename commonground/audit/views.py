@@ -11,6 +11,7 @@ from commonground.audit.forms import AuditFilterForm
 from commonground.audit.models import AuditEvent
 from commonground.audit.selectors import audit_events, audit_object_types
 from commonground.audit.services import audit_record
+from commonground.core.permissions import allowed
 from commonground.organizations.models import Clinic
 
 PAGE_SIZE = 50
@@ -19,7 +20,7 @@ PAGE_SIZE = 50
 @login_required
 @require_GET
 def event_list(request: HttpRequest) -> HttpResponse:
-    if not request.user.has_perm("audit.view_trail"):
+    if not allowed(request.user, "audit.view_trail"):
         audit_record(
             action=AuditEvent.Action.DENIED,
             actor=request.user,

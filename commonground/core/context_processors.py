@@ -4,6 +4,7 @@ from typing import Any
 
 from django.http import HttpRequest
 
+from commonground.core.permissions import allowed
 from commonground.organizations.access import access_profile
 
 
@@ -12,4 +13,5 @@ def site(request: HttpRequest) -> dict[str, Any]:
     return {
         "site_name": "Common Ground",
         "access": access_profile(user) if user is not None else None,
+        "can_view_audit": allowed(user, "audit.view_trail"),
     }

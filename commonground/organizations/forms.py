@@ -5,14 +5,15 @@ from typing import Any, cast
 from django import forms
 from django.contrib.auth import get_user_model
 
-from commonground.organizations.models import Committee, Membership, Role, Side
+from commonground.organizations.models import Membership, Role, Side
 
 
-class CommitteeForm(forms.ModelForm):
-    class Meta:
-        model = Committee
-        fields = ["name", "purpose"]
-        widgets = {"purpose": forms.Textarea(attrs={"rows": 5})}
+class CommitteeForm(forms.Form):
+    """A plain form, not a ModelForm: validation must not touch the committee before the
+    service compares old and new values for the audit trail."""
+
+    name = forms.CharField(max_length=160)
+    purpose = forms.CharField(widget=forms.Textarea(attrs={"rows": 5}), required=False)
 
 
 ADDABLE_ROLES = [(r.value, r.label) for r in Role if r != Role.CO_CHAIR]

@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from commonground.audit.models import AuditEvent
 from commonground.audit.services import audit_record
+from commonground.core.permissions import allowed
 from commonground.organizations.access import access_profile
 from commonground.organizations.models import Clinic, Committee, Membership, Role, Side
 
@@ -38,10 +39,10 @@ def get_committee_for_user(
     committee = Committee.objects.select_related("clinic", "region").filter(slug=slug).first()
     if committee is None:
         raise Http404
-    if not user.has_perm("organizations.view_committee", committee):
+    if not allowed(user, "organizations.view_committee", committee):
         _deny(user, committee, "organizations.view_committee", committee.clinic_id)
         raise Http404
-    if perm != "organizations.view_committee" and not user.has_perm(perm, committee):
+    if perm != "organizations.view_committee" and not allowed(user, perm, committee):
         _deny(user, committee, perm, committee.clinic_id)
         raise PermissionDenied
     return committee
@@ -51,7 +52,7 @@ def get_clinic_for_user(user: Any, slug: str) -> Clinic:
     clinic = Clinic.objects.select_related("region", "calendar").filter(slug=slug).first()
     if clinic is None:
         raise Http404
-    if not user.has_perm("organizations.view_clinic", clinic):
+    if not allowed(user, "organizations.view_clinic", clinic):
         _deny(user, clinic, "organizations.view_clinic", clinic.pk)
         raise Http404
     return clinic
@@ -115,7 +116,7 @@ def clinic_directory(user: Any) -> list[ClinicListing]:
             ClinicListing(
                 clinic=clinic,
                 committee_slug=ppcs[0].slug if ppcs else None,
-                can_view=user.has_perm("organizations.view_clinic", clinic),
+                can_view=allowed(user, "organizations.view_clinic", clinic),
             )
         )
     return listings

@@ -41,12 +41,16 @@ def committee_cochair_problems(committee: Committee, *, on: dt.date | None = Non
     return [str(Side(side).label).lower() for side, n in counts.items() if n != 1]
 
 
-def _require_cochairs(committee: Committee) -> None:
-    if not committee.is_active:
-        return
+def _raise_if_missing_cochairs(committee: Committee) -> None:
     missing = committee_cochair_problems(committee)
     if missing:
         raise ValidationError(MISSING_COCHAIR.format(sides=" and ".join(missing)))
+
+
+def _require_cochairs(committee: Committee) -> None:
+    """The co-chair rule binds active committees; a forming one may lack a co-chair."""
+    if committee.is_active:
+        _raise_if_missing_cochairs(committee)
 
 
 @transaction.atomic
@@ -84,8 +88,8 @@ def committee_create(
 
 @transaction.atomic
 def committee_activate(*, actor: Any, committee: Committee) -> Committee:
+    _raise_if_missing_cochairs(committee)
     committee.is_active = True
-    _require_cochairs(committee)
     committee.save(update_fields=["is_active"])
     audit_record(
         action=AuditEvent.Action.UPDATE,

@@ -19,6 +19,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from commonground.audit.models import AuditEvent
 from commonground.audit.services import audit_record
 from commonground.core.exports import safe_cell
+from commonground.core.permissions import allowed
 from commonground.organizations import selectors, services
 from commonground.organizations.forms import CochairAssignForm, CommitteeForm, MembershipAddForm
 from commonground.organizations.models import Committee, Side
@@ -50,7 +51,7 @@ def _committee_page(
     status: int = 200,
 ) -> HttpResponse:
     roster = selectors.committee_roster(committee)
-    can_manage = request.user.has_perm("organizations.manage_committee", committee)
+    can_manage = allowed(request.user, "organizations.manage_committee", committee)
     context = {
         "committee": committee,
         "roster": roster,
@@ -89,7 +90,9 @@ def committee_edit(request: HttpRequest, slug: str) -> HttpResponse:
     committee = selectors.get_committee_for_user(
         request.user, slug, "organizations.manage_committee"
     )
-    form = CommitteeForm(request.POST or None, instance=committee)
+    form = CommitteeForm(
+        request.POST or None, initial={"name": committee.name, "purpose": committee.purpose}
+    )
     if request.method == "POST" and form.is_valid():
         services.committee_update(
             actor=request.user,
