@@ -76,6 +76,16 @@ def _user(username: str, first: str, last: str, **extra: Any) -> Any:
     return UserFactory(username=username, first_name=first, last_name=last, **extra)
 
 
+@pytest.fixture(autouse=True)
+def _fresh_cache() -> Any:
+    """Throttle counters and used TOTP codes live in the cache: no test sees another's."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
 @pytest.fixture
 def world(db: Any) -> World:
     region = RegionFactory(name="Northern California", slug="northern-california")

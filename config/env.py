@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import tempfile
 from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
@@ -73,11 +74,33 @@ def secret_key_from(data_dir: Path) -> str:
     if configured:
         return configured
     key_file = data_dir / "secret_key"
-    if key_file.exists():
-        return key_file.read_text(encoding="utf-8").strip()
+    try:
+        return _read_key_file(key_file)
+    except FileNotFoundError:
+        pass
     data_dir.mkdir(parents=True, exist_ok=True)
     key = secrets.token_urlsafe(64)
-    fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        handle.write(key)
+    # gunicorn workers import the settings at the same moment on the first run. Creating
+    # the file in place let a second worker crash on O_EXCL or read it still empty, so the
+    # key is written in full to a private (0600) temporary file and then hard-linked into
+    # place: the link fails if another worker won, and then that worker's key is used.
+    fd, tmp_name = tempfile.mkstemp(dir=data_dir, prefix=".secret_key.")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(key)
+        try:
+            os.link(tmp_name, key_file)
+        except FileExistsError:
+            return _read_key_file(key_file)
+    finally:
+        os.unlink(tmp_name)
+    return key
+
+
+def _read_key_file(key_file: Path) -> str:
+    key = key_file.read_text(encoding="utf-8").strip()
+    if not key:
+        raise ImproperlyConfigured(
+            f"{key_file} is empty: set SECRET_KEY, or delete the file to generate a new key"
+        )
     return key

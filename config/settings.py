@@ -10,6 +10,7 @@ from pathlib import Path
 
 import dj_database_url
 from csp.constants import NONE, SELF
+from django.core.exceptions import ImproperlyConfigured
 
 from config.env import env_bool, env_int, env_list, env_secret, env_str, secret_key_from
 
@@ -57,10 +58,12 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Before our session and MFA middleware: both tell the person why they were sent
+    # elsewhere with a message, which fails (500) unless messages are already set up.
+    "django.contrib.messages.middleware.MessageMiddleware",
     "commonground.accounts.middleware.AbsoluteSessionTimeoutMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "commonground.accounts.middleware.RequireMfaMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -146,6 +149,11 @@ SESSION_SAVE_EVERY_REQUEST = True
 SESSION_ABSOLUTE_SECONDS = env_int("COMMONGROUND_SESSION_ABSOLUTE_SECONDS", 12 * 3600)
 
 # --- Transport and cookies ---
+BEHIND_PROXY = env_bool("COMMONGROUND_BEHIND_PROXY", False)
+# Login throttling counts per client address. Behind a reverse proxy REMOTE_ADDR is the
+# proxy's own, which would put every clinic behind one address and one limit; take the
+# address the proxy appends to X-Forwarded-For instead (the proxy must always set it).
+ALLAUTH_TRUSTED_PROXY_COUNT = env_int("COMMONGROUND_TRUSTED_PROXY_COUNT", 1 if BEHIND_PROXY else 0)
 SESSION_COOKIE_SECURE = HTTPS
 CSRF_COOKIE_SECURE = HTTPS
 if HTTPS:
@@ -155,7 +163,12 @@ if HTTPS:
     SECURE_HSTS_SECONDS = 31536000
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = env_bool("COMMONGROUND_HSTS_PRELOAD", False)
-    if env_bool("COMMONGROUND_BEHIND_PROXY", False):
+    if not SECURE_HSTS_PRELOAD:
+        # Preloading commits the whole registrable domain (often a health system's) to
+        # HTTPS in browsers, hard to undo: the domain's owner opts in with the setting
+        # above. Until then, `check --deploy` must not warn about a deliberate choice.
+        SILENCED_SYSTEM_CHECKS = ["security.W021"]
+    if BEHIND_PROXY:
         # Only behind a proxy that always overwrites this header.
         SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_REFERRER_POLICY = "same-origin"
@@ -222,6 +235,7 @@ ACCOUNT_RATE_LIMITS = {
     "reset_password": "20/m/ip,5/h/key",
     "reset_password_from_key": "20/m/ip",
 }
+MFA_ADAPTER = "commonground.accounts.adapters.MFAAdapter"
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "Common Ground"
 # Roles whose members must have a second factor before using the app.
@@ -231,6 +245,11 @@ SOCIALACCOUNT_ADAPTER = "commonground.accounts.adapters.SocialAccountAdapter"
 SOCIALACCOUNT_ONLY = False
 SOCIALACCOUNT_PROVIDERS: dict[str, dict[str, object]] = {}
 _oidc_client_id = env_str("COMMONGROUND_OIDC_CLIENT_ID")
+if _oidc_client_id and not env_str("COMMONGROUND_OIDC_SERVER_URL"):
+    # Fail at start-up, not with a crash on the first person who clicks the SSO button.
+    raise ImproperlyConfigured(
+        "COMMONGROUND_OIDC_CLIENT_ID is set but COMMONGROUND_OIDC_SERVER_URL is not"
+    )
 if _oidc_client_id:
     SOCIALACCOUNT_PROVIDERS["openid_connect"] = {
         "OAUTH_PKCE_ENABLED": True,
@@ -240,10 +259,18 @@ if _oidc_client_id:
                 "name": env_str("COMMONGROUND_OIDC_NAME", "Health system sign-in"),
                 "client_id": _oidc_client_id,
                 "secret": env_secret("COMMONGROUND_OIDC_CLIENT_SECRET") or "",
-                "settings": {"server_url": env_str("COMMONGROUND_OIDC_SERVER_URL")},
+                "settings": {
+                    "server_url": env_str("COMMONGROUND_OIDC_SERVER_URL"),
+                    # Sign in to the existing account whose address the identity provider
+                    # vouches for (email_verified); accounts are never created by SSO.
+                    # Without this, SSO found no account to use and showed "signup closed".
+                    "email_authentication": True,
+                },
             }
         ],
     }
+# ...and remember the link, so a later change of address at either end keeps working.
+SOCIALACCOUNT_EMAIL_AUTHENTICATION_AUTO_CONNECT = True
 
 # --- Product rules ---
 # Smallest group whose counts by side or group may be shown (never below 3).

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from allauth.mfa.signals import authentication_failed as mfa_authentication_failed
 from django.contrib.auth import get_user_model
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.dispatch import receiver
@@ -43,4 +44,18 @@ def record_login_failure(sender: Any, credentials: dict[str, Any], **kwargs: Any
         action=AuditEvent.Action.LOGIN_FAILED,
         object_type="accounts.user" if target else "",
         object_id=str(target.pk) if target else "",
+    )
+
+
+@receiver(mfa_authentication_failed)
+def record_second_factor_failure(
+    sender: Any, request: Any, user: Any, authenticator: Any, **kwargs: Any
+) -> None:
+    # A wrong authenticator code after a right password is a failed sign-in too, and the
+    # one that matters most: the password is known. The typed code is never stored.
+    audit_record(
+        action=AuditEvent.Action.LOGIN_FAILED,
+        object_type="accounts.user",
+        object_id=str(user.pk),
+        changes={"step": "second factor"},
     )
