@@ -45,6 +45,8 @@ class CochairAssignForm(forms.Form):
     )
 
     def __init__(self, *args: Any, seats: list[Membership] | None = None, **kwargs: Any) -> None:
+        # Shares the committee page with the add-member form: its own ids keep labels unique.
+        kwargs.setdefault("auto_id", "id_cochair_%s")
         super().__init__(*args, **kwargs)
         ids = [seat.pk for seat in seats or []]
         field = cast(forms.ModelChoiceField, self.fields["membership"])

@@ -1,0 +1,134 @@
+"""Fixtures for the browser suite: a real demo server, Debian's Chromium and axe-core.
+
+The suite drives ``/usr/bin/chromium`` through Playwright's sync API against
+``commonground demo`` started as a subprocess on a free loopback port with a fresh data
+directory, exactly as a person would run the demo. ``bash .ci/browser-setup`` installs
+Chromium and the pinned axe-core (``tests/browser/package.json``).
+
+Outside CI a missing browser or axe-core skips the suite; with CI=true it fails instead.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.sync_api import Browser, BrowserContext, Playwright, sync_playwright
+
+from tests.browser.helpers import (
+    AXE_PATH,
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    NON_BLOCKING,
+    REPO_ROOT,
+    DemoServer,
+    NewContext,
+    sign_in,
+    start_demo_server,
+)
+
+
+def _missing_prerequisite(message: str) -> None:
+    if os.environ.get("CI", "").lower() in {"1", "true", "yes"}:
+        pytest.fail(f"{message} (run `bash .ci/browser-setup`)", pytrace=False)
+    pytest.skip(f"{message}: run `bash .ci/browser-setup` first")
+
+
+@pytest.fixture(scope="session")
+def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoServer]:
+    """The shared demo server. Tests that change data use ``fresh_demo_server`` instead."""
+    server = start_demo_server(tmp_path_factory.mktemp("demo"))
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def fresh_demo_server(tmp_path: Path) -> Iterator[DemoServer]:
+    """A demo server of the test's own (it loads in seconds), for tests that change data."""
+    server = start_demo_server(tmp_path / "demo")
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def playwright_instance() -> Iterator[Playwright]:
+    with sync_playwright() as playwright:
+        yield playwright
+
+
+@pytest.fixture(scope="session")
+def browser(playwright_instance: Playwright) -> Iterator[Browser]:
+    if not (CHROMIUM.exists() and os.access(CHROMIUM, os.X_OK)):
+        _missing_prerequisite(f"Chromium not found at {CHROMIUM}")
+    if not AXE_PATH.exists():
+        _missing_prerequisite(f"axe-core not found at {AXE_PATH.relative_to(REPO_ROOT)}")
+    browser = playwright_instance.chromium.launch(
+        executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
+    )
+    yield browser
+    browser.close()
+
+
+@pytest.fixture
+def new_context(browser: Browser) -> Iterator[NewContext]:
+    """Open browser contexts for one test; all are closed at its end.
+
+    By default the page's Content-Security-Policy is bypassed so that axe-core can be
+    injected as a script tag. ``strict_csp=True`` keeps the app's real policy (axe-core
+    then comes in as an init script, which CSP does not govern).
+    """
+    contexts: list[BrowserContext] = []
+
+    def _new(base_url: str, *, strict_csp: bool = False, **options: Any) -> BrowserContext:
+        options.setdefault("viewport", {"width": 1280, "height": 900})
+        context = browser.new_context(
+            base_url=base_url,
+            bypass_csp=not strict_csp,
+            locale="en-US",
+            timezone_id="America/Los_Angeles",
+            **options,
+        )
+        if strict_csp:
+            context.add_init_script(path=str(AXE_PATH))
+        context.set_default_timeout(15_000)
+        context.set_default_navigation_timeout(30_000)
+        contexts.append(context)
+        return context
+
+    yield _new
+    for context in contexts:
+        context.close()
+
+
+@pytest.fixture(scope="session")
+def signed_in_state(demo_server: DemoServer, browser: Browser) -> Callable[[str], Any]:
+    """Sign each person in once, through the login form, and reuse their cookies.
+
+    Pass the result as ``storage_state`` to ``new_context`` (shared demo server only).
+    """
+    states: dict[str, Any] = {}
+
+    def _state(username: str) -> Any:
+        if username not in states:
+            context = browser.new_context(base_url=demo_server.base_url, bypass_csp=True)
+            try:
+                sign_in(context.new_page(), username)
+                states[username] = context.storage_state()
+            finally:
+                context.close()
+        return states[username]
+
+    return _state
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    if not NON_BLOCKING:
+        return
+    terminalreporter.section("axe-core: minor and moderate violations (not failing)")
+    for (rule, impact), places in sorted(NON_BLOCKING.items()):
+        shown = ", ".join(sorted(places)[:5])
+        more = f" and {len(places) - 5} more" if len(places) > 5 else ""
+        terminalreporter.write_line(f"{rule} ({impact}): {shown}{more}")
