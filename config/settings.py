@@ -31,6 +31,7 @@ INSTALLED_APPS = [
     "commonground.accounts",
     "commonground.organizations",
     "commonground.audit",
+    "commonground.improvement",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",

@@ -1,0 +1,1 @@
+"""Quality improvement: run charts, control charts and Making Data Count (SPC engine in spc.py)."""
