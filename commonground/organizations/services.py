@@ -143,24 +143,26 @@ def membership_add(
         raise ValidationError(ALREADY_SEATED.format(name=person.get_display_name()))
     if role == Role.CO_CHAIR:
         raise ValidationError("Use the co-chair change to seat a co-chair.")
-    membership = Membership(
-        committee=committee,
-        person=person,
-        side=side,
-        role=role,
-        start_date=start_date or timezone.localdate(),
-    )
-    membership.full_clean()
-    membership.save()
+    return _open(actor, committee, person, side, role, start_date or timezone.localdate())
+
+
+def _open(
+    actor: Any, committee: Committee, person: Any, side: str, role: str, day: dt.date
+) -> Membership:
+    """Open a seat, record it, and let the person's new access apply at once."""
+    seat = Membership(committee=committee, person=person, side=side, role=role, start_date=day)
+    # The open-seat constraints are checked by the database inside this transaction.
+    seat.full_clean(validate_constraints=False)
+    seat.save()
     audit_record(
         action=AuditEvent.Action.CREATE,
         actor=actor,
-        obj=membership,
+        obj=seat,
         clinic_id=committee.clinic_id,
-        changes=membership.audit_fields(),
+        changes=seat.audit_fields(),
     )
     forget_access_profile(person)
-    return membership
+    return seat
 
 
 def _end(actor: Any, membership: Membership, day: dt.date) -> None:
@@ -224,34 +226,11 @@ def cochair_assign(
         return outgoing
     if outgoing is not None:
         _end(actor, outgoing, day)
-        stepped_down = Membership(
-            committee=committee, person=outgoing.person, side=side, role=Role.MEMBER, start_date=day
-        )
-        stepped_down.save()
-        audit_record(
-            action=AuditEvent.Action.CREATE,
-            actor=actor,
-            obj=stepped_down,
-            clinic_id=committee.clinic_id,
-            changes=stepped_down.audit_fields(),
-        )
-        forget_access_profile(outgoing.person)
+        _open(actor, committee, outgoing.person, side, Role.MEMBER, day)
     current = _open_seat(committee, person.pk)
     if current is not None:
         current.committee = committee
         _end(actor, current, day)
-    seat = Membership(
-        committee=committee, person=person, side=side, role=Role.CO_CHAIR, start_date=day
-    )
-    seat.full_clean(validate_constraints=False)
-    seat.save()
-    audit_record(
-        action=AuditEvent.Action.CREATE,
-        actor=actor,
-        obj=seat,
-        clinic_id=committee.clinic_id,
-        changes=seat.audit_fields(),
-    )
-    forget_access_profile(person)
+    seat = _open(actor, committee, person, side, Role.CO_CHAIR, day)
     _require_cochairs(committee)
     return seat
