@@ -14,6 +14,10 @@ def main(argv: list[str] | None = None) -> None:
         # Demo logins for managers and admins work without an authenticator app;
         # production enforces two-step sign-in for those roles.
         os.environ.setdefault("COMMONGROUND_ENFORCE_MFA", "0")
+    if len(args) > 1 and not args[1].startswith("-"):
+        # Command names read better with hyphens (`commonground opinion-groups`); Django's
+        # module names use underscores. Accept both.
+        args[1] = args[1].replace("-", "_")
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     from django.core.management import execute_from_command_line
 

@@ -32,6 +32,7 @@ INSTALLED_APPS = [
     "commonground.organizations",
     "commonground.audit",
     "commonground.improvement",
+    "commonground.deliberation",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",

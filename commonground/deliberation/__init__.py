@@ -1,0 +1,1 @@
+"""Deliberation: statement voting and the opinion-group ("common ground") engine."""
