@@ -13,6 +13,7 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("profile/", include("commonground.accounts.urls")),
     path("", include("commonground.organizations.urls")),
+    path("", include("commonground.improvement.urls")),
     path("audit/", include("commonground.audit.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -44,12 +44,32 @@ def can_manage(role: str, scope: str) -> bool:
     return scope == "own" and role in COCHAIRS
 
 
+# Who takes part in (not just observes) each scope's committee.
+PARTICIPANTS = {
+    "own": set(CLINIC_ROLES) - {"union_rep"},
+    "other": set(),
+    "region": {"data_steward", "regional_admin"},
+}
+# Who is on the team of the improvement project the matrix uses in each scope.
+PROJECT_TEAM = {"own": {"clinician"}, "other": set(), "region": {"data_steward"}}
+
+
+def can_start(role: str, scope: str) -> bool:
+    return role == "regional_admin" or role in PARTICIPANTS[scope]
+
+
+def can_edit_project(role: str, scope: str) -> bool:
+    return can_manage(role, scope) or role in PROJECT_TEAM[scope]
+
+
 @dataclass(frozen=True)
 class Entry:
     """How one URL answers.
 
     need: "public" (anyone), "signed_in" (any account), "view" / "manage" (the committee
-    or clinic the URL names), "audit" (regional admins).
+    or clinic the URL names), "start" (take part in the committee: not an observer),
+    "edit" (the improvement project's team, or manage), "audit" (regional admins),
+    "region_ledger" (regional admins and regional committee members).
     ok: the status of a permitted request, per method (the tests send no form data, so a
     form view answers with its re-rendered form).
     """
@@ -71,9 +91,15 @@ class Entry:
             return self.ok[method]
         if self.need == "audit":
             return self.ok[method] if role == "regional_admin" else 403
+        if self.need == "region_ledger":
+            return self.ok[method] if role in ("regional_admin", "data_steward") else 403
         if not can_view(role, scope):
             return 404
         if self.need == "manage" and not can_manage(role, scope):
+            return 403
+        if self.need == "start" and not can_start(role, scope):
+            return 403
+        if self.need == "edit" and not can_edit_project(role, scope):
             return 403
         return self.ok[method]
 
@@ -97,6 +123,99 @@ def _member_seat(world: Any, scope: str) -> dict[str, Any]:
     }[scope]
     seat = Membership.objects.get(committee=committee, person=person, end_date__isnull=True)
     return {"slug": committee.slug, "membership_id": seat.pk}
+
+
+def _improvement(world: Any, scope: str) -> Any:
+    """One project per scope, with a measure, a PDSA cycle and a ledger entry (built once)."""
+    cache = world.__dict__.setdefault("_improvement", {})
+    if scope not in cache:
+        import datetime as dt
+
+        from commonground.improvement.models import (
+            Commitment,
+            Measure,
+            PdsaCycle,
+            Project,
+            ProjectMember,
+            Recommendation,
+        )
+
+        committee = {"own": world.ppc_a, "other": world.ppc_b, "region": world.regional}[scope]
+        lead = {
+            "own": world.person("clinician_a"),
+            "other": world.person("clinician_b"),
+            "region": world.person("data_steward"),
+        }[scope]
+        project = Project.objects.create(
+            committee=committee,
+            title=f"Faster follow-ups ({scope})",
+            aim_what="Return visits within 10 business days",
+            aim_how_much="from 60% to 85%",
+            aim_by_when=dt.date(2027, 6, 30),
+        )
+        member = ProjectMember.objects.create(
+            project=project, person=lead, side="clinician", is_lead=True
+        )
+        measure = Measure.objects.create(
+            project=project,
+            name="Follow-ups within 10 business days",
+            kind="outcome",
+            operational_definition="Share of attended visits followed within 10 business days.",
+            chart="run",
+            direction="increase",
+        )
+        cycle = PdsaCycle.objects.create(
+            project=project,
+            number=1,
+            change_idea="Book the next visit before the patient leaves",
+            plan="Two clinicians for two weeks",
+            prediction="More follow-ups booked",
+            started_on=dt.date(2026, 9, 7),
+            measure=measure,
+        )
+        rec = Recommendation.objects.create(
+            committee=committee, title="Protect return-visit slots", made_on=dt.date(2026, 8, 1)
+        )
+        commitment = Commitment.objects.create(
+            recommendation=rec,
+            what="Hold 4 return slots per clinician per week",
+            due_on=dt.date(2026, 12, 1),
+            clinician_owner=lead,
+        )
+        cache[scope] = {
+            "project": project,
+            "member": member,
+            "measure": measure,
+            "cycle": cycle,
+            "recommendation": rec,
+            "commitment": commitment,
+        }
+    return cache[scope]
+
+
+def _project(world: Any, scope: str) -> dict[str, Any]:
+    return {"project_id": _improvement(world, scope)["project"].public_id}
+
+
+def _team_member(world: Any, scope: str) -> dict[str, Any]:
+    objects = _improvement(world, scope)
+    return {"project_id": objects["project"].public_id, "member_id": objects["member"].pk}
+
+
+def _measure(world: Any, scope: str) -> dict[str, Any]:
+    return {"measure_id": _improvement(world, scope)["measure"].public_id}
+
+
+def _cycle(world: Any, scope: str) -> dict[str, Any]:
+    return {"cycle_id": _improvement(world, scope)["cycle"].public_id}
+
+
+def _recommendation(world: Any, scope: str) -> dict[str, Any]:
+    return {"rec_id": _improvement(world, scope)["recommendation"].public_id}
+
+
+def _commitment(world: Any, scope: str) -> dict[str, Any]:
+    return {"commitment_id": _improvement(world, scope)["commitment"].public_id}
 
 
 COMMITTEE_SCOPES = ("own", "other", "region")
@@ -131,6 +250,59 @@ MATRIX: dict[str, Entry] = {
         "manage", {"GET": 200}, COMMITTEE_SCOPES, _committee, object_scoped=True
     ),
     "audit:event-list": Entry("audit", {"GET": 200}),
+    # Improvement projects and the accountability ledger.
+    "improvement:committee-projects": Entry(
+        "view", {"GET": 200}, COMMITTEE_SCOPES, _committee, object_scoped=True
+    ),
+    "improvement:project-create": Entry(
+        "start", {"GET": 200, "POST": 200}, COMMITTEE_SCOPES, _committee, object_scoped=True
+    ),
+    "improvement:chart-settings": Entry(
+        "manage", {"POST": 302}, COMMITTEE_SCOPES, _committee, object_scoped=True
+    ),
+    "improvement:committee-ledger": Entry(
+        "view", {"GET": 200}, COMMITTEE_SCOPES, _committee, object_scoped=True
+    ),
+    "improvement:recommendation-create": Entry(
+        "manage", {"GET": 200, "POST": 200}, COMMITTEE_SCOPES, _committee, object_scoped=True
+    ),
+    "improvement:project-detail": Entry(
+        "view", {"GET": 200}, COMMITTEE_SCOPES, _project, object_scoped=True
+    ),
+    "improvement:project-edit": Entry(
+        "edit", {"GET": 200, "POST": 200}, COMMITTEE_SCOPES, _project, object_scoped=True
+    ),
+    "improvement:team-member-add": Entry(
+        "edit", {"POST": 302}, COMMITTEE_SCOPES, _project, object_scoped=True
+    ),
+    "improvement:team-member-remove": Entry(
+        "edit", {"POST": 302}, COMMITTEE_SCOPES, _team_member, object_scoped=True
+    ),
+    "improvement:measure-create": Entry(
+        "edit", {"GET": 200, "POST": 200}, COMMITTEE_SCOPES, _project, object_scoped=True
+    ),
+    "improvement:pdsa-create": Entry(
+        "edit", {"POST": 302}, COMMITTEE_SCOPES, _project, object_scoped=True
+    ),
+    "improvement:measure-detail": Entry(
+        "view", {"GET": 200}, COMMITTEE_SCOPES, _measure, object_scoped=True
+    ),
+    "improvement:measure-point-add": Entry(
+        "edit", {"POST": 422}, COMMITTEE_SCOPES, _measure, object_scoped=True
+    ),
+    "improvement:measure-upload": Entry(
+        "edit", {"POST": 422}, COMMITTEE_SCOPES, _measure, object_scoped=True
+    ),
+    "improvement:pdsa-record": Entry(
+        "edit", {"GET": 200, "POST": 302}, COMMITTEE_SCOPES, _cycle, object_scoped=True
+    ),
+    "improvement:commitment-create": Entry(
+        "manage", {"GET": 200, "POST": 200}, COMMITTEE_SCOPES, _recommendation, object_scoped=True
+    ),
+    "improvement:commitment-edit": Entry(
+        "manage", {"GET": 200, "POST": 200}, COMMITTEE_SCOPES, _commitment, object_scoped=True
+    ),
+    "improvement:region-ledger": Entry("region_ledger", {"GET": 200}),
 }
 
 # URL sets that come from third-party apps. They are swept by a smoke test (no 5xx for any

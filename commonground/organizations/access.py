@@ -26,6 +26,7 @@ class AccessProfile:
     admin_region_ids: frozenset[int] = frozenset()
     steward_region_ids: frozenset[int] = frozenset()
     side_by_committee: dict[int, str] = field(default_factory=dict)
+    role_by_committee: dict[int, str] = field(default_factory=dict)
 
     @property
     def is_regional_admin(self) -> bool:
@@ -38,6 +39,11 @@ class AccessProfile:
     @property
     def is_manager(self) -> bool:
         return "management" in self.side_by_committee.values()
+
+    def takes_part_in(self, committee_id: int) -> bool:
+        """A seat on the committee that joins in its work (observers only watch)."""
+        role = self.role_by_committee.get(committee_id)
+        return role is not None and role != Role.UNION_REP
 
 
 ANONYMOUS_PROFILE = AccessProfile(user_id=None)
@@ -61,10 +67,12 @@ def access_profile(user: Any) -> AccessProfile:
     admin_regions: set[int] = set()
     steward_regions: set[int] = set()
     sides: dict[int, str] = {}
+    roles: dict[int, str] = {}
     for committee_id, clinic_id, region_id, role, side in rows:
         regions.add(region_id)
         committees.add(committee_id)
         sides[committee_id] = side
+        roles[committee_id] = role
         if clinic_id is not None:
             clinics.add(clinic_id)
         if role == Role.CO_CHAIR:
@@ -82,6 +90,7 @@ def access_profile(user: Any) -> AccessProfile:
         admin_region_ids=frozenset(admin_regions),
         steward_region_ids=frozenset(steward_regions),
         side_by_committee=sides,
+        role_by_committee=roles,
     )
     setattr(user, _CACHE_ATTR, profile)
     return profile

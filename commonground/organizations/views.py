@@ -91,7 +91,8 @@ def committee_edit(request: HttpRequest, slug: str) -> HttpResponse:
         request.user, slug, "organizations.manage_committee"
     )
     form = CommitteeForm(
-        request.POST or None, initial={"name": committee.name, "purpose": committee.purpose}
+        request.POST if request.method == "POST" else None,
+        initial={"name": committee.name, "purpose": committee.purpose},
     )
     if request.method == "POST" and form.is_valid():
         services.committee_update(

@@ -46,16 +46,24 @@ PAGES = {
     "/committees/summit/": "Northern California PPC Summit",
     "/profile/": "Your profile",
     "/audit/": "Audit trail",
+    "/committees/ppc-oakland/improvement/": "Improvement projects",
+    "/committees/ppc-oakland/accountability/": "Accountability",
+    "/improvement/accountability/": "Regional accountability",
+}
+# Region-wide pages: the audit trail for regional admins; the regional ledger for them and
+# the regional committee.
+ONLY_FOR = {
+    "/audit/": {"admin.region"},
+    "/improvement/accountability/": {"admin.region", "datasteward.region"},
 }
 
 
 def _expected(username: str, path: str) -> tuple[int, str]:
     """The status and h1 the person should get on the page."""
     # The data steward has a regional seat only: Oakland's clinic pages are not theirs.
-    if username == "datasteward.region" and path in {
-        "/clinics/oakland/",
-        "/committees/ppc-oakland/",
-    }:
+    if username == "datasteward.region" and path.startswith(
+        ("/clinics/oakland/", "/committees/ppc-oakland/")
+    ):
         return 404, NOT_FOUND
     return 200, PAGES[path]
 
@@ -64,7 +72,7 @@ TOUR = [
     (username, path)
     for username in DEMO_LOGINS
     for path in PAGES
-    if path != "/audit/" or username == "admin.region"
+    if username in ONLY_FOR.get(path, {username})
 ]
 
 

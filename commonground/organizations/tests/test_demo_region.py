@@ -91,3 +91,16 @@ def test_seed_command_prints_the_demo_logins(db, capsys):
     assert "Demo region loaded: 26 clinics" in out
     for login in DEMO_LOGINS:
         assert login.username in out
+
+
+def test_demo_has_a_dozen_improvement_projects_with_adopted_and_abandoned_changes(db):
+    from commonground.demo import load_demo
+    from commonground.improvement.models import PdsaCycle, PhaseBreak, Project
+
+    result = load_demo()
+    assert result["projects"] == 12
+    assert Project.objects.values("committee").distinct().count() == 12
+    acts = set(PdsaCycle.objects.values_list("act", flat=True))
+    assert {"adopt", "abandon"} <= acts
+    assert PhaseBreak.objects.count() == PdsaCycle.objects.filter(act="adopt").count()
+    assert load_demo()["projects"] == 0  # loads once

@@ -4,18 +4,20 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
-from commonground.organizations.demo import DEMO_LOGINS, DEMO_PASSWORD, load_demo_region
+from commonground.demo import load_demo
+from commonground.organizations.demo import DEMO_LOGINS, DEMO_PASSWORD
 
 
 class Command(BaseCommand):
     help = "Load the deterministic demo region (26 clinics, about 400 people). Safe to rerun."
 
     def handle(self, *args: Any, **options: Any) -> None:
-        result = load_demo_region()
+        result = load_demo()
         if result["created"]:
             self.stdout.write(
                 f"Demo region loaded: {result['clinics']} clinics, {result['committees']} "
-                f"committees, {result['people']} people, {result['memberships']} seats."
+                f"committees, {result['people']} people, {result['memberships']} seats, "
+                f"{result.get('projects', 0)} improvement projects."
             )
         else:
             self.stdout.write("Demo region already loaded.")
