@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.db import transaction
 
+from commonground.concerns.demo import load_concerns_demo
 from commonground.improvement.demo import load_improvement_demo
 from commonground.organizations.demo import load_demo_region
 
@@ -12,4 +13,5 @@ from commonground.organizations.demo import load_demo_region
 def load_demo() -> dict[str, int]:
     result = load_demo_region()
     result.update(load_improvement_demo())
+    result.update(load_concerns_demo())
     return result

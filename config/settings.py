@@ -33,6 +33,7 @@ INSTALLED_APPS = [
     "commonground.audit",
     "commonground.improvement",
     "commonground.deliberation",
+    "commonground.concerns",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",

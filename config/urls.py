@@ -14,6 +14,7 @@ urlpatterns = [
     path("profile/", include("commonground.accounts.urls")),
     path("", include("commonground.organizations.urls")),
     path("", include("commonground.improvement.urls")),
+    path("", include("commonground.concerns.urls")),
     path("audit/", include("commonground.audit.urls")),
     path("admin/", admin.site.urls),
 ]

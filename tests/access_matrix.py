@@ -58,6 +58,14 @@ def can_start(role: str, scope: str) -> bool:
     return role == "regional_admin" or role in PARTICIPANTS[scope]
 
 
+# Who holds a seat (any role, observers included) on each scope's committee.
+SEATED = {
+    "own": set(CLINIC_ROLES),
+    "other": set(),
+    "region": {"data_steward", "regional_admin"},
+}
+
+
 def can_edit_project(role: str, scope: str) -> bool:
     return can_manage(role, scope) or role in PROJECT_TEAM[scope]
 
@@ -69,7 +77,8 @@ class Entry:
     need: "public" (anyone), "signed_in" (any account), "view" / "manage" (the committee
     or clinic the URL names), "start" (take part in the committee: not an observer),
     "edit" (the improvement project's team, or manage), "audit" (regional admins),
-    "region_ledger" (regional admins and regional committee members).
+    "region_ledger" (regional admins and regional committee members), "seat" (any seat
+    on the committee, observers included), "respond" (the committee's co-chairs).
     ok: the status of a permitted request, per method (the tests send no form data, so a
     form view answers with its re-rendered form).
     """
@@ -100,6 +109,11 @@ class Entry:
         if self.need == "start" and not can_start(role, scope):
             return 403
         if self.need == "edit" and not can_edit_project(role, scope):
+            return 403
+        if self.need == "seat" and role not in SEATED[scope]:
+            return 403
+        # Concerns are answered by the co-chairs of their committee only.
+        if self.need == "respond" and not (scope == "own" and role in COCHAIRS):
             return 403
         return self.ok[method]
 
@@ -218,6 +232,35 @@ def _commitment(world: Any, scope: str) -> dict[str, Any]:
     return {"commitment_id": _improvement(world, scope)["commitment"].public_id}
 
 
+def _concern(world: Any, scope: str) -> dict[str, Any]:
+    cache = world.__dict__.setdefault("_concerns", {})
+    if scope not in cache:
+        import datetime as dt
+
+        from commonground.concerns.models import Concern
+
+        committee, person = {
+            "own": (world.ppc_a, world.person("clinician_a")),
+            "other": (world.ppc_b, world.person("clinician_b")),
+            "region": (world.regional, world.person("data_steward")),
+        }[scope]
+        cache[scope] = Concern.objects.create(
+            committee=committee,
+            title=f"Return visits too far out ({scope})",
+            description="Follow-ups are offered after 30 business days.",
+            category="access",
+            patient_impact="Long gaps between sessions.",
+            identity_mode="named",
+            raised_by=person,
+            raiser_side="clinician",
+            raised_on=dt.date(2026, 11, 2),
+            acknowledge_by=dt.date(2026, 11, 9),
+            respond_by=dt.date(2026, 12, 1),
+            not_a_grievance=True,
+        )
+    return {"concern_id": cache[scope].pk}
+
+
 COMMITTEE_SCOPES = ("own", "other", "region")
 
 MATRIX: dict[str, Entry] = {
@@ -303,6 +346,26 @@ MATRIX: dict[str, Entry] = {
         "manage", {"GET": 200, "POST": 200}, COMMITTEE_SCOPES, _commitment, object_scoped=True
     ),
     "improvement:region-ledger": Entry("region_ledger", {"GET": 200}),
+    # Concerns.
+    "concerns:concern-list": Entry(
+        "view", {"GET": 200}, COMMITTEE_SCOPES, _committee, object_scoped=True
+    ),
+    "concerns:concern-raise": Entry(
+        "seat", {"GET": 200, "POST": 422}, COMMITTEE_SCOPES, _committee, object_scoped=True
+    ),
+    "concerns:receipt-lookup": Entry("public", {"GET": 200, "POST": 200}),
+    "concerns:concern-detail": Entry(
+        "view", {"GET": 200}, COMMITTEE_SCOPES, _concern, object_scoped=True
+    ),
+    "concerns:concern-cosign": Entry(
+        "seat", {"POST": 302}, COMMITTEE_SCOPES, _concern, object_scoped=True
+    ),
+    "concerns:concern-step": Entry(
+        "respond", {"POST": 302}, COMMITTEE_SCOPES, _concern, object_scoped=True
+    ),
+    "concerns:response-edit": Entry(
+        "respond", {"POST": 302}, COMMITTEE_SCOPES, _concern, object_scoped=True
+    ),
 }
 
 # URL sets that come from third-party apps. They are swept by a smoke test (no 5xx for any

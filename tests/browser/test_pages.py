@@ -49,6 +49,8 @@ PAGES = {
     "/committees/ppc-oakland/improvement/": "Improvement projects",
     "/committees/ppc-oakland/accountability/": "Accountability",
     "/improvement/accountability/": "Regional accountability",
+    "/committees/ppc-oakland/concerns/": "Concerns",
+    "/concerns/receipt/": "Follow up an anonymous concern",
 }
 # Region-wide pages: the audit trail for regional admins; the regional ledger for them and
 # the regional committee.

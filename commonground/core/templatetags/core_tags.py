@@ -10,3 +10,10 @@ register = template.Library()
 @register.filter
 def get_item(mapping: dict[Any, Any], key: Any) -> Any:
     return mapping.get(key) if mapping else None
+
+
+@register.filter(name="markdown")
+def markdown_filter(text: str) -> Any:
+    from commonground.core.markdown import render_markdown
+
+    return render_markdown(text)

@@ -17,7 +17,8 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"Demo region loaded: {result['clinics']} clinics, {result['committees']} "
                 f"committees, {result['people']} people, {result['memberships']} seats, "
-                f"{result.get('projects', 0)} improvement projects."
+                f"{result.get('projects', 0)} improvement projects, "
+                f"{result.get('concerns', 0)} concerns."
             )
         else:
             self.stdout.write("Demo region already loaded.")

@@ -1,0 +1,190 @@
+"""Raise, follow and answer concerns. One permission decision and one service per view."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from commonground.concerns import selectors, services
+from commonground.concerns.forms import ConcernForm, ReceiptForm, ResponseForm
+from commonground.concerns.models import JointResponse, Status
+from commonground.core.permissions import allowed
+from commonground.organizations.selectors import get_committee_for_user
+
+RECEIPT_TRIES_PER_HOUR = 20
+
+
+@login_required
+@require_GET
+def concern_list(request: HttpRequest, slug: str) -> HttpResponse:
+    committee = get_committee_for_user(request.user, slug)
+    status = request.GET.get("status", "open")
+    return render(
+        request,
+        "concerns/concern_list.html",
+        {
+            "committee": committee,
+            "concerns": selectors.committee_concerns(committee, status=status),
+            "status": status,
+            "statuses": Status.choices,
+            "can_raise": allowed(request.user, "concerns.raise_concern", committee),
+        },
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def concern_raise(request: HttpRequest, slug: str) -> HttpResponse:
+    committee = get_committee_for_user(request.user, slug, "concerns.raise_concern")
+    form = ConcernForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            result = services.concern_raise(
+                actor=request.user, committee=committee, **form.cleaned_data
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            if isinstance(result, str):
+                # Shown once, never stored: only its hash is kept.
+                return render(
+                    request,
+                    "concerns/receipt_issued.html",
+                    {"committee": committee, "token": result},
+                )
+            messages.success(
+                request, "Concern raised. The co-chairs have 5 business days to acknowledge it."
+            )
+            return redirect(result)
+    status = 422 if request.method == "POST" else 200
+    return render(
+        request, "concerns/concern_form.html", {"committee": committee, "form": form}, status=status
+    )
+
+
+@login_required
+@require_GET
+def concern_detail(request: HttpRequest, concern_id: uuid.UUID) -> HttpResponse:
+    concern = selectors.get_concern_for_user(request.user, concern_id)
+    response = JointResponse.objects.filter(concern=concern).first()
+    return render(
+        request,
+        "concerns/concern_detail.html",
+        {
+            "concern": concern,
+            "raiser": selectors.raiser_label(request.user, concern),
+            "cosigns": selectors.cosign_counts(concern),
+            "signoffs": list(concern.signoffs.order_by("step", "side")),
+            "joint_response": response,
+            "response_form": ResponseForm(
+                initial={
+                    "agreed": "yes" if (response is None or response.agreed) else "no",
+                    "text": response.text if response else "",
+                    "clinician_reasons": response.clinician_reasons if response else "",
+                    "management_reasons": response.management_reasons if response else "",
+                    "version": response.version if response else None,
+                }
+            ),
+            "can_cosign": allowed(request.user, "concerns.cosign", concern),
+            "can_respond": allowed(request.user, "concerns.respond", concern),
+            "next_steps": services.NEXT_STEPS.get(Status(concern.status), []),
+            "status_labels": dict(Status.choices),
+        },
+    )
+
+
+def _act(request: HttpRequest, concern_id: uuid.UUID, perm: str, action: str) -> HttpResponse:
+    concern = selectors.get_concern_for_user(request.user, concern_id, perm)
+    try:
+        if action == "cosign":
+            services.concern_cosign(actor=request.user, concern=concern)
+            messages.success(request, "Co-signed.")
+        elif action == "acknowledge":
+            services.concern_acknowledge(actor=request.user, concern=concern)
+            messages.success(request, "Acknowledged for your side.")
+        elif action == "discuss":
+            services.concern_start_discussion(actor=request.user, concern=concern)
+            messages.success(request, "Discussion started.")
+        elif action == "sign":
+            services.response_sign(actor=request.user, concern=concern)
+            messages.success(request, "Joint response signed for your side.")
+        else:
+            services.concern_move(actor=request.user, concern=concern, to=action)
+            messages.success(request, "Status changed.")
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    return redirect(concern)
+
+
+@login_required
+@require_POST
+def concern_cosign(request: HttpRequest, concern_id: uuid.UUID) -> HttpResponse:
+    return _act(request, concern_id, "concerns.cosign", "cosign")
+
+
+@login_required
+@require_POST
+def concern_step(request: HttpRequest, concern_id: uuid.UUID) -> HttpResponse:
+    step = request.POST.get("step", "")
+    allowed_steps = {"acknowledge", "discuss", "sign", *(s.value for s in Status)}
+    action = step if step in allowed_steps else "invalid"
+    return _act(request, concern_id, "concerns.respond", action)
+
+
+@login_required
+@require_POST
+def response_edit(request: HttpRequest, concern_id: uuid.UUID) -> HttpResponse:
+    concern = selectors.get_concern_for_user(request.user, concern_id, "concerns.respond")
+    form = ResponseForm(request.POST)
+    if form.is_valid():
+        try:
+            services.response_draft(actor=request.user, concern=concern, **form.cleaned_data)
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+            current = JointResponse.objects.filter(concern=concern).first()
+            if current is not None and form.cleaned_data.get("version") != current.version:
+                return render(
+                    request,
+                    "concerns/response_conflict.html",
+                    {"concern": concern, "current": current, "yours": form.cleaned_data},
+                    status=409,
+                )
+        else:
+            messages.success(request, "Joint response saved. Both co-chairs now sign it.")
+    else:
+        messages.error(request, "The response needs an outcome and its text.")
+    return redirect(concern)
+
+
+@require_http_methods(["GET", "POST"])
+def receipt_lookup(request: HttpRequest) -> HttpResponse:
+    """The anonymous raiser follows up with the receipt code, signed in or not."""
+    form = ReceiptForm(request.POST if request.method == "POST" else None)
+    result: object = None
+    if request.method == "POST" and form.is_valid():
+        address = request.META.get("REMOTE_ADDR", "")
+        key = f"receipt-tries:{address}"
+        tries = cache.get(key, 0)
+        if tries >= RECEIPT_TRIES_PER_HOUR:
+            return render(
+                request,
+                "concerns/receipt_lookup.html",
+                {"form": form, "throttled": True},
+                status=429,
+            )
+        cache.set(key, tries + 1, timeout=3600)
+        result = services.concern_for_receipt(form.cleaned_data["token"])
+        if result is None:
+            form.add_error("token", "No concern matches that code.")
+    return render(
+        request,
+        "concerns/receipt_lookup.html",
+        {"form": form, "result": result, "status_labels": dict(Status.choices)},
+    )
