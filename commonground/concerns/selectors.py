@@ -9,15 +9,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Q, QuerySet
 from django.http import Http404
 
-from commonground.audit.models import AuditEvent
-from commonground.audit.services import audit_record
 from commonground.concerns.models import OPEN_STATUSES, Concern, CoSign, IdentityMode, Status
 from commonground.core.business_days import Calendar
-from commonground.core.permissions import allowed
+from commonground.core.permissions import authorise
 from commonground.organizations.access import access_profile
 from commonground.organizations.models import Clinic, Committee, Role, Side
 
@@ -42,19 +39,13 @@ def get_concern_for_user(
     )
     if concern is None:
         raise Http404
-    for needed in dict.fromkeys(("concerns.view_concern", perm)):
-        if not allowed(user, needed, concern):
-            audit_record(
-                action=AuditEvent.Action.DENIED,
-                actor=user,
-                object_type="concerns.concern",
-                object_id=str(concern.pk),
-                clinic_id=concern.committee.clinic_id,
-                changes={"permission": needed},
-            )
-            if needed == "concerns.view_concern":
-                raise Http404
-            raise PermissionDenied
+    authorise(
+        user,
+        concern,
+        view_perm="concerns.view_concern",
+        perm=perm,
+        clinic_id=concern.committee.clinic_id,
+    )
     return concern
 
 

@@ -6,13 +6,10 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Prefetch, QuerySet
 from django.http import Http404
 
-from commonground.audit.models import AuditEvent
-from commonground.audit.services import audit_record
-from commonground.core.permissions import allowed
+from commonground.core.permissions import authorise
 from commonground.improvement.charts import ChartInput, ChartOutput, build_chart
 from commonground.improvement.models import (
     Commitment,
@@ -30,19 +27,7 @@ VIEW = "improvement.view_project"
 
 
 def _authorise(user: Any, project: Project, perm: str) -> None:
-    """404 when the committee is out of sight, 403 when seen but ``perm`` is missing."""
-    for needed in dict.fromkeys((VIEW, perm)):
-        if not allowed(user, needed, project):
-            audit_record(
-                action=AuditEvent.Action.DENIED,
-                actor=user,
-                obj=project,
-                clinic_id=project.committee.clinic_id,
-                changes={"permission": needed},
-            )
-            if needed == VIEW:
-                raise Http404
-            raise PermissionDenied
+    authorise(user, project, view_perm=VIEW, perm=perm, clinic_id=project.committee.clinic_id)
 
 
 def _projects() -> QuerySet[Project]:
@@ -98,24 +83,14 @@ def get_team_member(project: Project, member_id: int) -> ProjectMember:
 
 
 def _authorise_committee_object(user: Any, committee: Committee, obj: Any, perm: str) -> None:
-    if not allowed(user, "organizations.view_committee", committee):
-        audit_record(
-            action=AuditEvent.Action.DENIED,
-            actor=user,
-            obj=obj,
-            clinic_id=committee.clinic_id,
-            changes={"permission": "view"},
-        )
-        raise Http404
-    if not allowed(user, perm, committee):
-        audit_record(
-            action=AuditEvent.Action.DENIED,
-            actor=user,
-            obj=obj,
-            clinic_id=committee.clinic_id,
-            changes={"permission": perm},
-        )
-        raise PermissionDenied
+    authorise(
+        user,
+        obj,
+        view_perm="organizations.view_committee",
+        perm=perm,
+        checked=committee,
+        clinic_id=committee.clinic_id,
+    )
 
 
 def get_recommendation_for_user(user: Any, rec_id: uuid.UUID, perm: str) -> Recommendation:

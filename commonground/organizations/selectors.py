@@ -6,26 +6,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from django.core.exceptions import PermissionDenied
 from django.db.models import Prefetch, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
-from commonground.audit.models import AuditEvent
-from commonground.audit.services import audit_record
-from commonground.core.permissions import allowed
+from commonground.core.permissions import allowed, authorise
 from commonground.organizations.access import access_profile
 from commonground.organizations.models import Clinic, Committee, Membership, Role, Side
-
-
-def _deny(user: Any, obj: Clinic | Committee, perm: str, clinic_id: int | None) -> None:
-    audit_record(
-        action=AuditEvent.Action.DENIED,
-        actor=user,
-        obj=obj,
-        clinic_id=clinic_id,
-        changes={"permission": perm},
-    )
 
 
 def get_committee_for_user(
@@ -39,12 +26,13 @@ def get_committee_for_user(
     committee = Committee.objects.select_related("clinic", "region").filter(slug=slug).first()
     if committee is None:
         raise Http404
-    if not allowed(user, "organizations.view_committee", committee):
-        _deny(user, committee, "organizations.view_committee", committee.clinic_id)
-        raise Http404
-    if perm != "organizations.view_committee" and not allowed(user, perm, committee):
-        _deny(user, committee, perm, committee.clinic_id)
-        raise PermissionDenied
+    authorise(
+        user,
+        committee,
+        view_perm="organizations.view_committee",
+        perm=perm,
+        clinic_id=committee.clinic_id,
+    )
     return committee
 
 
@@ -52,9 +40,7 @@ def get_clinic_for_user(user: Any, slug: str) -> Clinic:
     clinic = Clinic.objects.select_related("region", "calendar").filter(slug=slug).first()
     if clinic is None:
         raise Http404
-    if not allowed(user, "organizations.view_clinic", clinic):
-        _deny(user, clinic, "organizations.view_clinic", clinic.pk)
-        raise Http404
+    authorise(user, clinic, view_perm="organizations.view_clinic", clinic_id=clinic.pk)
     return clinic
 
 
