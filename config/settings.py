@@ -34,6 +34,7 @@ INSTALLED_APPS = [
     "commonground.improvement",
     "commonground.deliberation",
     "commonground.concerns",
+    "commonground.notifications",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -87,6 +88,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "commonground.core.context_processors.site",
+                "commonground.notifications.context_processors.unread_notifications",
             ],
         },
     }

@@ -16,6 +16,7 @@ urlpatterns = [
     path("", include("commonground.improvement.urls")),
     path("", include("commonground.concerns.urls")),
     path("audit/", include("commonground.audit.urls")),
+    path("notifications/", include("commonground.notifications.urls")),
     path("admin/", admin.site.urls),
 ]
 

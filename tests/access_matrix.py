@@ -374,3 +374,9 @@ THIRD_PARTY_PREFIXES = {
     "accounts/": "allauth: sign-in, password reset, email, two-step sign-in, SSO",
     "admin/": "Django admin: staff only, signs in through allauth",
 }
+
+
+# Each app with URLs of its own keeps its rows beside this table.
+from tests.access_matrix_notifications import ENTRIES as _NOTIFICATIONS  # noqa: E402
+
+MATRIX.update(_NOTIFICATIONS)
