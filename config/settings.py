@@ -278,6 +278,8 @@ if _oidc_client_id:
 SOCIALACCOUNT_EMAIL_AUTHENTICATION_AUTO_CONNECT = True
 
 # --- Product rules ---
+# Where people reach the app, for absolute links in emails (paths only when unset).
+COMMONGROUND_SITE_URL = env_str("COMMONGROUND_SITE_URL")
 # Smallest group whose counts by side or group may be shown (never below 3).
 COMMONGROUND_MIN_GROUP_SIZE = max(3, env_int("COMMONGROUND_MIN_GROUP_SIZE", 5))
 
