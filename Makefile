@@ -37,16 +37,16 @@ migrations-check: $(STAMP)  ## Fail if models changed without a migration
 	DJANGO_SETTINGS_MODULE=config.test_settings $(BIN)/commonground makemigrations --check --dry-run
 
 pytest: $(STAMP)  ## The test suite (SQLite unless DATABASE_URL says otherwise), browser tests excluded
-	$(BIN)/pytest -m "not browser" $(PYTEST_ARGS)
+	$(BIN)/pytest -n 2 -m "not browser" $(PYTEST_ARGS)
 
 test: lint typecheck migrations-check pytest  ## Lint, types, migrations check and the whole suite on SQLite
 
 test-postgres: $(STAMP)  ## The suite on a throwaway PostgreSQL 15 server (started and stopped here)
-	bash .ci/with-postgres $(BIN)/pytest -m "not browser" $(PYTEST_ARGS)
+	bash .ci/with-postgres $(BIN)/pytest -n 2 -m "not browser" $(PYTEST_ARGS)
 
 test-browser: $(STAMP)  ## Chromium + axe-core browser suite against a demo server
 	bash .ci/browser-setup
-	$(BIN)/pytest -m browser tests/browser $(PYTEST_ARGS)
+	$(BIN)/pytest -n 2 -m browser tests/browser $(PYTEST_ARGS)
 
 lock:  ## Re-resolve requirements.lock from pyproject.toml (deliberate upgrades only)
 	rm -rf .lockenv && $(PYTHON) -m venv .lockenv

@@ -35,6 +35,7 @@ INSTALLED_APPS = [
     "commonground.deliberation",
     "commonground.concerns",
     "commonground.notifications",
+    "commonground.meetings",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",

@@ -15,6 +15,7 @@ urlpatterns = [
     path("", include("commonground.organizations.urls")),
     path("", include("commonground.improvement.urls")),
     path("", include("commonground.concerns.urls")),
+    path("", include("commonground.meetings.urls")),
     path("audit/", include("commonground.audit.urls")),
     path("notifications/", include("commonground.notifications.urls")),
     path("admin/", admin.site.urls),

@@ -380,3 +380,7 @@ THIRD_PARTY_PREFIXES = {
 from tests.access_matrix_notifications import ENTRIES as _NOTIFICATIONS  # noqa: E402
 
 MATRIX.update(_NOTIFICATIONS)
+
+from tests.access_matrix_meetings import ENTRIES as _MEETINGS  # noqa: E402
+
+MATRIX.update(_MEETINGS)
