@@ -163,10 +163,17 @@ def release_anonymous_concerns(*, today: dt.date | None = None) -> int:
     is released once and then deleted, inside one transaction.
     """
     day = today or timezone.localdate()
-    pending = list(
+    # Lock the rows first, then read them with their committees: PostgreSQL cannot lock
+    # through the outer join to a committee's (optional) clinic.
+    ids = list(
         PendingAnonymousConcern.objects.select_for_update()
         .filter(submitted_on__lte=day)
+        .values_list("pk", flat=True)
+    )
+    pending = list(
+        PendingAnonymousConcern.objects.filter(pk__in=ids)
         .select_related("committee", "committee__clinic", "committee__clinic__calendar")
+        .order_by("pk")
     )
     secrets.SystemRandom().shuffle(pending)
     for row in pending:
