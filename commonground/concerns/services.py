@@ -30,6 +30,7 @@ from commonground.concerns.models import (
     Status,
 )
 from commonground.concerns.phi import find_patient_identifiers
+from commonground.concerns.reminders import notify_cochairs_of_new_concern
 from commonground.concerns.selectors import calendar_for_clinic
 from commonground.organizations.access import access_profile
 from commonground.organizations.models import Committee, Membership, Side
@@ -152,6 +153,7 @@ def concern_raise(
         clinic_id=committee.clinic_id,
         changes={"identity_mode": identity_mode, "category": category},
     )
+    notify_cochairs_of_new_concern(concern)
     return concern
 
 
@@ -203,6 +205,7 @@ def release_anonymous_concerns(*, today: dt.date | None = None) -> int:
             clinic_id=row.committee.clinic_id,
             changes={"identity_mode": "anonymous", "released": day.isoformat()},
         )
+        notify_cochairs_of_new_concern(concern)
         row.delete()
     return len(pending)
 

@@ -279,3 +279,33 @@ def test_memberships_unchanged_by_raising(world, carmen):
     count = Membership.objects.count()
     _raise(world, carmen, "named")
     assert Membership.objects.count() == count
+
+
+def test_cochairs_are_told_of_new_concerns_and_of_clocks_without_the_raiser(
+    world, carmen, diego, omar, enough_clinicians, django_capture_on_commit_callbacks
+):
+    from django.core import mail
+
+    from commonground.notifications.models import Notification
+    from commonground.notifications.services import remind_due
+    from commonground.notifications.testing import assert_no_identity, identities_of
+
+    with django_capture_on_commit_callbacks(execute=True):
+        concern = _raise(world, carmen, "confidential", today=MONDAY)
+        _raise(world, carmen, "anonymous", today=MONDAY, title="Afraid to speak up")
+        services.release_anonymous_concerns(today=MONDAY)
+    told = Notification.objects.filter(kind="concern_raised")
+    assert {n.recipient for n in told} == {diego, omar}
+    assert told.count() == 4  # two concerns, two co-chairs
+    lapsed = dt.datetime.combine(concern.acknowledge_by + dt.timedelta(days=1), dt.time(8))
+    with django_capture_on_commit_callbacks(execute=True):
+        first = remind_due(now=lapsed.replace(tzinfo=dt.UTC))
+        again = remind_due(now=lapsed.replace(tzinfo=dt.UTC))
+    assert first.reminders >= 2 and again.reminders == first.reminders
+    assert (
+        Notification.objects.filter(kind="clock_lapsed").count() == 4
+    )  # once per concern, co-chair
+    for note in Notification.objects.all():
+        assert_no_identity(f"{note.subject}\n{note.body}\n{note.link}", identities_of(carmen))
+    for message in mail.outbox:
+        assert_no_identity(f"{message.subject}\n{message.body}", identities_of(carmen))
