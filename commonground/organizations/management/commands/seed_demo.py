@@ -18,7 +18,7 @@ class Command(BaseCommand):
                 f"Demo region loaded: {result['clinics']} clinics, {result['committees']} "
                 f"committees, {result['people']} people, {result['memberships']} seats, "
                 f"{result.get('projects', 0)} improvement projects, "
-                f"{result.get('concerns', 0)} concerns."
+                f"{result.get('concerns', 0)} concerns, {result.get('meetings', 0)} meetings."
             )
         else:
             self.stdout.write("Demo region already loaded.")
