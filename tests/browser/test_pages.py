@@ -51,6 +51,12 @@ PAGES = {
     "/improvement/accountability/": "Regional accountability",
     "/committees/ppc-oakland/concerns/": "Concerns",
     "/concerns/receipt/": "Follow up an anonymous concern",
+    "/committees/ppc-oakland/meetings/": "Meetings",
+    "/decisions/": "Decisions log",
+    "/actions/mine/": "My actions",
+    "/calendar/": "Calendar feeds",
+    "/notifications/": "Notifications",
+    "/notifications/preferences/": "Notification settings",
 }
 # Region-wide pages: the audit trail for regional admins; the regional ledger for them and
 # the regional committee.
