@@ -36,6 +36,7 @@ INSTALLED_APPS = [
     "commonground.concerns",
     "commonground.notifications",
     "commonground.meetings",
+    "commonground.search",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",

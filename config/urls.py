@@ -18,6 +18,7 @@ urlpatterns = [
     path("", include("commonground.meetings.urls")),
     path("audit/", include("commonground.audit.urls")),
     path("notifications/", include("commonground.notifications.urls")),
+    path("search/", include("commonground.search.urls")),
     path("admin/", admin.site.urls),
 ]
 

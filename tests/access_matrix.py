@@ -366,6 +366,12 @@ MATRIX: dict[str, Entry] = {
     "concerns:response-edit": Entry(
         "respond", {"POST": 302}, COMMITTEE_SCOPES, _concern, object_scoped=True
     ),
+    # Similar open concerns for the raise form's draft (htmx, POST keeps the text out of URLs).
+    "concerns:concern-similar": Entry(
+        "seat", {"POST": 200}, COMMITTEE_SCOPES, _committee, object_scoped=True
+    ),
+    # Search: one page over what the person may see; no seat sees an empty result.
+    "search:search": Entry("signed_in", {"GET": 200}),
 }
 
 # URL sets that come from third-party apps. They are swept by a smoke test (no 5xx for any

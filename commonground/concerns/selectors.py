@@ -12,9 +12,16 @@ from django.conf import settings
 from django.db.models import Count, Q, QuerySet
 from django.http import Http404
 
-from commonground.concerns.models import OPEN_STATUSES, Concern, CoSign, IdentityMode, Status
+from commonground.concerns.models import (
+    OPEN_STATUSES,
+    Category,
+    Concern,
+    CoSign,
+    IdentityMode,
+    Status,
+)
 from commonground.core.business_days import Calendar
-from commonground.core.permissions import authorise
+from commonground.core.permissions import allowed, authorise
 from commonground.organizations.access import access_profile
 from commonground.organizations.models import Clinic, Committee, Role, Side
 
@@ -139,3 +146,125 @@ def concerns_needing_attention(committee: Committee, on: dt.date) -> list[Attent
 
 def _day(day: dt.date) -> str:
     return f"{day:%b} {day.day}"
+
+
+# --- duplicate detection while typing ---------------------------------------------------
+
+SIMILAR_TEXT_LIMIT = 4000  # characters of the draft that are compared; the rest is ignored
+
+
+@dataclass(frozen=True)
+class SimilarHere:
+    """An open concern of the committee the person is raising in: they may open it."""
+
+    concern_id: uuid.UUID
+    title: str
+    url: str
+    status: str
+    cosigners: int
+    can_cosign: bool
+    cosigned: bool
+    score: float
+
+
+@dataclass(frozen=True)
+class SimilarElsewhere:
+    """An open concern at another clinic: only what it is about and where, never a link."""
+
+    title: str
+    clinic: str
+    category: str
+    score: float
+
+
+@dataclass(frozen=True)
+class SimilarConcerns:
+    here: list[SimilarHere]
+    elsewhere: list[SimilarElsewhere]
+    searched: bool  # False while the draft has too few words to compare
+
+    def __bool__(self) -> bool:
+        return bool(self.here or self.elsewhere)
+
+
+def similar_open_concerns(
+    user: Any, committee: Committee, text: str, limit: int = 5
+) -> SimilarConcerns:
+    """Open concerns like the draft ``text``, for the raise form: this committee's (with a link
+    and a way to co-sign) and other clinics' in the region (title, clinic and category only).
+
+    Nothing about who raised any of them is read or returned. Three queries whatever the
+    number of concerns: the candidates' text, the details of the few best matches, and the
+    person's co-signatures among them (plus the access profile, cached per request).
+    """
+    from commonground.concerns.similarity import MIN_QUERY_TERMS, Index, terms
+
+    text = text[:SIMILAR_TEXT_LIMIT]
+    if len(set(terms(text))) < MIN_QUERY_TERMS:
+        return SimilarConcerns(here=[], elsewhere=[], searched=False)
+    here_q = Q(committee=committee) | Q(escalated_to=committee)
+    elsewhere_q = Q(committee__clinic__isnull=False, committee__region_id=committee.region_id)
+    if committee.clinic_id is not None:
+        elsewhere_q &= ~Q(committee__clinic_id=committee.clinic_id)
+    rows = list(
+        Concern.objects.filter(status__in=OPEN_STATUSES)
+        .filter(here_q | elsewhere_q)
+        .values_list("id", "title", "description", "committee_id", "escalated_to_id")
+    )
+    is_here: dict[Any, bool] = {
+        pk: committee.pk in (committee_id, escalated_to_id)
+        for pk, _, _, committee_id, escalated_to_id in rows
+    }
+    index = Index((pk, title, description) for pk, title, description, _, _ in rows)
+    score_of: dict[Any, float] = {}
+    taken = {True: 0, False: 0}
+    for match in index.query(text, limit=len(index)):
+        group = is_here[match.key]
+        if taken[group] < limit:
+            taken[group] += 1
+            score_of[match.key] = match.score
+    if not score_of:
+        return SimilarConcerns(here=[], elsewhere=[], searched=True)
+    found = (
+        Concern.objects.filter(pk__in=score_of)
+        .select_related("committee", "committee__clinic", "escalated_to")
+        .annotate(cosigners=Count("cosigns"))
+        .defer("description", "patient_impact", "proposed_idea")
+    )
+    ordered = sorted(found, key=lambda c: (-score_of[c.pk], str(c.pk)))
+    here_ids = {pk for pk in score_of if is_here[pk]}
+    signed = set(
+        CoSign.objects.filter(concern_id__in=here_ids, person_id=user.pk).values_list(
+            "concern_id", flat=True
+        )
+    )
+    statuses = dict(Status.choices)
+    categories = dict(Category.choices)
+    here: list[SimilarHere] = []
+    elsewhere: list[SimilarElsewhere] = []
+    for concern in ordered:
+        if concern.pk in here_ids:
+            if allowed(user, "concerns.view_concern", concern):
+                here.append(
+                    SimilarHere(
+                        concern_id=concern.pk,
+                        title=concern.title,
+                        url=concern.get_absolute_url(),
+                        status=str(statuses.get(concern.status, concern.status)),
+                        cosigners=concern.cosigners,
+                        can_cosign=concern.pk not in signed
+                        and allowed(user, "concerns.cosign", concern),
+                        cosigned=concern.pk in signed,
+                        score=score_of[concern.pk],
+                    )
+                )
+        elif concern.committee.clinic is not None:
+            elsewhere.append(
+                SimilarElsewhere(
+                    title=concern.title,
+                    clinic=concern.committee.clinic.name,
+                    category=str(categories.get(concern.category, concern.category)),
+                    score=score_of[concern.pk],
+                )
+            )
+    return SimilarConcerns(here=here, elsewhere=elsewhere, searched=True)

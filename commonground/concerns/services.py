@@ -75,6 +75,14 @@ def _rate_key(user: Any, day: dt.date) -> str:
     return f"anon-rate:{digest.hexdigest()}"
 
 
+def receipt_rate_key(address: str) -> str:
+    """Cache key counting receipt look-ups per address, as a keyed hash: the cache is a
+    database table in production, and a plain address there would record who followed up
+    an anonymous concern, and when."""
+    digest = hmac.new(settings.SECRET_KEY.encode(), f"receipt:{address}".encode(), hashlib.sha256)
+    return f"receipt-tries:{digest.hexdigest()}"
+
+
 def _clinician_seats(committee: Committee) -> int:
     return Membership.objects.current().filter(committee=committee, side=Side.CLINICIAN).count()
 

@@ -9,6 +9,7 @@ app_name = "concerns"
 urlpatterns = [
     path("committees/<slug:slug>/concerns/", views.concern_list, name="concern-list"),
     path("committees/<slug:slug>/concerns/new/", views.concern_raise, name="concern-raise"),
+    path("committees/<slug:slug>/concerns/similar/", views.concern_similar, name="concern-similar"),
     path("concerns/receipt/", views.receipt_lookup, name="receipt-lookup"),
     path("concerns/<uuid:concern_id>/", views.concern_detail, name="concern-detail"),
     path("concerns/<uuid:concern_id>/cosign/", views.concern_cosign, name="concern-cosign"),

@@ -10,6 +10,7 @@ from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from commonground.concerns import selectors, services
@@ -64,8 +65,49 @@ def concern_raise(request: HttpRequest, slug: str) -> HttpResponse:
             )
             return redirect(result)
     status = 422 if request.method == "POST" else 200
+    similar = None
+    if request.method == "POST":
+        similar = selectors.similar_open_concerns(request.user, committee, _draft_text(request))
+    _ask_for_similar_while_typing(form, committee.slug)
     return render(
-        request, "concerns/concern_form.html", {"committee": committee, "form": form}, status=status
+        request,
+        "concerns/concern_form.html",
+        {"committee": committee, "form": form, "similar": similar},
+        status=status,
+    )
+
+
+def _draft_text(request: HttpRequest) -> str:
+    return f"{request.POST.get('title', '')}\n{request.POST.get('description', '')}"
+
+
+def _ask_for_similar_while_typing(form: ConcernForm, slug: str) -> None:
+    """The title and description ask for similar open concerns as the person types. POST, so
+    the draft stays out of URLs and access logs; htmx sends the CSRF header from base.html."""
+    attrs = {
+        "hx-post": reverse("concerns:concern-similar", kwargs={"slug": slug}),
+        "hx-trigger": "input changed delay:500ms",
+        "hx-target": "#similar-concerns",
+        "hx-swap": "innerHTML",
+        "hx-include": "#id_title, #id_description",
+        "hx-params": "title,description",
+        "hx-sync": "closest form:replace",
+        "aria-controls": "similar-concerns",
+    }
+    for name in ("title", "description"):
+        form.fields[name].widget.attrs.update(attrs)
+
+
+@login_required
+@require_POST
+def concern_similar(request: HttpRequest, slug: str) -> HttpResponse:
+    """Similar open concerns for the draft on the raise form (an htmx fragment)."""
+    committee = get_committee_for_user(request.user, slug, "concerns.raise_concern")
+    similar = selectors.similar_open_concerns(request.user, committee, _draft_text(request))
+    return render(
+        request,
+        "concerns/concern_form.html#similar",
+        {"committee": committee, "similar": similar},
     )
 
 
@@ -169,8 +211,7 @@ def receipt_lookup(request: HttpRequest) -> HttpResponse:
     form = ReceiptForm(request.POST if request.method == "POST" else None)
     result: object = None
     if request.method == "POST" and form.is_valid():
-        address = request.META.get("REMOTE_ADDR", "")
-        key = f"receipt-tries:{address}"
+        key = services.receipt_rate_key(request.META.get("REMOTE_ADDR", ""))
         tries = cache.get(key, 0)
         if tries >= RECEIPT_TRIES_PER_HOUR:
             return render(
