@@ -72,7 +72,7 @@ def test_a_meeting_from_schedule_to_approved_minutes(
     # A decision, then an action item that follows from the meeting.
     page.get_by_role("link", name="Record a decision").click()
     assert_accessible(page, "record a decision")
-    page.get_by_label("Statement").fill("Hold a same-week intake huddle every Monday")
+    page.get_by_label("Statement").fill("Hold a Tuesday referral huddle for new patients")
     page.get_by_label("Rationale").fill("First-appointment waits are over the standard")
     page.get_by_label("Review date").fill("2026-06-30")
     page.get_by_role("button", name="Record decision").click()
@@ -94,7 +94,7 @@ def test_a_meeting_from_schedule_to_approved_minutes(
     assert_accessible(page, "draft the minutes")
     page.get_by_label("Minutes").fill(
         "Called to order at 5:30 PM by the clinician co-chair.\n"
-        "Moved and adopted: a same-week intake huddle every Monday."
+        "Moved and adopted: a Tuesday referral huddle for new patients."
     )
     page.get_by_role("button", name="Save minutes").click()
     page.get_by_text("Minutes saved.").wait_for()
@@ -103,7 +103,7 @@ def test_a_meeting_from_schedule_to_approved_minutes(
     assert_accessible(page, "minutes approved by one co-chair")
 
     page.goto("/decisions/?q=huddle")
-    page.get_by_role("link", name=re.compile("same-week intake huddle")).wait_for()
+    page.get_by_role("link", name=re.compile("Tuesday referral huddle")).wait_for()
     assert_accessible(page, "decisions log")
     page.goto("/actions/mine/")
     assert_accessible(page, "my actions")

@@ -57,7 +57,7 @@ PAGES = {
     "/calendar/": "Calendar feeds",
     "/notifications/": "Notifications",
     "/notifications/preferences/": "Notification settings",
-    "/search/?q=return+visits": "Search",
+    "/search/": "Search",
 }
 # Region-wide pages: the audit trail for regional admins; the regional ledger for them and
 # the regional committee.
