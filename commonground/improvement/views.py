@@ -11,10 +11,8 @@ import uuid
 from dataclasses import replace
 
 from django.contrib import messages
-from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -39,15 +37,10 @@ from commonground.improvement.forms import (
 )
 from commonground.improvement.models import Measure
 from commonground.organizations.access import access_profile
-from commonground.organizations.models import Committee, Membership, Side
-from commonground.organizations.selectors import get_committee_for_user
+from commonground.organizations.models import Side
+from commonground.organizations.selectors import committee_people, get_committee_for_user
 
 EDIT = "improvement.edit_project"
-
-
-def _committee_people(committee: Committee, side: str) -> QuerySet:
-    ids = Membership.objects.current().filter(committee=committee, side=side).values("person_id")
-    return get_user_model().objects.filter(pk__in=ids).order_by("last_name", "first_name")
 
 
 # --- committee level: /committees/<slug>/improvement/ -------------------------------------
@@ -357,7 +350,7 @@ def pdsa_record(request: HttpRequest, cycle_id: uuid.UUID) -> HttpResponse:
 def commitment_create(request: HttpRequest, rec_id: uuid.UUID) -> HttpResponse:
     rec = selectors.get_recommendation_for_user(request.user, rec_id, "improvement.manage_ledger")
     people = {
-        side: _committee_people(rec.committee, side) for side in (Side.CLINICIAN, Side.MANAGEMENT)
+        side: committee_people(rec.committee, side) for side in (Side.CLINICIAN, Side.MANAGEMENT)
     }
     form = CommitmentForm(request.POST if request.method == "POST" else None, people_by_side=people)
     if request.method == "POST" and form.is_valid():
@@ -382,9 +375,7 @@ def commitment_edit(request: HttpRequest, commitment_id: uuid.UUID) -> HttpRespo
         request.user, commitment_id, "improvement.manage_ledger"
     )
     committee = commitment.recommendation.committee
-    people = {
-        side: _committee_people(committee, side) for side in (Side.CLINICIAN, Side.MANAGEMENT)
-    }
+    people = {side: committee_people(committee, side) for side in (Side.CLINICIAN, Side.MANAGEMENT)}
     # The form edits a copy: the service compares against the stored values for the audit.
     form = CommitmentForm(
         request.POST if request.method == "POST" else None,

@@ -9,7 +9,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Q, QuerySet
 from django.http import Http404
@@ -35,6 +34,7 @@ from commonground.meetings.models import (
 from commonground.meetings.quorum import QuorumResult, QuorumRule, check_quorum
 from commonground.organizations.access import access_profile
 from commonground.organizations.models import Committee, Membership, Role, Side
+from commonground.organizations.selectors import committee_people
 
 VIEW = "meetings.view"
 FEED_PAST_DAYS = 90
@@ -162,14 +162,8 @@ def committee_seats(committee: Committee, on: dt.date | None = None) -> QuerySet
     )
 
 
-def committee_people(committee: Committee, side: str) -> QuerySet[Any]:
-    ids = Membership.objects.current().filter(committee=committee, side=side).values("person_id")
-    return get_user_model().objects.filter(pk__in=ids).order_by("last_name", "first_name")
-
-
 def committee_members(committee: Committee) -> QuerySet[Any]:
-    ids = Membership.objects.current().filter(committee=committee).values("person_id")
-    return get_user_model().objects.filter(pk__in=ids).order_by("last_name", "first_name")
+    return committee_people(committee)
 
 
 def visible_committees(user: Any) -> QuerySet[Committee]:

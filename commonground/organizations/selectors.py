@@ -156,3 +156,17 @@ def committee_history(committee: Committee) -> QuerySet[Membership]:
         .select_related("person")
         .order_by("-end_date")
     )
+
+
+def committee_people(committee: Committee, side: str | None = None) -> QuerySet[Any]:
+    """People with a current seat on the committee (on one side, if given), by name."""
+    from django.contrib.auth import get_user_model
+
+    seats = Membership.objects.current().filter(committee=committee)
+    if side is not None:
+        seats = seats.filter(side=side)
+    return (
+        get_user_model()
+        .objects.filter(pk__in=seats.values("person_id"))
+        .order_by("last_name", "first_name")
+    )
