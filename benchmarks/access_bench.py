@@ -1,0 +1,216 @@
+"""Benchmark: `commonground access check` against a pandas and a DuckDB reference.
+
+    .venv/bin/python benchmarks/access_bench.py [--rows 1000000] [--repeat 1]
+        [--skip-pandas] [--workdir DIR] [--keep]
+
+1. Generates a realistic synthetic canonical extract (``access_generate.py``; default
+   1,000,000 rows, 10,000,000 is the target size) in a temporary folder, never in the repo.
+2. Times, in one run and each as a whole process (interpreter start included), best of
+   ``--repeat`` runs, with the peak resident memory of the process (``os.wait4``):
+   (a) ``commonground access check FILE --as-of CUTOFF`` end to end (validation of every
+       row, all six metrics under two calendars, Kaplan-Meier, parity, suppression, report);
+       again with ``--out`` (one CSV row per measured unit) as a second figure;
+   (b) a plain pandas implementation of the initial-access and SB 221 rates
+       (``access_reference.py pandas``), run in ``benchmarks/.venv-bench`` (pandas is not a
+       project dependency; installed there with pip on first use, or skipped with a message);
+   (c) a reference DuckDB query computing the same two rates straight from the CSV
+       (``access_reference.py duckdb``).
+3. Checks that the three agree on both rates, prints wall times, ratios and peak memory.
+
+Targets (issue): (a) <= 1.5x (c), (a) >= 20x faster than (b), peak RSS <= 2 GB.
+If the access app is not in INSTALLED_APPS yet, (a) runs with a temporary settings shim.
+This is a benchmark, not a test: nothing here runs in CI.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+BENCH_VENV = REPO / "benchmarks" / ".venv-bench"
+sys.path.insert(0, str(REPO))
+
+# Only light imports here: a child's peak RSS (``os.wait4``) includes the memory of this
+# process at fork time, so the generator runs in a subprocess too.
+from commonground.core.business_days import preset_holidays  # noqa: E402
+
+AS_OF = "2025-10-31"  # the generator's cut-off
+
+
+@dataclass
+class Timing:
+    label: str
+    seconds: float
+    peak_mb: float
+    output: str
+
+
+def _load() -> str:
+    return " ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
+def run_timed(label: str, cmd: list[str], env: dict[str, str] | None, repeat: int) -> Timing:
+    """Best wall time of ``repeat`` runs and the largest peak RSS (MB) among them."""
+    best = float("inf")
+    peak = 0.0
+    output = ""
+    for _ in range(repeat):
+        with tempfile.TemporaryFile() as out_file:
+            start = time.perf_counter()
+            proc = subprocess.Popen(cmd, env=env, stdout=out_file, stderr=subprocess.PIPE)  # noqa: S603
+            _, status, usage = os.wait4(proc.pid, 0)
+            elapsed = time.perf_counter() - start
+            stderr = proc.stderr.read().decode() if proc.stderr else ""
+            out_file.seek(0)
+            output = out_file.read().decode()
+        code = os.waitstatus_to_exitcode(status)
+        if code != 0:
+            raise RuntimeError(f"{label} exited {code}:\n{output[-2000:]}\n{stderr[-2000:]}")
+        best = min(best, elapsed)
+        peak = max(peak, usage.ru_maxrss / 1024)  # KB on Linux
+    return Timing(label, best, peak, output)
+
+
+def ours_command(csv_path: Path, workdir: Path) -> tuple[list[str], dict[str, str]]:
+    """The console-script command, with a settings shim if the app is not installed yet."""
+    script = REPO / ".venv" / "bin" / "commonground"
+    env = dict(os.environ)
+    env.pop("DJANGO_SETTINGS_MODULE", None)
+    probe = subprocess.run(  # noqa: S603
+        [str(script), "help", "access"], capture_output=True, text=True, env=env, check=False
+    )
+    if probe.returncode != 0:
+        shim = workdir / "bench_settings.py"
+        shim.write_text(
+            "from config.settings import *  # noqa: F403\n"
+            "INSTALLED_APPS = [*INSTALLED_APPS, 'commonground.access']  # noqa: F405\n",
+            encoding="utf-8",
+        )
+        env["PYTHONPATH"] = os.pathsep.join([str(workdir), str(REPO), env.get("PYTHONPATH", "")])
+        env["DJANGO_SETTINGS_MODULE"] = "bench_settings"
+        print("  (access app not in INSTALLED_APPS: timing with a settings shim)")
+    return [str(script), "access", "check", str(csv_path), "--as-of", AS_OF], env
+
+
+def ensure_pandas() -> Path | None:
+    python = BENCH_VENV / "bin" / "python"
+    try:
+        if not python.exists():
+            print(f"Creating {BENCH_VENV} ...", flush=True)
+            subprocess.run([sys.executable, "-m", "venv", str(BENCH_VENV)], check=True)  # noqa: S603
+        probe = subprocess.run(  # noqa: S603
+            [str(python), "-c", "import pandas, numpy; print(pandas.__version__)"],
+            capture_output=True, text=True, check=False,
+        )  # fmt: skip
+        if probe.returncode != 0:
+            print("Installing pandas into benchmarks/.venv-bench ...", flush=True)
+            subprocess.run(  # noqa: S603
+                [str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
+                 "pandas"],
+                check=True,
+            )  # fmt: skip
+        return python
+    except (OSError, subprocess.CalledProcessError) as exc:
+        print(f"pandas unavailable ({exc}): skipping (b)")
+        return None
+
+
+def rates_from_units(path: Path) -> dict[str, float]:
+    counts: dict[tuple[str, str], int] = {}
+    with path.open(newline="") as handle:
+        for row in csv.DictReader(handle):
+            key = (row["metric"], row["status"])
+            counts[key] = counts.get(key, 0) + 1
+    out = {}
+    for metric in ("initial_non_urgent_mh", "follow_up_sb221"):
+        c = counts.get((metric, "compliant"), 0)
+        n = counts.get((metric, "noncompliant"), 0)
+        out[metric] = c / (c + n)
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--repeat", type=int, default=1)
+    parser.add_argument("--skip-pandas", action="store_true")
+    parser.add_argument("--workdir", type=Path, default=None, help="default: a temporary dir")
+    parser.add_argument("--keep", action="store_true", help="keep the generated files")
+    args = parser.parse_args(argv)
+
+    workdir = args.workdir or Path(tempfile.mkdtemp(prefix="access-bench-"))
+    workdir.mkdir(parents=True, exist_ok=True)
+    if workdir.resolve().is_relative_to(REPO):
+        parser.error("--workdir must be outside the repository")
+    try:
+        csv_path = workdir / f"extract-{args.rows}.csv"
+        if not csv_path.exists():
+            generator = REPO / "benchmarks" / "access_generate.py"
+            subprocess.run(  # noqa: S603
+                [sys.executable, str(generator), str(csv_path), "--rows", str(args.rows)],
+                check=True,
+            )
+        holidays = workdir / "federal.json"
+        holidays.write_text(
+            json.dumps([d.isoformat() for d in preset_holidays("federal", range(2015, 2031))])
+        )
+        print(f"load average before: {_load()}  (2 cores; other load slows every side)")
+        cmd, env = ours_command(csv_path, workdir)
+        results: list[Timing] = []
+        results.append(run_timed("(a) commonground access check", cmd, env, args.repeat))
+        units = workdir / "units.csv"
+        results.append(
+            run_timed("(a') ... with --out", [*cmd, "--out", str(units)], env, args.repeat)
+        )
+        ref = [str(REPO / "benchmarks" / "access_reference.py"), str(csv_path), str(holidays)]
+        duck_cmd = [str(REPO / ".venv" / "bin" / "python"), ref[0], "duckdb", *ref[1:], AS_OF]
+        results.append(run_timed("(c) DuckDB reference query", duck_cmd, None, args.repeat))
+        pandas_python = None if args.skip_pandas else ensure_pandas()
+        if pandas_python is not None:
+            pd_cmd = [str(pandas_python), ref[0], "pandas", *ref[1:], AS_OF]
+            results.append(run_timed("(b) pandas", pd_cmd, None, 1))
+        elif args.skip_pandas:
+            print("(b) pandas skipped (--skip-pandas)")
+        print(f"load average after: {_load()}")
+
+        ours_rates = rates_from_units(units)
+        print(f"\n{'':34}{'wall s':>9}{'peak RSS MB':>13}   rates (initial MH, SB 221)")
+        for t in results:
+            if t.label.startswith("(a)"):
+                rates = "(see the --out run)"
+            elif t.label.startswith("(a')"):
+                initial, follow = ours_rates["initial_non_urgent_mh"], ours_rates["follow_up_sb221"]
+                rates = f"{initial:.6f}, {follow:.6f}"
+            else:
+                got = json.loads(t.output.strip().splitlines()[-1])
+                rates = f"{got['initial_non_urgent_mh']:.6f}, {got['follow_up_sb221']:.6f}"
+                agree = all(abs(got[k] - ours_rates[k]) < 1e-9 for k in ours_rates)
+                rates += "  (agree)" if agree else "  (DIFFER)"
+            print(f"{t.label:34}{t.seconds:>9.2f}{t.peak_mb:>13,.0f}   {rates}")
+        by = {t.label.split()[0]: t for t in results}
+        ours, ours_out, duck = by["(a)"], by["(a')"], by["(c)"]
+        print()
+        print(f"check / DuckDB reference: {ours.seconds / duck.seconds:.2f}x (target <= 1.5x)")
+        print(f"check --out / DuckDB reference: {ours_out.seconds / duck.seconds:.2f}x")
+        if "(b)" in by:
+            print(f"pandas / check: {by['(b)'].seconds / ours.seconds:.1f}x (target >= 20x)")
+        peak = max(t.peak_mb for t in results if t.label.startswith("(a"))
+        print(f"check peak RSS: {peak:,.0f} MB (target <= 2048 MB)")
+    finally:
+        if not args.keep and args.workdir is None:
+            shutil.rmtree(workdir, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

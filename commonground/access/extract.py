@@ -1,0 +1,1003 @@
+"""The canonical appointment extract: schema, validation and de-identification. No Django.
+
+Layout: ``shared/docs/access-and-parity.md`` section 6.1 (one row per appointment, every
+status, UTF-8, header row, ISO 8601 date-times in local time or with an offset).
+
+``load(con, path, ...)`` streams the CSV once through DuckDB into a compact typed table
+``appt`` (memory stays flat: above its memory limit DuckDB spills to the private temporary
+directory set by ``configure``) and checks every row on the way:
+
+* types (ISO 8601 date-times, booleans, integers with ranges), required values;
+* vocabularies: an unmapped provider class, service line, status, ... blocks the import;
+* date order (request <= booking <= start, except same-day walk-ins; cancellation after
+  booking; first offer not before the request);
+* duplicate ``appointment_id``;
+* calendar coverage: every date plus one year inside the holiday calendar's coverage;
+* spreadsheet formula injection (a text cell starting with = + - @ tab or CR);
+* structural problems (missing or extra cells, a truncated last line, bad UTF-8 or quotes).
+
+Every bad row gets an ``ExtractError`` naming line, column, value and reason. Line numbers are
+physical lines of the file (the header is line 1), exact also when quoted values contain line
+breaks: rejected records come with their byte offset, and bad rows are found again by their
+cells while the file is streamed with the csv module (DuckDB's parallel reader does not keep
+row order). Values without an offset are read in the clinic time zone (default
+America/Los_Angeles) and counted, so the report can show the assumption.
+
+De-identification (for the importer; section 9 of the spec keeps dates, so it is
+pseudonymisation, not Safe Harbor): patient ids become a keyed HMAC-SHA256 whose key the
+caller passes in and which is never written with the data; direct identifiers are refused;
+birth year becomes an age band; free text (``cancel_reason``) is not kept.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import hashlib
+import hmac
+import re
+import sys
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+import duckdb
+
+from ._db import one_row, scalar
+from .calendars import CalendarVersion
+
+DEFAULT_TZ = "America/Los_Angeles"
+
+Kind = Literal["id", "text", "enum", "bool", "int", "datetime"]
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    kind: Kind
+    required: bool = False
+    vocabulary: tuple[str, ...] = ()
+    low: int | None = None
+    high: int | None = None
+
+
+PROVIDER_CLASSES = (
+    "psychiatrist",
+    "psychologist",
+    "lcsw",
+    "lmft",
+    "lpcc",
+    "psych_np",
+    "sud_counselor",
+    "aba",
+    "pcp",
+    "specialist_md",
+    "ancillary",
+    "other",
+)
+# Non-physician MH/SUD providers (10 business days initial; SB 221 follow-up). A psychiatric
+# nurse practitioner is a non-physician; the spec's list (LCSW, LMFT, LPCC, psychologist, SUD
+# counselor, ABA) does not name them: our choice, shown in the report.
+NPMH_CLASSES = ("psychologist", "lcsw", "lmft", "lpcc", "psych_np", "sud_counselor", "aba")
+SERVICE_LINES = ("MH", "SUD", "PC", "MS_SPECIALTY", "ANCILLARY")
+APPOINTMENT_KINDS = ("initial", "follow_up")
+URGENCIES = ("urgent", "non_urgent")
+STATUSES = (
+    "scheduled",
+    "completed",
+    "arrived",
+    "checked_in",
+    "cancelled",
+    "no_show",
+    "left_without_seen",
+    "entered_in_error",
+)
+ATTENDED = ("completed", "arrived", "checked_in")
+CANCEL_INITIATORS = ("patient", "provider", "clinic", "system")
+MODALITIES = ("in_person", "video", "telephone")
+PRODUCT_LINES = ("commercial", "medi_cal", "medicare", "individual")
+
+COLUMNS: tuple[Column, ...] = (
+    Column("appointment_id", "id", required=True),
+    Column("patient_id", "id", required=True),
+    Column("clinic_id", "id", required=True),
+    Column("provider_id", "id", required=True),
+    Column("provider_class", "enum", required=True, vocabulary=PROVIDER_CLASSES),
+    Column("service_line", "enum", required=True, vocabulary=SERVICE_LINES),
+    Column("visit_type", "text"),
+    Column("appointment_kind", "enum", vocabulary=APPOINTMENT_KINDS),
+    Column("urgency", "enum", vocabulary=URGENCIES),
+    Column("prior_auth_required", "bool"),
+    Column("request_datetime", "datetime"),
+    Column("booked_datetime", "datetime", required=True),
+    Column("first_offered_start", "datetime"),
+    Column("appointment_start", "datetime", required=True),
+    Column("duration_min", "int", low=0, high=1440),
+    Column("status", "enum", required=True, vocabulary=STATUSES),
+    Column("cancel_datetime", "datetime"),
+    Column("cancel_initiator", "enum", vocabulary=CANCEL_INITIATORS),
+    Column("cancel_reason", "text"),
+    Column("modality", "enum", vocabulary=MODALITIES),
+    Column("is_group", "bool"),
+    Column("episode_id", "id"),
+    Column("referral_id", "id"),
+    Column("longer_interval_documented", "bool"),
+    Column("patient_requested_later", "bool"),
+    Column("recommended_return_days", "int", low=0, high=730),
+    Column("out_of_network", "bool"),
+    Column("product_line", "enum", vocabulary=PRODUCT_LINES),
+    Column("patient_birth_year", "int", low=1900, high=2100),
+    Column("clinic_name", "text"),
+)
+BY_NAME = {c.name: c for c in COLUMNS}
+REQUIRED = tuple(c.name for c in COLUMNS if c.required)
+
+# Header names (normalised: lower case, spaces and hyphens as underscores) that carry direct
+# identifiers (HIPAA 164.514(b)(2) kinds). A file with one of them is refused, not trimmed: the
+# data steward should not send them at all.
+DIRECT_IDENTIFIERS = frozenset(
+    {
+        "name",
+        "patient_name",
+        "first_name",
+        "last_name",
+        "given_name",
+        "family_name",
+        "middle_name",
+        "full_name",
+        "mrn",
+        "medical_record_number",
+        "ssn",
+        "social_security_number",
+        "address",
+        "street",
+        "street_address",
+        "address_line_1",
+        "address_line_2",
+        "city",
+        "zip",
+        "zip_code",
+        "zipcode",
+        "postal_code",
+        "phone",
+        "phone_number",
+        "telephone",
+        "mobile",
+        "fax",
+        "email",
+        "email_address",
+        "birth_date",
+        "birthdate",
+        "date_of_birth",
+        "dob",
+        "patient_dob",
+        "member_id",
+        "subscriber_id",
+        "insurance_id",
+        "health_plan_id",
+        "account_number",
+        "license_number",
+        "ip_address",
+        "url",
+        "photo",
+    }
+)
+FREE_TEXT = ("cancel_reason",)  # read (checked for formula injection) but never kept
+
+VISIT_NEW = r"(?i)\b(new|intake)\b"
+
+
+@dataclass(frozen=True)
+class ExtractError:
+    """One problem in one row (or in the file: ``line`` 0 for a header-level problem)."""
+
+    line: int
+    column: str
+    value: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class Check:
+    bit: int
+    column: str
+    reason: str
+    sql: str  # true when the row is bad (columns of the parsed sub-query)
+
+
+@dataclass
+class Header:
+    columns: list[str]
+    errors: list[ExtractError] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    ignored: list[str] = field(default_factory=list)
+    ends_with_newline: bool = True
+
+
+def _normalise(name: str) -> str:
+    return re.sub(r"[\s\-]+", "_", name.strip().lower())
+
+
+def read_header(path: Path) -> Header:
+    """The header row, checked: required columns, duplicates, direct identifiers."""
+    with path.open("rb") as raw:
+        first = raw.readline()
+        raw.seek(0, 2)
+        size = raw.tell()
+        ends = True
+        if size:
+            raw.seek(size - 1)
+            ends = raw.read(1) in (b"\n", b"\r")
+    text = first.decode("utf-8-sig", errors="replace").rstrip("\r\n")
+    names = next(csv.reader([text])) if text else []
+    header = Header(columns=[n.strip() for n in names], ends_with_newline=ends)
+    if not names:
+        header.errors.append(ExtractError(1, "", "", "the file is empty: no header row"))
+        return header
+    if "\ufffd" in text:
+        header.errors.append(ExtractError(1, "", text[:80], "the header is not valid UTF-8"))
+    seen: set[str] = set()
+    for name in header.columns:
+        norm = _normalise(name)
+        if norm in seen:
+            header.errors.append(ExtractError(1, name, name, "duplicate column in the header"))
+        seen.add(norm)
+        if norm in DIRECT_IDENTIFIERS:
+            header.errors.append(
+                ExtractError(
+                    1,
+                    name,
+                    name,
+                    "direct identifier column refused: remove it from the extract "
+                    "(patients are identified by a pseudonymous patient_id only)",
+                )
+            )
+        elif name not in BY_NAME:
+            header.ignored.append(name)
+            if norm in BY_NAME:
+                header.errors.append(
+                    ExtractError(1, name, name, f"column names are exact: write {norm!r}")
+                )
+    for name in REQUIRED:
+        if name not in header.columns:
+            header.errors.append(ExtractError(1, name, "", "required column missing"))
+    if header.ignored:
+        header.warnings.append(
+            "columns not in the canonical layout are ignored (not read, not kept): "
+            + ", ".join(header.ignored)
+        )
+    if not ends:
+        header.warnings.append(
+            "the file does not end with a line break: check that it is not truncated"
+        )
+    return header
+
+
+# -- the parse-and-check query -------------------------------------------------------------
+
+
+def _q(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def _in(values: Sequence[str]) -> str:
+    return "(" + ", ".join(_q(v) for v in values) + ")"
+
+
+DATETIME_COLUMNS = (
+    "request_datetime",
+    "booked_datetime",
+    "first_offered_start",
+    "appointment_start",
+    "cancel_datetime",
+)
+_SHORT = {
+    "request_datetime": "req",
+    "booked_datetime": "booked",
+    "first_offered_start": "offer",
+    "appointment_start": "start",
+    "cancel_datetime": "cancel",
+}
+
+
+TYPES = {
+    "id": "VARCHAR",
+    "text": "VARCHAR",
+    "datetime": "VARCHAR",
+    "bool": "BOOLEAN",
+    "int": "BIGINT",
+}
+ENUM_TYPES = {
+    "provider_class": ("cg_provider_class", PROVIDER_CLASSES),
+    "service_line": ("cg_service_line", SERVICE_LINES),
+    "appointment_kind": ("cg_kind", APPOINTMENT_KINDS),
+    "urgency": ("cg_urgency", URGENCIES),
+    "status": ("cg_status", STATUSES),
+    "cancel_initiator": ("cg_cancel_initiator", CANCEL_INITIATORS),
+    "modality": ("cg_modality", MODALITIES),
+    "product_line": ("cg_product_line", PRODUCT_LINES),
+}
+
+
+def create_types(con: duckdb.DuckDBPyConnection) -> None:
+    """ENUM types the reader casts vocabularies to (an unmapped code is a rejected row)."""
+    for type_name, values in ENUM_TYPES.values():
+        con.execute(f"DROP TYPE IF EXISTS {type_name}")
+        con.execute(f"CREATE TYPE {type_name} AS ENUM {_in(values)}")
+
+
+def reader_type(column: str) -> str:
+    if column in ENUM_TYPES:
+        return ENUM_TYPES[column][0]
+    if column in BY_NAME:
+        return TYPES[BY_NAME[column].kind]
+    return "VARCHAR"
+
+
+def build_checks(present: Sequence[str], calendar: CalendarVersion) -> list[Check]:
+    """Row checks (SQL over the parsed sub-query) for the columns present.
+
+    Types and vocabularies of enum, boolean and integer columns are checked by the CSV
+    reader itself (a bad cell rejects its row, reported with its line).
+    """
+    checks: list[Check] = []
+
+    def add(column: str, reason: str, sql: str) -> None:
+        checks.append(Check(len(checks), column, reason, sql))
+
+    first = calendar.first_day.isoformat()
+    last = (calendar.last_day - dt.timedelta(days=366)).isoformat()
+    for col in COLUMNS:
+        name = col.name
+        if name not in present:
+            continue
+        c = f'"{name}"'
+        if col.required:
+            add(name, "required value missing", f"{c} IS NULL")
+        if col.kind in ("id", "text"):
+            add(
+                name,
+                "cell starts with = + - @ tab or CR (spreadsheet formula injection)",
+                f"ord({c}) IN (61, 43, 45, 64, 9, 13)",
+            )
+        elif col.kind == "int":
+            add(
+                name,
+                f"not a whole number from {col.low} to {col.high}",
+                f"{c} NOT BETWEEN {col.low} AND {col.high}",
+            )
+        elif col.kind == "datetime":
+            short = _SHORT[name]
+            add(
+                name,
+                "not an ISO 8601 date or date-time (YYYY-MM-DD[THH:MM[:SS]][offset])",
+                f"{c} IS NOT NULL AND {short}_ts IS NULL",
+            )
+            add(
+                name,
+                f"outside the coverage of calendar {calendar.label} "
+                f"({first} to {last}, one year kept for deadlines)",
+                f"{short}_day NOT BETWEEN DATE '{first}' AND DATE '{last}'",
+            )
+    has = set(present)
+    if {"request_datetime", "booked_datetime"} <= has:
+        add(
+            "request_datetime",
+            "request after booking (request_datetime > booked_datetime)",
+            "CASE WHEN req_dateonly OR booked_dateonly THEN req_day > booked_day "
+            "ELSE req_ts > booked_ts END",
+        )
+    add(
+        "appointment_start",
+        "appointment before its booking day (appointment_start < booked_datetime)",
+        "start_day < booked_day",
+    )
+    if "cancel_datetime" in has:
+        add(
+            "cancel_datetime",
+            "cancelled before it was booked (cancel_datetime < booked_datetime)",
+            "CASE WHEN cancel_dateonly OR booked_dateonly THEN cancel_day < booked_day "
+            "ELSE cancel_ts < booked_ts END",
+        )
+    if {"first_offered_start", "request_datetime"} <= has:
+        add("first_offered_start", "first offer before the request day", "offer_day < req_day")
+    if len(checks) > 63:  # pragma: no cover - the schema has fewer checks than bits
+        raise RuntimeError("too many checks for one 64-bit mask")
+    return checks
+
+
+# A strict ISO 8601 prefix: the cast below accepts looser forms ("2025-1-6", " 2025-...").
+ISO_PREFIX = r"^\d{4}-\d\d-\d\d([T ]\d\d:\d\d|$)"
+
+
+def _key(expr: str) -> str:
+    """A 64-bit hash of a text id (NULL stays NULL): grouping and equality only."""
+    return f"CASE WHEN {expr} IS NULL THEN NULL ELSE hash({expr}) END"
+
+
+@dataclass(frozen=True)
+class LoadSql:
+    create: str  # CREATE TABLE appt AS ...
+    bad_rows: str  # SELECT err, <text columns as read> ... of the rows failing a check
+    text_columns: list[str]  # columns read as text: their raw value identifies a row
+    checks: list[Check]
+
+
+def load_sql(
+    path_param: str, header: Header, calendar: CalendarVersion, *, keep_patient_id: bool = False
+) -> LoadSql:
+    """The ``CREATE TABLE appt AS ...`` statement, the bad-row scan and the checks."""
+    present = [c for c in header.columns if c in BY_NAME]
+    has = set(present)
+    checks = build_checks(present, calendar)
+    read_columns = ", ".join(f"{_q(name)}: {_q(reader_type(name))}" for name in header.columns)
+    raw = (
+        f"read_csv({path_param}, header = true, auto_detect = false, delim = ',', "
+        f"quote = '\"', escape = '\"', strict_mode = true, store_rejects = true, "
+        f"max_line_size = 1048576, columns = {{{read_columns}}})"
+    )
+
+    def col(name: str, default: str = "NULL") -> str:
+        return f'"{name}"' if name in has else default
+
+    # Level 1: parse each date-time once (strict prefix, then the cast).
+    level1 = []
+    for name in DATETIME_COLUMNS:
+        short = _SHORT[name]
+        c = col(name)
+        if name in has:
+            level1.append(
+                f"CASE WHEN regexp_matches({c}, {_q(ISO_PREFIX)}) "
+                f"THEN TRY_CAST({c} AS TIMESTAMPTZ) END AS {short}_ts"
+            )
+            level1.append(f"coalesce(strlen({c}) = 10, false) AS {short}_dateonly")
+            level1.append(
+                f"{c} IS NOT NULL AND NOT (suffix({c}, 'Z') OR contains(substr({c}, 17), '+') "
+                f"OR contains(substr({c}, 17), '-')) AS {short}_noffset"
+            )
+        else:
+            level1.append(f"NULL::TIMESTAMPTZ AS {short}_ts")
+            level1.append(f"false AS {short}_dateonly")
+            level1.append(f"false AS {short}_noffset")
+    # Level 2: local days (clinic time zone of the session).
+    level2 = ", ".join(f"{_SHORT[n]}_ts::DATE AS {_SHORT[n]}_day" for n in DATETIME_COLUMNS)
+    # The bit mask is built only for rows that fail some check (rare): cheap for valid files.
+    any_bad = " OR ".join(f"coalesce({chk.sql}, false)" for chk in checks)
+    bits = " | ".join(f"(coalesce({chk.sql}, false)::BIGINT << {chk.bit})" for chk in checks)
+    mask = f"CASE WHEN {any_bad} THEN {bits} ELSE 0 END"
+
+    def flag(name: str) -> str:
+        return f"coalesce({col(name)}::BOOLEAN, false)"
+
+    # Only needed to derive a blank appointment_kind: evaluated for those rows only.
+    kind_col = col("appointment_kind", "NULL")
+    visit_new = (
+        f"CASE WHEN {kind_col} IS NULL THEN "
+        f"coalesce(regexp_matches({col('visit_type')}, {_q(VISIT_NEW)}), false) ELSE false END"
+        if "visit_type" in has
+        else "false"
+    )
+    tz_assumed = " + ".join(f"{_SHORT[n]}_noffset::UTINYINT" for n in DATETIME_COLUMNS)
+    source = f"""(
+      SELECT *, {level2}
+      FROM (SELECT *, {", ".join(level1)} FROM {raw}) AS parsed
+    ) AS src"""  # noqa: S608 - SQL from schema constants; the path is a bound parameter
+    text_columns = [c for c in header.columns if reader_type(c) == "VARCHAR"]
+    shown = ", ".join(f'"{c}"::VARCHAR AS "{c}"' for c in header.columns)
+    bad_rows = f"SELECT * FROM (SELECT ({mask}) AS err, {shown} FROM {source}) WHERE err <> 0"  # noqa: S608
+    # Birth year only feeds the age band of the de-identified store (kept with the raw id).
+    birth_year = (
+        f"TRY_CAST({col('patient_birth_year')} AS SMALLINT) AS birth_year,"
+        if keep_patient_id
+        else ""
+    )
+    sql = f"""
+    CREATE OR REPLACE TABLE appt AS
+    SELECT
+      appointment_id,
+      {"patient_id" if keep_patient_id else "hash(patient_id)"} AS patient_key,
+      clinic_id,
+      provider_class,
+      service_line,
+      {col("appointment_kind", "NULL::cg_kind")} AS kind,
+      {visit_new} AS visit_new,
+      coalesce({col("urgency", "NULL::cg_urgency")} = 'urgent', false) AS urgent,
+      {flag("prior_auth_required")} AS prior_auth,
+      req_ts, req_day, req_dateonly,
+      booked_day,
+      coalesce(req_ts = booked_ts AND NOT req_dateonly AND NOT booked_dateonly, false)
+        AS req_eq_booked,
+      offer_ts, offer_day, offer_dateonly,
+      start_ts, start_day, start_dateonly,
+      status,
+      {col("cancel_initiator", "NULL::cg_cancel_initiator")} AS cancel_initiator,
+      cancel_day,
+      {flag("is_group")} AS is_group,
+      {col("modality", "NULL::cg_modality")} AS modality,
+      {_key(col("episode_id"))} AS episode_key,
+      {_key(f"coalesce('r' || {col('referral_id')}, 'e' || {col('episode_id')})")} AS request_key,
+      {flag("longer_interval_documented")} AS longer,
+      {flag("patient_requested_later")} AS prl,
+      TRY_CAST({col("recommended_return_days")} AS SMALLINT) AS rec_days,
+      {col("product_line", "NULL::cg_product_line")} AS product_line,
+      {birth_year}
+
+      ({tz_assumed})::UTINYINT AS tz_assumed,
+      ({any_bad}) AS bad
+    FROM {source}
+    """  # noqa: S608 - SQL from schema constants; values bound or quoted
+    return LoadSql(create=sql, bad_rows=bad_rows, text_columns=text_columns, checks=checks)
+
+
+@dataclass
+class LoadResult:
+    path: Path
+    rows: int
+    header: Header
+    errors: list[ExtractError]
+    error_count: int  # bad cells or rows in total (``errors`` may be a prefix)
+    error_summary: dict[tuple[str, str], int]
+    timezone: str
+    tz_assumed_values: int
+    first_day: dt.date | None
+    last_day: dt.date | None
+    last_event_day: dt.date | None  # latest booking or cancellation: the inferred cut-off
+
+    @property
+    def valid(self) -> bool:
+        return self.error_count == 0
+
+
+def configure(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    timezone: str = DEFAULT_TZ,
+    memory_limit: str = "1GB",
+    temp_directory: str | None = None,
+    threads: int | None = None,
+) -> None:
+    """Session settings the extract and metric queries rely on."""
+    con.execute(f"SET TimeZone = {_q(timezone)}")
+    # Row order is not needed (errors are located by content): let DuckDB write in parallel.
+    con.execute("SET preserve_insertion_order = false")
+    con.execute(f"SET memory_limit = {_q(memory_limit)}")
+    if temp_directory is not None:
+        con.execute(f"SET temp_directory = {_q(temp_directory)}")
+    if threads is not None:
+        con.execute(f"SET threads = {int(threads)}")
+
+
+def load(
+    con: duckdb.DuckDBPyConnection,
+    path: Path,
+    calendar: CalendarVersion,
+    *,
+    max_errors: int = 1000,
+    keep_patient_id: bool = False,
+) -> LoadResult:
+    """Parse and check ``path`` into the table ``appt`` of ``con`` (see ``configure``).
+
+    ``patient_key`` is a 64-bit hash of the patient id (grouping only; the chance that two
+    of a million patients collide is about 3e-8), or the id itself with ``keep_patient_id``
+    (the importer, which replaces it by the keyed HMAC before anything is stored).
+    """
+    timezone = str(scalar(con, "SELECT current_setting('TimeZone')"))
+    header = read_header(path)
+    empty = LoadResult(
+        path=path,
+        rows=0,
+        header=header,
+        errors=list(header.errors),
+        error_count=len(header.errors),
+        error_summary={},
+        timezone=timezone,
+        tz_assumed_values=0,
+        first_day=None,
+        last_day=None,
+        last_event_day=None,
+    )
+    if header.errors:
+        for err in header.errors:
+            key = (err.column, err.reason)
+            empty.error_summary[key] = empty.error_summary.get(key, 0) + 1
+        return empty
+    con.execute("DROP TABLE IF EXISTS reject_errors")
+    con.execute("DROP TABLE IF EXISTS reject_scans")
+    create_types(con)
+    statements = load_sql("$path", header, calendar, keep_patient_id=keep_patient_id)
+    con.execute(statements.create, {"path": str(path)})
+    rows_ = con.execute(
+        """
+        SELECT count(*), count(*) FILTER (WHERE bad), 0, sum(tz_assumed),
+               least(min(req_day), min(booked_day), min(start_day), min(offer_day)),
+               greatest(max(req_day), max(booked_day), max(start_day), max(offer_day),
+                        max(cancel_day)),
+               greatest(max(booked_day), max(cancel_day))
+        FROM appt
+        """
+    ).fetchall()
+    rows, bad_rows, _, tz_assumed, first_day, last_day, last_event = rows_[0]
+    duplicates = scalar(
+        con,
+        "SELECT count(*) FROM (SELECT appointment_id FROM appt WHERE appointment_id IS NOT NULL "
+        "GROUP BY appointment_id HAVING count(*) > 1)",
+    )
+    rejects = scalar(con, "SELECT count(*) FROM reject_errors")
+    result = LoadResult(
+        path=path,
+        rows=int(rows),
+        header=header,
+        errors=[],
+        error_count=0,
+        error_summary={},
+        timezone=timezone,
+        tz_assumed_values=int(tz_assumed or 0),
+        first_day=first_day,
+        last_day=last_day,
+        last_event_day=last_event,
+    )
+    if rows == 0 and not rejects:
+        result.errors.append(ExtractError(2, "", "", "no data rows"))
+        result.error_count = 1
+        result.error_summary[("", "no data rows")] = 1
+        return result
+    if bad_rows or duplicates or rejects:
+        _collect_errors(con, result, statements, max_errors)
+    return result
+
+
+# -- error report --------------------------------------------------------------------------
+
+_CAST_VALUE = re.compile(r'Could not convert string "(.*)" to')
+
+
+def _reject_reason(column: str, kind: str, message: str) -> tuple[str, str | None]:
+    """A reader rejection as (reason, value if the message names it)."""
+    if kind == "cast":
+        match = _CAST_VALUE.search(message)
+        value = match.group(1) if match else None
+        col = BY_NAME.get(column)
+        if col is not None and col.kind == "enum":
+            return "unmapped code: allowed " + " | ".join(col.vocabulary), value
+        if col is not None and col.kind == "bool":
+            return "not a boolean (true / false)", value
+        if col is not None and col.kind == "int":
+            return f"not a whole number from {col.low} to {col.high}", value
+        return f"cast: {message}", value
+    if kind == "missing columns":
+        return f"missing cells (truncated row?): {message}", None
+    if kind == "too many columns":
+        return f"too many cells: {message}", None
+    if kind == "invalid encoding":
+        return "not valid UTF-8", None
+    if kind == "unquoted value":
+        return f"bad quoting (unterminated or stray quote): {message}", None
+    return f"{kind}: {message}", None
+
+
+def _collect_errors(
+    con: duckdb.DuckDBPyConnection,
+    result: LoadResult,
+    statements: LoadSql,
+    max_errors: int,
+) -> None:
+    """Fill the error report: counts per check, then line, column, value and reason.
+
+    Table row order is not file order (DuckDB reads in parallel), so bad rows are found
+    again by a second, streaming scan that returns their cells as read, and their lines by
+    matching those cells while streaming the file with the csv module.
+    """
+    # Rejections first: a second scan of the file appends to reject_errors again.
+    rejects = con.execute(
+        "SELECT line, line_byte_position, column_name, error_type, csv_line, error_message "
+        "FROM reject_errors ORDER BY line, column_idx"
+    ).fetchall()
+    checks = statements.checks
+    by_bit = {chk.bit: chk for chk in checks}
+    summary: dict[tuple[str, str], int] = {}
+    used: list[int] = []
+    if scalar(con, "SELECT count(*) FROM appt WHERE bad"):
+        # The table keeps one flag per row; which checks failed comes from a second scan.
+        counts = one_row(
+            con,
+            "SELECT "  # noqa: S608 - SQL from schema constants
+            + ", ".join(f"count(*) FILTER (WHERE (err >> {b}) & 1 = 1)" for b in by_bit)
+            + f" FROM ({statements.bad_rows})",
+            {"path": str(result.path)},
+        )
+        for b, n in zip(by_bit, counts, strict=True):
+            if n:
+                used.append(b)
+                summary[(by_bit[b].column, by_bit[b].reason)] = int(n)
+    dups = con.execute(
+        "SELECT appointment_id, count(*) FROM appt WHERE appointment_id IS NOT NULL "  # noqa: S608
+        f"GROUP BY 1 HAVING count(*) > 1 ORDER BY 1 LIMIT {int(max_errors)}"
+    ).fetchall()
+    n_dup = scalar(
+        con,
+        "SELECT coalesce(sum(n - 1), 0) FROM (SELECT count(*) AS n FROM appt "
+        "WHERE appointment_id IS NOT NULL GROUP BY appointment_id HAVING count(*) > 1)",
+    )
+    if n_dup:
+        summary[("appointment_id", "duplicate appointment_id")] = int(n_dup)
+    errors: list[ExtractError] = []
+    physical = _lines_at_bytes(result.path, sorted({int(r[1]) for r in rejects}))
+    for _line, position, column, kind, csv_line, message in rejects:
+        column = str(column or "")
+        reason, value = _reject_reason(column, str(kind).lower(), str(message))
+        key = (column, reason)
+        summary[key] = summary.get(key, 0) + 1
+        shown = value if value is not None else str(csv_line)[:200]
+        errors.append(ExtractError(physical[int(position)], column, shown, reason))
+    bad: list[tuple[int, dict[str, str]]] = []
+    if used:
+        rel = con.execute(
+            statements.bad_rows + f" LIMIT {int(max_errors)}", {"path": str(result.path)}
+        )
+        names = [d[0] for d in rel.description][1:]
+        for row in rel.fetchall():
+            cells = {n: ("" if v is None else str(v)) for n, v in zip(names, row[1:], strict=True)}
+            bad.append((int(row[0]), cells))
+    keys: list[tuple[str, ...]] = [
+        tuple(cells[c] for c in statements.text_columns) for _, cells in bad
+    ]
+    lines = _find_lines(
+        result.path,
+        result.header.columns,
+        statements.text_columns,
+        set(keys),
+        {str(i): int(n) for i, n in dups},
+    )
+    for (err, cells), cells_key in zip(bad, keys, strict=True):
+        for line in lines.rows.get(cells_key, [0]):
+            for b in used:
+                if err >> b & 1:
+                    chk = by_bit[b]
+                    errors.append(
+                        ExtractError(line, chk.column, cells.get(chk.column, ""), chk.reason)
+                    )
+    for ident, _n in dups:
+        found = sorted(lines.ids.get(str(ident), []))
+        for line in found[1:]:
+            reason = f"duplicate appointment_id (first on line {found[0]})"
+            errors.append(ExtractError(line, "appointment_id", str(ident), reason))
+    errors.sort(key=lambda e: (e.line, e.column))
+    result.errors = errors[: max(max_errors, 1)]
+    result.error_summary = summary
+    result.error_count = sum(summary.values())
+
+
+@dataclass
+class _Lines:
+    rows: dict[tuple[str, ...], list[int]]  # key of text cells -> lines
+    ids: dict[str, list[int]]  # duplicated appointment_id -> lines
+
+
+def _find_lines(
+    path: Path,
+    columns: list[str],
+    key_columns: list[str],
+    keys: set[tuple[str, ...]],
+    duplicate_ids: dict[str, int],
+) -> _Lines:
+    """Physical start lines of the records with these text cells, and of duplicated ids.
+
+    Streams the file with the csv module (exact lines also with quoted line breaks) and stops
+    once everything was found.
+    """
+    found = _Lines(rows={}, ids={})
+    if not keys and not duplicate_ids:
+        return found
+    at = {c: i for i, c in enumerate(columns)}
+    key_at = [at[c] for c in key_columns]
+    id_at = at.get("appointment_id")
+    by_id: dict[str, set[tuple[str, ...]]] = {}
+    for key in keys:
+        ident = key[key_columns.index("appointment_id")] if "appointment_id" in key_columns else ""
+        by_id.setdefault(ident, set()).add(key)
+    left_keys = len(keys)
+    left_dups = sum(duplicate_ids.values())
+    csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
+    width = len(columns)
+    with path.open(encoding="utf-8-sig", errors="surrogateescape", newline="") as handle:
+        reader = csv.reader(handle)
+        next(reader, None)
+        start_line = reader.line_num + 1
+        for record in reader:
+            line = start_line
+            start_line = reader.line_num + 1
+            if len(record) != width:
+                continue
+            ident = record[id_at] if id_at is not None else ""
+            if ident in by_id:
+                key = tuple(record[i] for i in key_at)
+                if key in by_id[ident]:
+                    if key not in found.rows:
+                        left_keys -= 1
+                    found.rows.setdefault(key, []).append(line)
+            if ident in duplicate_ids:
+                found.ids.setdefault(ident, []).append(line)
+                left_dups -= 1
+            if left_keys <= 0 and left_dups <= 0 and not (keys and "" in by_id):
+                break
+    return found
+
+
+def _lines_at_bytes(path: Path, positions: list[int]) -> dict[int, int]:
+    """Physical line number (1-based) of each byte offset of the file."""
+    found: dict[int, int] = {}
+    if not positions:
+        return found
+    lines = 1
+    offset = 0
+    pending = iter(sorted(positions))
+    target = next(pending, None)
+    with path.open("rb") as handle:
+        while target is not None:
+            chunk = handle.read(1 << 22)
+            if not chunk:
+                break
+            while target is not None and target < offset + len(chunk):
+                found[target] = lines + chunk.count(b"\n", 0, target - offset)
+                target = next(pending, None)
+            lines += chunk.count(b"\n")
+            offset += len(chunk)
+    while target is not None:
+        found[target] = lines
+        target = next(pending, None)
+    return found
+
+
+# -- de-identification ---------------------------------------------------------------------
+
+MIN_KEY_BYTES = 16
+AGE_BANDS: tuple[tuple[int, int | None, str], ...] = (
+    (0, 5, "0-5"),
+    (6, 12, "6-12"),
+    (13, 17, "13-17"),
+    (18, 25, "18-25"),
+    (26, 34, "26-34"),
+    (35, 44, "35-44"),
+    (45, 54, "45-54"),
+    (55, 64, "55-64"),
+    (65, None, "65+"),
+)
+
+
+def _check_key(key: bytes) -> None:
+    if not isinstance(key, bytes | bytearray) or len(key) < MIN_KEY_BYTES:
+        raise ValueError(f"the pseudonymisation key must be at least {MIN_KEY_BYTES} bytes")
+
+
+def pseudonymise(patient_id: str, key: bytes) -> str:
+    """Keyed HMAC-SHA256 of a patient id, hex. The key is the caller's; never store it."""
+    _check_key(key)
+    return hmac.new(bytes(key), patient_id.encode("utf-8"), hashlib.sha256).hexdigest()
+
+
+def _hmac_pads(key: bytes) -> tuple[bytes, bytes]:
+    block = bytes(key)
+    if len(block) > 64:
+        block = hashlib.sha256(block).digest()
+    block = block.ljust(64, b"\0")
+    return bytes(b ^ 0x36 for b in block), bytes(b ^ 0x5C for b in block)
+
+
+def hmac_sql(column: str) -> str:
+    """SQL for the HMAC-SHA256 (hex) of ``column`` with pads bound as $ipad / $opad."""
+    return f"sha256($opad || unhex(sha256($ipad || encode({column}))))"
+
+
+def age_band(birth_year: int | None, year: int) -> str | None:
+    """Age band at ``year`` (age taken as year - birth year, so it may be one year high)."""
+    if birth_year is None:
+        return None
+    age = year - birth_year
+    if age < 0:
+        return None
+    for low, high, label in AGE_BANDS:
+        if age >= low and (high is None or age <= high):
+            return label
+    return None  # pragma: no cover
+
+
+def age_band_sql(column: str, year: int) -> str:
+    parts = []
+    for low, high, label in AGE_BANDS:
+        cond = f"{year} - {column} >= {low}" + (
+            f" AND {year} - {column} <= {high}" if high is not None else ""
+        )
+        parts.append(f"WHEN {cond} THEN {_q(label)}")
+    return "CASE " + " ".join(parts) + " END"
+
+
+# Columns of ``appt`` kept in storage; patient_key becomes the HMAC, birth_year an age band.
+STORED_COLUMNS = (
+    "appointment_id",
+    "clinic_id",
+    "provider_class",
+    "service_line",
+    "kind",
+    "visit_new",
+    "urgent",
+    "prior_auth",
+    "req_ts",
+    "req_day",
+    "req_dateonly",
+    "booked_day",
+    "req_eq_booked",
+    "offer_ts",
+    "offer_day",
+    "offer_dateonly",
+    "start_ts",
+    "start_day",
+    "start_dateonly",
+    "status",
+    "cancel_initiator",
+    "cancel_day",
+    "is_group",
+    "modality",
+    "episode_key",
+    "request_key",
+    "longer",
+    "prl",
+    "rec_days",
+    "product_line",
+)
+
+
+def deidentified_select(key: bytes, reference_year: int) -> tuple[str, dict[str, bytes]]:
+    """SELECT over ``appt`` producing the de-identified rows, and its parameters."""
+    _check_key(key)
+    ipad, opad = _hmac_pads(key)
+    cols = ", ".join(STORED_COLUMNS)
+    sql = (
+        f"SELECT {hmac_sql('patient_key')} AS patient_key, {cols}, "  # noqa: S608 - SQL from schema constants; values bound or quoted
+        f"{age_band_sql('birth_year', reference_year)} AS age_band, "
+        "year(start_day) AS year, month(start_day) AS month FROM appt"
+    )
+    return sql, {"ipad": ipad, "opad": opad}
+
+
+def write_parquet_partitions(
+    con: duckdb.DuckDBPyConnection, out_dir: Path, key: bytes, reference_year: int
+) -> None:
+    """Write the validated ``appt`` rows, de-identified, as Parquet partitioned by year/month.
+
+    Only call on a valid load made with ``keep_patient_id=True``. The key is used and
+    forgotten: it is not written anywhere.
+    """
+    kind = scalar(con, "SELECT data_type FROM duckdb_columns() WHERE table_name = 'appt' "
+                       "AND column_name = 'patient_key'")  # fmt: skip
+    if kind != "VARCHAR":
+        raise ValueError("load the extract with keep_patient_id=True before de-identifying")
+    sql, params = deidentified_select(key, reference_year)
+    con.execute(
+        f"COPY ({sql}) TO {_q(str(out_dir))} "
+        "(FORMAT parquet, PARTITION_BY (year, month), OVERWRITE_OR_IGNORE true)",
+        params,
+    )
+
+
+def parquet_view(con: duckdb.DuckDBPyConnection, out_dir: Path) -> None:
+    """Make stored partitions the ``appt`` the metrics read (a view; nothing is copied)."""
+    glob = str(out_dir / "**" / "*.parquet")
+    con.execute(
+        f"CREATE OR REPLACE VIEW appt AS SELECT * EXCLUDE (year, month) "  # noqa: S608 - SQL from schema constants; values bound or quoted
+        f"FROM read_parquet({_q(glob)}, hive_partitioning = true)"
+    )
+
+
+def iter_errors_csv(errors: Sequence[ExtractError]) -> Iterator[list[str]]:
+    """Error rows for a CSV report, with cells neutralised against formula injection."""
+    yield ["line", "column", "value", "reason"]
+    for e in errors:
+        yield [str(e.line), safe_cell(e.column), safe_cell(e.value), safe_cell(e.reason)]
+
+
+def safe_cell(value: str) -> str:
+    """Prefix a cell that a spreadsheet would run as a formula with an apostrophe."""
+    if value and value.lstrip(" ")[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value

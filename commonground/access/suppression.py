@@ -1,0 +1,231 @@
+"""Small-cell suppression for every count or rate that leaves the access modules. No Django.
+
+Rule (access-and-parity.md section 9, CMS convention): a count from 1 to 10 is suppressed;
+0 may be shown. Complementary suppression then hides more cells until no suppressed cell can
+be recovered from the published cells and totals: every suppressed cell must still be able to
+take at least two values consistent with what is shown (suppressed cells are known to be at
+least 1, since zeros are shown).
+
+A table is a set of cells and *lines*: a line says that some member cells add up to a total
+cell. A two-way table with margins has a line per row and per column (and the grand total);
+a list of counts with a published total has one line. Rows whose totals are not published
+are simply not lines.
+
+Method: primary suppression; then, until stable, (1) any line with exactly one suppressed
+member gets a second one (its smallest positive published member, interior cells before
+totals), and (2) an exact audit — a linear programme per suppressed cell, minimising and
+maximising it subject to the lines and the published values — adds a complement next to any
+cell whose minimum equals its maximum. For these line systems (one-way lists and two-way
+tables with margins) the constraint matrix is totally unimodular, so the LP bounds are
+attained at integer points and "min < max" means at least two integer solutions.
+
+Rates: a rate is published only when its numerator and denominator cells are both
+published (``rate``); means, medians and other statistics over fewer than 11 units are
+suppressed (``statistic``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+THRESHOLD = 11  # counts 1 .. THRESHOLD - 1 are suppressed
+SUPPRESSED = "<11"
+
+Cell = Any  # any hashable key
+
+
+@dataclass(frozen=True)
+class Line:
+    """``total`` = sum of ``members`` (cell keys)."""
+
+    members: tuple[Cell, ...]
+    total: Cell
+
+
+def is_small(value: int) -> bool:
+    return 0 < value < THRESHOLD
+
+
+def _sort_key(values: Mapping[Any, int], totals: set[Cell], cell: Cell) -> tuple[int, int, str]:
+    return (1 if cell in totals else 0, values[cell], repr(cell))
+
+
+def suppress(
+    values: Mapping[Any, int],
+    lines: Sequence[Line],
+    *,
+    audit: bool = True,
+    forced: set[Cell] | frozenset[Cell] = frozenset(),
+) -> set[Cell]:
+    """The set of cells to suppress (primary, forced and complementary)."""
+    for line in lines:
+        got = sum(values[m] for m in line.members)
+        if got != values[line.total]:
+            raise ValueError(
+                f"line total {line.total!r} is {values[line.total]}, members add to {got}"
+            )
+    totals = {line.total for line in lines}
+    hidden: set[Cell] = {c for c, v in values.items() if is_small(v)} | set(forced)
+    while True:
+        changed = True
+        while changed:
+            changed = False
+            for line in lines:
+                cells = (*line.members, line.total)
+                n_hidden = sum(1 for c in cells if c in hidden)
+                if n_hidden == 1:
+                    extra = _complement(values, totals, hidden, cells)
+                    if extra is not None:
+                        hidden.add(extra)
+                        changed = True
+        if not audit or len(hidden) == 0:
+            return hidden
+        exposed = determined_cells(values, lines, hidden)
+        if not exposed:
+            return hidden
+        grew = False
+        for cell in sorted(exposed, key=repr):
+            for line in lines:
+                cells = (*line.members, line.total)
+                if cell in cells:
+                    extra = _complement(values, totals, hidden, cells)
+                    if extra is not None:
+                        hidden.add(extra)
+                        grew = True
+                        break
+        if not grew:
+            # Nothing left to hide next to the exposed cells: hide every positive cell.
+            hidden |= {c for c, v in values.items() if v > 0}
+            return hidden
+
+
+def _complement(
+    values: Mapping[Any, int], totals: set[Cell], hidden: set[Cell], cells: Sequence[Cell]
+) -> Cell | None:
+    candidates = [c for c in cells if c not in hidden and values[c] > 0]
+    if not candidates:
+        return None
+    return min(candidates, key=lambda c: _sort_key(values, totals, c))
+
+
+def determined_cells(
+    values: Mapping[Any, int], lines: Sequence[Line], hidden: set[Cell]
+) -> set[Cell]:
+    """Suppressed cells whose value follows from the published cells (LP bounds meet)."""
+    import numpy as np
+    from scipy.optimize import linprog  # type: ignore[import-untyped]
+
+    order = sorted(hidden, key=repr)
+    index = {c: i for i, c in enumerate(order)}
+    rows: list[list[float]] = []
+    rhs: list[float] = []
+    for line in lines:
+        coeffs = [0.0] * len(order)
+        b = 0.0
+        for cell, sign in [*((m, 1.0) for m in line.members), (line.total, -1.0)]:
+            if cell in index:
+                coeffs[index[cell]] += sign
+            else:
+                b -= sign * values[cell]
+        if any(coeffs):
+            rows.append(coeffs)
+            rhs.append(b)
+    if not rows:
+        # No line touches a hidden cell: each is free (only known to be >= 1).
+        return set()
+    a_eq = np.array(rows)
+    b_eq = np.array(rhs)
+    # Hidden cells are known to be >= 1 (zeros are shown); a zero hidden only because another
+    # table forced it is bounded at 0.
+    bounds = [(min(1.0, float(values[c])), None) for c in order]
+    exposed: set[Cell] = set()
+    for i, cell in enumerate(order):
+        objective = np.zeros(len(order))
+        objective[i] = 1.0
+        low = linprog(objective, A_eq=a_eq, b_eq=b_eq, bounds=bounds, method="highs")
+        high = linprog(-objective, A_eq=a_eq, b_eq=b_eq, bounds=bounds, method="highs")
+        if low.status != 0:
+            raise RuntimeError(f"suppression audit failed: {low.message}")
+        if high.status == 3:  # unbounded above: not determined
+            continue
+        if high.status != 0:
+            raise RuntimeError(f"suppression audit failed: {high.message}")
+        if -high.fun - low.fun < 0.5:
+            exposed.add(cell)
+    return exposed
+
+
+# -- tables ----------------------------------------------------------------------------------
+
+TOTAL = "total"
+
+
+@dataclass
+class Published:
+    """A suppressed table: ``value(row, col)`` is an int or None (suppressed)."""
+
+    values: dict[tuple[str, str], int]
+    hidden: set[tuple[str, str]]
+
+    def value(self, row: str, col: str) -> int | None:
+        key = (row, col)
+        return None if key in self.hidden else self.values.get(key, 0)
+
+    def text(self, row: str, col: str) -> str:
+        v = self.value(row, col)
+        return SUPPRESSED if v is None else f"{v:,}"
+
+
+def two_way(
+    counts: Mapping[tuple[str, str], int],
+    rows: Sequence[str],
+    cols: Sequence[str],
+    *,
+    row_totals: bool = True,
+    col_totals: bool = True,
+) -> Published:
+    """Suppress a rows x cols table with the chosen margins (column ``TOTAL`` / row ``TOTAL``)."""
+    values: dict[tuple[str, str], int] = {}
+    for r in rows:
+        for c in cols:
+            values[(r, c)] = int(counts.get((r, c), 0))
+    lines: list[Line] = []
+    if row_totals:
+        for r in rows:
+            values[(r, TOTAL)] = sum(values[(r, c)] for c in cols)
+            lines.append(Line(tuple((r, c) for c in cols), (r, TOTAL)))
+    if col_totals:
+        for c in cols:
+            values[(TOTAL, c)] = sum(values[(r, c)] for r in rows)
+            lines.append(Line(tuple((r, c) for r in rows), (TOTAL, c)))
+    if row_totals and col_totals:
+        values[(TOTAL, TOTAL)] = sum(values[(r, TOTAL)] for r in rows)
+        lines.append(Line(tuple((TOTAL, c) for c in cols), (TOTAL, TOTAL)))
+        lines.append(Line(tuple((r, TOTAL) for r in rows), (TOTAL, TOTAL)))
+    hidden = suppress(values, lines)
+    return Published(values=values, hidden=hidden)
+
+
+def rate(numerator: int | None, denominator: int | None) -> float | None:
+    """A rate from published cells; None when either is suppressed or the denominator is 0."""
+    if numerator is None or denominator is None or denominator == 0:
+        return None
+    return numerator / denominator
+
+
+def statistic(value: float | None, n: int) -> float | None:
+    """A statistic over ``n`` units; suppressed (None) below the threshold."""
+    if value is None or n < THRESHOLD:
+        return None
+    return value
+
+
+def count(value: int) -> int | None:
+    """A lone count with no published total: primary suppression only."""
+    return None if is_small(value) else value
+
+
+def fmt_count(value: int | None) -> str:
+    return SUPPRESSED if value is None else f"{value:,}"
