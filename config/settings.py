@@ -200,8 +200,14 @@ CONTENT_SECURITY_POLICY = {
 # --- Static files (whitenoise, hashed names in production) ---
 STATIC_URL = "/static/"
 STATIC_ROOT = DATA_DIR / "static"
+# Uploaded evidence lives outside the web root and is served only through permission checks.
+PRIVATE_FILES_ROOT = DATA_DIR / "private"
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "private": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": PRIVATE_FILES_ROOT, "base_url": None},
+    },
     "staticfiles": {
         "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
         if not DEBUG
@@ -285,6 +291,8 @@ SOCIALACCOUNT_EMAIL_AUTHENTICATION_AUTO_CONNECT = True
 COMMONGROUND_SITE_URL = env_str("COMMONGROUND_SITE_URL")
 # Smallest group whose counts by side or group may be shown (never below 3).
 COMMONGROUND_MIN_GROUP_SIZE = max(3, env_int("COMMONGROUND_MIN_GROUP_SIZE", 5))
+# Largest evidence file accepted on a concern.
+COMMONGROUND_ATTACHMENT_MAX_BYTES = env_int("COMMONGROUND_ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024)
 
 # --- i18n ---
 LANGUAGE_CODE = "en-us"

@@ -9,6 +9,7 @@ daily batch in random order, so neither order nor timing ties it to a person's s
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from django.conf import settings
 from django.db import models
@@ -85,6 +86,17 @@ class Concern(models.Model):
     )
     not_a_grievance = models.BooleanField(default=False)
     version = models.PositiveIntegerField(default=1)
+    # While a pause agreed by both co-chairs runs, the clocks stand still (see ClockChange).
+    paused_since = models.DateField(null=True, blank=True)
+    # Concerns about the same problem at several clinics, linked by the region; each keeps
+    # its own thread, clocks and history.
+    pattern = models.ForeignKey(
+        "CrossClinicPattern",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="concerns",
+    )
 
     class Meta:
         # Random ids make this order meaningless as a sequence; the date is what readers see.
@@ -202,3 +214,167 @@ class JointResponse(models.Model):
 
     def __str__(self) -> str:
         return "joint response"
+
+
+def _private_storage() -> Any:
+    from django.core.files.storage import storages
+
+    return storages["private"]
+
+
+def _attachment_path(instance: Attachment, filename: str) -> str:
+    # A random name: the uploaded name is kept only as display text.
+    return f"attachments/{uuid.uuid4().hex}"
+
+
+class Attachment(models.Model):
+    """Evidence on a concern: a PDF, image, CSV or XLSX whose type was sniffed from its bytes.
+
+    Stored in the private storage, outside the web root, and served only through a view that
+    checks the concern's permission. Before an anonymous concern is released, its files hang
+    on the pending row; the release moves them. No uploader is kept for an anonymous concern.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    concern = models.ForeignKey(
+        Concern, on_delete=models.CASCADE, null=True, blank=True, related_name="attachments"
+    )
+    pending = models.ForeignKey(
+        PendingAnonymousConcern,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="attachments",
+    )
+    file = models.FileField(upload_to=_attachment_path, storage=_private_storage, max_length=200)
+    display_name = models.CharField(max_length=120)
+    content_type = models.CharField(max_length=80)
+    size = models.PositiveIntegerField()
+    sha256 = models.CharField(max_length=64)
+    # NULL on anonymous concerns, by construction.
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    uploaded_on = models.DateField()
+
+    class Meta:
+        ordering = ["uploaded_on", "display_name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(concern__isnull=False) | Q(pending__isnull=False),
+                name="attachment_belongs_somewhere",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.display_name
+
+
+class Comment(models.Model):
+    """A post in a concern's discussion thread; replies point at their parent.
+
+    Edits keep every earlier text in CommentRevision; ``version`` makes a stale edit a
+    conflict rather than a silent overwrite.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    concern = models.ForeignKey(Concern, on_delete=models.CASCADE, related_name="comments")
+    parent = models.ForeignKey(
+        "self", on_delete=models.CASCADE, null=True, blank=True, related_name="replies"
+    )
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    author_side = models.CharField(max_length=20, choices=Side.choices, blank=True)
+    body = models.TextField(help_text="Markdown.")
+    created_at = models.DateTimeField()
+    edited_at = models.DateTimeField(null=True, blank=True)
+    version = models.PositiveIntegerField(default=1)
+    mentions = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="+")
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["concern", "created_at"], name="comment_thread_idx")]
+
+    def __str__(self) -> str:
+        return "comment"
+
+
+class CommentRevision(models.Model):
+    """An earlier text of a comment, kept when it was edited."""
+
+    comment = models.ForeignKey(Comment, on_delete=models.CASCADE, related_name="revisions")
+    version = models.PositiveIntegerField()
+    body = models.TextField()
+    written_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["comment", "-version"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["comment", "version"], name="revision_once_per_version"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"version {self.version}"
+
+
+class ClockChange(models.Model):
+    """An extension or a pause of a concern's clocks. Takes effect only when both co-chairs
+    have signed; until then it is proposed and the clocks run as before."""
+
+    class Kind(models.TextChoices):
+        EXTEND = "extend", "Extension"
+        PAUSE = "pause", "Pause"
+
+    class State(models.TextChoices):
+        PROPOSED = "proposed", "Proposed"
+        IN_EFFECT = "in_effect", "In effect"
+        ENDED = "ended", "Ended"
+        WITHDRAWN = "withdrawn", "Withdrawn"
+
+    concern = models.ForeignKey(Concern, on_delete=models.CASCADE, related_name="clock_changes")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    state = models.CharField(max_length=10, choices=State.choices, default=State.PROPOSED)
+    reason = models.TextField()
+    # Business days added by an extension; for a pause, the business days it lasted.
+    business_days = models.PositiveIntegerField(default=0)
+    proposed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    proposed_on = models.DateField()
+    clinician_signed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    management_signed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    started_on = models.DateField(null=True, blank=True)
+    ended_on = models.DateField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["proposed_on", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} ({self.get_state_display().lower()})"
+
+
+class CrossClinicPattern(models.Model):
+    """Concerns about one problem at several clinics, merged by the regional committee or a
+    regional admin. Merging links them; it moves nothing, so each clinic keeps its thread."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    region = models.ForeignKey(
+        "organizations.Region", on_delete=models.PROTECT, related_name="concern_patterns"
+    )
+    title = models.CharField(max_length=200)
+    category = models.CharField(max_length=20, choices=Category.choices)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_on = models.DateField()
+
+    class Meta:
+        ordering = ["-created_on", "title"]
+
+    def __str__(self) -> str:
+        return self.title

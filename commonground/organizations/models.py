@@ -13,6 +13,9 @@ from django.urls import reverse
 class Region(models.Model):
     name = models.CharField(max_length=120, unique=True)
     slug = models.SlugField(max_length=60, unique=True)
+    # Concern clocks, in business days of each clinic's calendar.
+    acknowledge_within_days = models.PositiveSmallIntegerField(default=5)
+    respond_within_days = models.PositiveSmallIntegerField(default=20)
 
     class Meta:
         ordering = ["name"]
