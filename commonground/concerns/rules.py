@@ -46,6 +46,11 @@ def is_responsible_cochair(user: Any, concern: Concern | None) -> bool:
     return owner in cochair_of
 
 
+# Clock extensions and pauses
+# Evidence files
+# Discussion threads
+# Region view and cross-clinic patterns
+
 rules.add_perm("concerns.view_concern", can_view_concern)
 rules.add_perm("concerns.raise_concern", can_view_committee & has_seat_on)
 rules.add_perm("concerns.cosign", can_cosign)

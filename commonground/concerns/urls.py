@@ -15,4 +15,8 @@ urlpatterns = [
     path("concerns/<uuid:concern_id>/cosign/", views.concern_cosign, name="concern-cosign"),
     path("concerns/<uuid:concern_id>/step/", views.concern_step, name="concern-step"),
     path("concerns/<uuid:concern_id>/response/", views.response_edit, name="response-edit"),
+    # Clock extensions and pauses
+    # Evidence files
+    # Discussion threads
+    # Region view and cross-clinic patterns
 ]
