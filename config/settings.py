@@ -291,6 +291,13 @@ SOCIALACCOUNT_EMAIL_AUTHENTICATION_AUTO_CONNECT = True
 COMMONGROUND_SITE_URL = env_str("COMMONGROUND_SITE_URL")
 # Smallest group whose counts by side or group may be shown (never below 3).
 COMMONGROUND_MIN_GROUP_SIZE = max(3, env_int("COMMONGROUND_MIN_GROUP_SIZE", 5))
+# Large uploads (scheduling extracts hold raw patient ids until de-identified) are buffered
+# in the private data folder, never in the system's shared temporary directory.
+FILE_UPLOAD_TEMP_DIR = PRIVATE_FILES_ROOT / "tmp" / "uploads"
+FILE_UPLOAD_TEMP_DIR.mkdir(mode=0o700, parents=True, exist_ok=True)
+# Keyed hash of patient ids at ingest; kept outside the database (env or *_FILE), else one is
+# generated into the data folder on first import.
+COMMONGROUND_ACCESS_PSEUDONYM_KEY = env_secret("COMMONGROUND_ACCESS_PSEUDONYM_KEY")
 # Largest evidence file accepted on a concern.
 COMMONGROUND_ATTACHMENT_MAX_BYTES = env_int("COMMONGROUND_ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024)
 

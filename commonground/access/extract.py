@@ -196,6 +196,9 @@ class ExtractError:
     column: str
     value: str
     reason: str
+    # True when ``value`` is the raw text of the whole record (the reader could not split it
+    # into cells): the importer's error report withholds it, as it may hold a patient id.
+    whole_row: bool = False
 
 
 @dataclass(frozen=True)
@@ -729,7 +732,9 @@ def _collect_errors(
         key = (column, reason)
         summary[key] = summary.get(key, 0) + 1
         shown = value if value is not None else str(csv_line)[:200]
-        errors.append(ExtractError(physical[int(position)], column, shown, reason))
+        errors.append(
+            ExtractError(physical[int(position)], column, shown, reason, whole_row=value is None)
+        )
     bad: list[tuple[int, dict[str, str]]] = []
     if used:
         rel = con.execute(

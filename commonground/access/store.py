@@ -1,0 +1,425 @@
+"""The store of de-identified appointment rows: Parquet partitions in generations. No Django.
+
+Layout under a store root (one root per region)::
+
+    CURRENT                      -> "gen-00000042": the published generation (the commit point)
+    gen-00000042/MANIFEST.json   generation, parent, key fingerprint, partitions, committed jobs
+    gen-00000042/year=2025/month=1/c_oak.parquet   one partition per clinic code and month
+    .staging/<job>/              a generation being written (never read)
+    .lock                        flock: one merge at a time per store
+
+A merge writes only the partitions it changes into a staging directory (each file written to
+a temporary name, fsynced and renamed), hard-links the unchanged partitions from the current
+generation (partition files are never modified once published), writes the manifest, renames
+the staging directory to the next generation and then replaces ``CURRENT`` atomically. Until
+that last rename the published data is untouched; after it the whole merge is visible at once,
+so a reader never sees half a merge and a killed worker never leaves half a partition.
+
+Recovery is by the manifest: it lists every job whose rows it holds (``committed``, carried
+forward by each later generation). A job run again whose id is in the current manifest is
+finished with the counts recorded there (resume); otherwise its leftover staging is removed
+and the merge starts over (roll back), so each job is merged exactly once.
+
+"Latest state wins" is by merge order: the canonical extract has no per-row "updated at"
+column (access-and-parity.md section 6.1), so a row from the extract merged last replaces the
+stored row with the same ``appointment_id``. A row whose content did not change is counted
+``unchanged`` and its partition is not rewritten: importing the same file again changes
+nothing, not even a file.
+
+Partitions are laid out as ``year=Y/month=M/<clinic>.parquet`` so that
+``extract.parquet_view(con, generation_dir)`` reads a generation directly; files hold no
+year/month columns (they come from the directory names).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import fcntl
+import json
+import os
+import re
+import shutil
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from ._db import quote, scalar
+
+FORMAT = 1
+CURRENT = "CURRENT"
+MANIFEST = "MANIFEST.json"
+STAGING = ".staging"
+LOCK = ".lock"
+_GEN = re.compile(r"^gen-(\d{8})$")
+
+# Stored columns, in file order (what ``ingest.stage_incoming`` produces besides ``part``).
+FILE_COLUMNS = (
+    "patient_key",
+    "appointment_id",
+    "clinic_id",
+    "provider_class",
+    "service_line",
+    "kind",
+    "visit_new",
+    "urgent",
+    "prior_auth",
+    "req_ts",
+    "req_day",
+    "req_dateonly",
+    "booked_day",
+    "req_eq_booked",
+    "offer_ts",
+    "offer_day",
+    "offer_dateonly",
+    "start_ts",
+    "start_day",
+    "start_dateonly",
+    "status",
+    "cancel_initiator",
+    "cancel_day",
+    "is_group",
+    "modality",
+    "episode_key",
+    "request_key",
+    "longer",
+    "prl",
+    "rec_days",
+    "product_line",
+    "age_band",
+)
+
+# SQL for the partition (relative file path) of a row of the incoming table. Clinic codes are
+# lower-cased (case-insensitive file systems) and hashed when not a plain token, so no code can
+# name a path outside the store.
+PARTITION_SQL = (
+    "'year=' || year(start_day) || '/month=' || month(start_day) || '/' || "
+    "CASE WHEN regexp_full_match(clinic_id, '[A-Za-z0-9_-]{1,64}') "
+    "THEN 'c_' || lower(clinic_id) ELSE 'h_' || left(sha256(clinic_id), 24) END || '.parquet'"
+)
+
+
+class StoreError(RuntimeError):
+    """The store cannot take this merge (for example: another pseudonymisation key)."""
+
+
+def _checkpoint(name: str) -> None:
+    """A named point of the merge; tests replace it to simulate a crash there."""
+
+
+@dataclass
+class Counts:
+    rows: int = 0
+    inserted: int = 0
+    updated: int = 0
+    unchanged: int = 0
+
+    def as_dict(self) -> dict[str, int]:
+        return {
+            "rows": self.rows,
+            "inserted": self.inserted,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+        }
+
+
+@dataclass
+class Generation:
+    number: int
+    path: Path
+    manifest: dict[str, Any]
+
+    @property
+    def partitions(self) -> dict[str, int]:
+        """Relative partition path -> rows."""
+        return dict(self.manifest.get("partitions", {}))
+
+    @property
+    def committed(self) -> dict[str, dict[str, int]]:
+        return dict(self.manifest.get("committed", {}))
+
+    @property
+    def rows(self) -> int:
+        return sum(self.partitions.values())
+
+
+@dataclass
+class MergeOutcome:
+    counts: Counts
+    generation: int | None  # the generation holding the job's rows (None: empty store)
+    already_committed: bool = False  # finished from the manifest: an earlier run merged it
+    partitions_written: int = 0
+    partitions: list[str] = field(default_factory=list)
+
+
+# -- small durable file operations ---------------------------------------------------------
+
+
+def fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def fsync_file(path: Path) -> None:
+    with path.open("rb") as handle:
+        os.fsync(handle.fileno())
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` so that a crash leaves the old file or the new, never half."""
+    tmp = path.with_name(f".{path.name}.tmp")
+    with tmp.open("wb") as handle:
+        handle.write(data)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(tmp, path)
+    fsync_dir(path.parent)
+
+
+# -- the store -----------------------------------------------------------------------------
+
+
+class Store:
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root)
+
+    # Reading --------------------------------------------------------------------------
+
+    def current(self) -> Generation | None:
+        """The published generation, or None for an empty store."""
+        try:
+            name = (self.root / CURRENT).read_text(encoding="utf-8").strip()
+        except FileNotFoundError:
+            return None
+        match = _GEN.match(name)
+        if match is None:
+            raise StoreError(f"{self.root / CURRENT} names no generation: {name!r}")
+        path = self.root / name
+        manifest = json.loads((path / MANIFEST).read_text(encoding="utf-8"))
+        return Generation(int(match.group(1)), path, manifest)
+
+    def files(self, generation: Generation | None = None) -> list[Path]:
+        gen = generation or self.current()
+        if gen is None:
+            return []
+        return [gen.path / part for part in sorted(gen.partitions)]
+
+    def committed(self, job: str) -> MergeOutcome | None:
+        """How ``job`` was merged, if the published generation holds it."""
+        gen = self.current()
+        if gen is None or job not in gen.committed:
+            return None
+        recorded = gen.committed[job]
+        counts = Counts(**{k: int(recorded.get(k, 0)) for k in Counts().as_dict()})
+        return MergeOutcome(counts, int(recorded.get("generation", gen.number)), True)
+
+    # Locking and clean-up -------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def locked(self) -> Iterator[None]:
+        """One merge at a time (across processes on this host)."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        with (self.root / LOCK).open("a") as handle:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+
+    def _collect_garbage(self, keep: set[str]) -> None:
+        """Under the lock: drop staging left by dead runs and generations older than the
+        previous one (kept for readers that opened it just before the swap)."""
+        shutil.rmtree(self.root / STAGING, ignore_errors=True)
+        for child in self.root.iterdir():
+            if _GEN.match(child.name) and child.name not in keep:
+                shutil.rmtree(child, ignore_errors=True)
+
+    # Merging --------------------------------------------------------------------------
+
+    def merge(
+        self,
+        con: duckdb.DuckDBPyConnection,
+        *,
+        job: str,
+        key_id: str,
+        incoming: str = "incoming",
+        progress: Callable[[int, int], None] | None = None,
+    ) -> MergeOutcome:
+        """Merge the table ``incoming`` (``FILE_COLUMNS`` plus ``part``) into the store.
+
+        Safe to call again for the same ``job`` after a crash at any point.
+        """
+        with self.locked():
+            done = self.committed(job)
+            if done is not None:
+                return done
+            cur = self.current()
+            if cur is not None:
+                stored_key = cur.manifest.get("key_id")
+                if stored_key and stored_key != key_id:
+                    raise StoreError(
+                        "the pseudonymisation key differs from the one the stored rows were "
+                        "made with: patients would no longer match across imports"
+                    )
+            keep = {cur.path.name} if cur is not None else set()
+            if cur is not None and cur.manifest.get("parent") is not None:
+                keep.add(_gen_name(int(cur.manifest["parent"])))
+            self._collect_garbage(keep)
+            counts, affected = self._diff(con, cur, incoming)
+            if not affected:
+                return MergeOutcome(counts, cur.number if cur else None)
+            outcome = self._write_generation(con, cur, job, key_id, counts, affected, incoming,
+                                             progress)  # fmt: skip
+            new = {_gen_name(outcome.generation or 0)}
+            self._collect_garbage(new | ({cur.path.name} if cur is not None else set()))
+            return outcome
+
+    def _diff(
+        self, con: duckdb.DuckDBPyConnection, cur: Generation | None, incoming: str
+    ) -> tuple[Counts, list[str]]:
+        """Classify incoming rows against the store (table ``store_diff``); the partitions
+        to rewrite: where incoming rows go, and where rows they replace come from."""
+        rows = int(scalar(con, f"SELECT count(*) FROM {incoming}"))  # noqa: S608 - table name from code
+        files = self.files(cur)
+        if cur is None or not files:
+            con.execute(
+                f"CREATE OR REPLACE TEMP TABLE store_diff AS SELECT appointment_id, part, "  # noqa: S608 - table name from code
+                f"NULL::VARCHAR AS old_part, 'inserted' AS change FROM {incoming}"
+            )
+        else:
+            prefix = len(str(cur.path)) + 2  # 1-based substr after "<gen>/"
+            same = " AND ".join(f"i.{c} IS NOT DISTINCT FROM o.{c}" for c in FILE_COLUMNS)
+            con.execute(
+                f"""
+                CREATE OR REPLACE TEMP TABLE store_diff AS
+                SELECT i.appointment_id, i.part, o.old_part,
+                       CASE WHEN o.appointment_id IS NULL THEN 'inserted'
+                            WHEN i.part = o.old_part AND {same} THEN 'unchanged'
+                            ELSE 'updated' END AS change
+                FROM {incoming} i
+                LEFT JOIN (
+                  SELECT *, substr(filename, {prefix}) AS old_part
+                  FROM read_parquet($files, filename = true, hive_partitioning = false)
+                ) o ON i.appointment_id = o.appointment_id
+                """,  # noqa: S608 - SQL from schema constants; paths are bound
+                {"files": [str(f) for f in files]},
+            )
+        found = dict(con.execute("SELECT change, count(*) FROM store_diff GROUP BY 1").fetchall())
+        counts = Counts(
+            rows=rows,
+            inserted=int(found.get("inserted", 0)),
+            updated=int(found.get("updated", 0)),
+            unchanged=int(found.get("unchanged", 0)),
+        )
+        affected = [
+            r[0]
+            for r in con.execute(
+                "SELECT part FROM store_diff WHERE change <> 'unchanged' "
+                "UNION SELECT old_part FROM store_diff WHERE change = 'updated' "
+                "AND old_part IS NOT NULL ORDER BY 1"
+            ).fetchall()
+        ]
+        return counts, affected
+
+    def _write_generation(
+        self,
+        con: duckdb.DuckDBPyConnection,
+        cur: Generation | None,
+        job: str,
+        key_id: str,
+        counts: Counts,
+        affected: list[str],
+        incoming: str,
+        progress: Callable[[int, int], None] | None,
+    ) -> MergeOutcome:
+        number = (cur.number + 1) if cur is not None else 1
+        staging = self.root / STAGING / job
+        staging.mkdir(parents=True)
+        partitions = dict(cur.partitions) if cur is not None else {}
+        cols = ", ".join(FILE_COLUMNS)
+        # The stored rows each partition loses, in partition order: each partition's lookup
+        # then reads only its own row groups.
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE store_replaced AS SELECT old_part, appointment_id "
+            "FROM store_diff WHERE old_part IS NOT NULL ORDER BY old_part"
+        )
+        # Sorted files: the same rows always give the same partition contents.
+        con.execute("SET preserve_insertion_order = true")
+        dirs: set[Path] = {staging}
+        for done, part in enumerate(affected, start=1):
+            target = staging / part
+            target.parent.mkdir(parents=True, exist_ok=True)
+            dirs.add(target.parent)
+            tmp = target.with_name(f".{target.name}.tmp")
+            kept = ""
+            if cur is not None and part in cur.partitions:
+                kept = (
+                    f"SELECT {cols} FROM read_parquet({quote(str(cur.path / part))}, "  # noqa: S608 - path quoted
+                    "hive_partitioning = false) WHERE appointment_id NOT IN "
+                    f"(SELECT appointment_id FROM store_replaced WHERE old_part = {quote(part)}) "
+                    "UNION ALL "
+                )
+            written = con.execute(
+                f"COPY ({kept}SELECT {cols} FROM {incoming} WHERE part = {quote(part)} "  # noqa: S608 - SQL from schema constants; values quoted
+                f"ORDER BY appointment_id) TO {quote(str(tmp))} "
+                "(FORMAT parquet, COMPRESSION zstd)"
+            ).fetchall()
+            n = int(written[0][0]) if written else 0
+            if n:
+                fsync_file(tmp)
+                os.replace(tmp, target)
+                partitions[part] = n
+            else:  # every row moved out of this partition
+                tmp.unlink(missing_ok=True)
+                partitions.pop(part, None)
+            if progress is not None:
+                progress(done, len(affected))
+        con.execute("SET preserve_insertion_order = false")
+        if cur is not None:
+            for part in sorted(set(cur.partitions) - set(affected)):
+                target = staging / part
+                target.parent.mkdir(parents=True, exist_ok=True)
+                dirs.add(target.parent)
+                try:
+                    os.link(cur.path / part, target)
+                except OSError:  # a file system without hard links
+                    shutil.copy2(cur.path / part, target)
+        committed = dict(cur.committed) if cur is not None else {}
+        committed[job] = {**counts.as_dict(), "generation": number}
+        manifest = {
+            "format": FORMAT,
+            "generation": number,
+            "parent": cur.number if cur is not None else None,
+            "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+            "job": job,
+            "key_id": key_id,
+            "columns": list(FILE_COLUMNS),
+            "partitions": dict(sorted(partitions.items())),
+            "committed": committed,
+        }
+        (staging / MANIFEST).write_text(json.dumps(manifest, indent=1), encoding="utf-8")
+        fsync_file(staging / MANIFEST)
+        # Directories deepest first, so each entry is durable before its parent's.
+        for path in sorted(dirs, key=lambda p: len(p.parts), reverse=True):
+            fsync_dir(path)
+        _checkpoint("staged")
+        published = self.root / _gen_name(number)
+        if published.exists():  # left by a run that died between the two renames below
+            shutil.rmtree(published)
+        os.rename(staging, published)
+        fsync_dir(self.root)
+        write_atomic(self.root / CURRENT, (_gen_name(number) + "\n").encode())
+        _checkpoint("published")
+        return MergeOutcome(
+            counts, number, partitions_written=len(affected), partitions=sorted(partitions)
+        )
+
+
+def _gen_name(number: int) -> str:
+    return f"gen-{number:08d}"

@@ -1,0 +1,23 @@
+"""Background tasks of the access app. Arguments are ids only, never content.
+
+``run_import_task`` is safe to run twice and after a worker died mid-way (the reaper in
+``commonground.core.worker`` re-queues it): see ``services.import_run``.
+"""
+
+from __future__ import annotations
+
+from django_tasks import task
+
+from commonground.access import services
+
+RETRY_SECONDS = 60
+
+
+@task()
+def run_import_task(job_id: str) -> dict[str, object]:
+    job = services.import_run(job_id)
+    if not job.is_finished:
+        # The attempt hit an error another attempt may not (a full disk, a lost database
+        # connection): try again later, on backends that can defer; the last attempt fails.
+        services.schedule_retry(job, RETRY_SECONDS * job.attempts)
+    return {"state": job.state, "attempts": job.attempts}
