@@ -16,9 +16,11 @@ urlpatterns = [
     path("", include("commonground.improvement.urls")),
     path("", include("commonground.concerns.urls")),
     path("", include("commonground.meetings.urls")),
+    path("", include("commonground.deliberation.urls")),
     path("audit/", include("commonground.audit.urls")),
     path("notifications/", include("commonground.notifications.urls")),
     path("search/", include("commonground.search.urls")),
+    path("access/", include("commonground.access.urls")),
     path("admin/", admin.site.urls),
 ]
 

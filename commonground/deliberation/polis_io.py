@@ -1,4 +1,4 @@
-"""Readers for Pol.is export files (spec section 13.3). Pure: no Django.
+"""Readers and writers for Pol.is export files (spec section 13.3). Pure: no Django.
 
 * ``participants-votes.csv``: ``participant,[xid],group-id,n-comments,n-votes,n-agree,
   n-disagree,`` then one column per statement id with 1 / -1 / 0 / empty (agree = +1).
@@ -7,13 +7,16 @@
 * ``comments.csv``: moderation (``moderated`` -1 = rejected), ``is-meta`` (newer exports) and
   ``group-informed-consensus`` (newer exports).
 * ``votes.csv``: the raw vote log, with revotes; not sorted by time.
+
+The writers produce ``participants-votes.csv``, ``comments.csv`` (newer layout) and
+``summary.csv`` rows, for exporting a conversation of the app.
 """
 
 from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Hashable
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -106,7 +109,15 @@ def _parse_cell(text: str) -> tuple[int, bool]:
 
 
 def read_participants_votes(path: str | Path) -> ParticipantsVotes:
-    data = _decode(Path(path).read_bytes())
+    return parse_participants_votes(Path(path).read_bytes(), source=str(path))
+
+
+def parse_participants_votes(
+    raw: bytes, *, source: str = "participants-votes.csv"
+) -> ParticipantsVotes:
+    """``participants-votes.csv`` from its bytes (an upload, a zip member)."""
+    path = source
+    data = _decode(raw)
     header_end = data.find(b"\n")
     header_line = data if header_end < 0 else data[:header_end]
     header = next(csv.reader([header_line.decode("utf-8")]))
@@ -161,6 +172,9 @@ class CommentInfo:
     moderated: int  # -1 rejected, 0 unmoderated, 1 accepted
     is_meta: bool
     group_informed_consensus: float | None  # only in newer exports
+    body: str = ""
+    timestamp_ms: int | None = None
+    is_seed: bool = False
 
 
 @dataclass(frozen=True)
@@ -182,18 +196,32 @@ def _truthy(text: str) -> bool:
 
 def read_comments(path: str | Path) -> Comments:
     with open(path, newline="", encoding="utf-8-sig") as fh:
-        reader = csv.DictReader(fh)
-        out = []
-        for row in reader:
-            gic = (row.get("group-informed-consensus") or "").strip()
-            out.append(
-                CommentInfo(
-                    statement=_statement_id(row["comment-id"]),
-                    moderated=int(float(row.get("moderated") or 0)),
-                    is_meta=_truthy(row.get("is-meta") or ""),
-                    group_informed_consensus=float(gic) if gic else None,
-                )
+        return _comments_from(csv.DictReader(fh))
+
+
+def parse_comments(raw: bytes) -> Comments:
+    """``comments.csv`` from its bytes (an upload, a zip member)."""
+    return _comments_from(csv.DictReader(io.StringIO(raw.decode("utf-8-sig"), newline="")))
+
+
+def _comments_from(reader: csv.DictReader[str]) -> Comments:
+    if reader.fieldnames is None or "comment-id" not in reader.fieldnames:
+        raise ValueError("not a comments.csv file (no 'comment-id' column)")
+    out = []
+    for row in reader:
+        gic = (row.get("group-informed-consensus") or "").strip()
+        stamp = (row.get("timestamp") or "").strip()
+        out.append(
+            CommentInfo(
+                statement=_statement_id(row["comment-id"]),
+                moderated=int(float(row.get("moderated") or 0)),
+                is_meta=_truthy(row.get("is-meta") or ""),
+                group_informed_consensus=float(gic) if gic else None,
+                body=row.get("comment-body") or "",
+                timestamp_ms=int(float(stamp)) if stamp else None,
+                is_seed=_truthy(row.get("is-seed") or ""),
             )
+        )
     return Comments(tuple(out))
 
 
@@ -207,3 +235,106 @@ def read_votes_log(path: str | Path) -> list[Vote]:
         ]
     rows.sort(key=lambda r: (r[0], r[1]))
     return [(voter, _statement_id(cid), int(float(v))) for _, _, voter, cid, v in rows]
+
+
+# --- writers ---------------------------------------------------------------------------------
+
+
+def _cell(value: int, voted: bool) -> str:
+    return str(int(value)) if voted else ""
+
+
+def format_participants_votes(
+    participants: Sequence[Hashable],
+    statements: Sequence[Hashable],
+    values: npt.ArrayLike,
+    voted: npt.ArrayLike,
+    *,
+    group_ids: Sequence[Hashable | None] | None = None,
+    n_comments: Sequence[int] | None = None,
+) -> str:
+    """``participants-votes.csv`` text: one row per participant (in the order given), one
+    column per statement (in the order given), agree = 1, disagree = -1, pass = 0, empty =
+    not voted. ``n-votes`` counts passes, as Pol.is does."""
+    vals = np.asarray(values, dtype=np.int8)
+    mask = np.asarray(voted, dtype=bool)
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(
+        ["participant", "group-id", "n-comments", "n-votes", "n-agree", "n-disagree"]
+        + [str(s) for s in statements]
+    )
+    for i, participant in enumerate(participants):
+        row_vals, row_mask = vals[i], mask[i]
+        group = group_ids[i] if group_ids is not None else None
+        writer.writerow(
+            [
+                str(participant),
+                "" if group is None else str(group),
+                str(n_comments[i] if n_comments is not None else 0),
+                str(int(row_mask.sum())),
+                str(int(((row_vals == 1) & row_mask).sum())),
+                str(int(((row_vals == -1) & row_mask).sum())),
+                *(_cell(v, m) for v, m in zip(row_vals.tolist(), row_mask.tolist(), strict=True)),
+            ]
+        )
+    return out.getvalue()
+
+
+@dataclass(frozen=True)
+class ExportComment:
+    statement: Hashable
+    body: str
+    moderated: int  # -1 rejected, 0 unmoderated, 1 accepted
+    is_meta: bool = False
+    is_seed: bool = False
+    agrees: int = 0
+    disagrees: int = 0
+    timestamp_ms: int = 0
+    author: str = ""  # left empty by the app: a link from statement to voter row
+    group_informed_consensus: float | None = None
+
+
+def format_comments(comments: Sequence[ExportComment]) -> str:
+    """``comments.csv`` text in the newer Pol.is layout (with ``is-meta`` and
+    ``group-informed-consensus``)."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(
+        [
+            "timestamp",
+            "comment-id",
+            "author-id",
+            "agrees",
+            "disagrees",
+            "moderated",
+            "is-meta",
+            "is-seed",
+            "group-informed-consensus",
+            "comment-body",
+        ]
+    )
+    for c in comments:
+        gic = "" if c.group_informed_consensus is None else repr(c.group_informed_consensus)
+        writer.writerow(
+            [
+                str(c.timestamp_ms),
+                str(c.statement),
+                c.author,
+                str(c.agrees),
+                str(c.disagrees),
+                str(c.moderated),
+                "true" if c.is_meta else "false",
+                "true" if c.is_seed else "false",
+                gic,
+                c.body,
+            ]
+        )
+    return out.getvalue()
+
+
+def format_summary_row(key: str, value: str) -> str:
+    """One ``key,value`` row of ``summary.csv`` (Pol.is writes it without a header)."""
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\n").writerow([key, value])
+    return out.getvalue()

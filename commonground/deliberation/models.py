@@ -1,0 +1,235 @@
+"""Common-ground conversations (Pol.is style): a prompt, short statements, agree / disagree /
+pass votes, and the opinion-group snapshot the background recompute stores.
+
+Anonymity by design:
+
+* A vote belongs to a ``Participant`` of the conversation, not directly to a user. A
+  participant is either a person (``user`` set) or a pseudonymous row imported from a Pol.is
+  export (``user`` NULL). Its ``number`` is the only participant id that ever leaves the
+  database (engine input, snapshot JSON, Pol.is export).
+* A statement keeps its author for the moderation audit, but no page shows it.
+* The snapshot JSON holds participant numbers, never user ids; the browser receives only
+  points with the viewer's own flag.
+
+The summit uses the same models: a conversation of the summit committee with
+``open_to_region`` lets everyone with a seat in the region take part.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+
+from commonground.organizations.models import Committee, Side
+
+STATEMENT_MAX_CHARS = 280
+
+
+class Conversation(models.Model):
+    class State(models.TextChoices):
+        OPEN = "open", "Open"
+        CLOSED = "closed", "Closed"
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    committee = models.ForeignKey(Committee, on_delete=models.PROTECT, related_name="conversations")
+    topic = models.CharField("prompt", max_length=200)
+    description = models.TextField(blank=True)
+    state = models.CharField(max_length=10, choices=State.choices, default=State.OPEN)
+    allow_statements = models.BooleanField(
+        "participants may add statements",
+        default=True,
+    )
+    auto_accept = models.BooleanField(
+        "accept participants' statements without moderation",
+        default=False,
+    )
+    open_to_region = models.BooleanField(
+        "everyone with a seat in the region may take part",
+        default=False,
+        help_text="For the regional committee and the summit.",
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    opened_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    imported = models.BooleanField(default=False)
+    # Bumped by every vote and moderation change (under the row lock, so it also serialises
+    # a conversation's votes); a snapshot is current when it carries the same revision.
+    revision = models.PositiveIntegerField(default=0)
+    # Participant numbers are handed out from here (sequential per conversation).
+    participant_count = models.PositiveIntegerField(default=0)
+    # Set when a recompute is queued and cleared when it starts: while set, new votes do not
+    # queue another one (the debounce).
+    recompute_requested_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [
+            # Serves a committee's conversation list, newest first.
+            models.Index(fields=["committee", "-created_at"], name="conversation_committee_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.topic
+
+    def get_absolute_url(self) -> str:
+        return reverse(
+            "deliberation:conversation-detail", kwargs={"conversation_id": self.public_id}
+        )
+
+    @property
+    def is_open(self) -> bool:
+        return self.state == self.State.OPEN
+
+
+class Participant(models.Model):
+    """Someone taking part in one conversation: a person, or an imported pseudonymous row."""
+
+    conversation = models.ForeignKey(
+        Conversation, on_delete=models.CASCADE, related_name="participants"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
+    )
+    # The pseudonymous id used by the engine, the snapshot and the Pol.is export.
+    number = models.PositiveIntegerField()
+    # The person's side on the committee when they joined in (kept up to date on each vote);
+    # imported participants are neutral: Pol.is files carry no side.
+    side = models.CharField(max_length=20, choices=Side.choices, default=Side.NEUTRAL)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["conversation", "number"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["conversation", "number"], name="participant_number_unique"
+            ),
+            models.UniqueConstraint(
+                fields=["conversation", "user"],
+                condition=Q(user__isnull=False),
+                name="participant_once_per_person",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Participant {self.number}"
+
+
+class Statement(models.Model):
+    class Moderation(models.TextChoices):
+        PENDING = "pending", "Waiting for a co-chair"
+        ACCEPTED = "accepted", "Accepted"
+        REJECTED = "rejected", "Rejected"
+
+    conversation = models.ForeignKey(
+        Conversation, on_delete=models.CASCADE, related_name="statements"
+    )
+    # Pol.is "comment-id": sequential per conversation from 0.
+    number = models.PositiveIntegerField()
+    text = models.CharField(max_length=STATEMENT_MAX_CHARS)
+    # Kept for the moderation audit only; never shown on a page or exported.
+    author = models.ForeignKey(
+        Participant,
+        on_delete=models.PROTECT,
+        related_name="statements",
+        null=True,
+        blank=True,
+    )
+    is_seed = models.BooleanField(default=False)
+    moderation = models.CharField(
+        max_length=10, choices=Moderation.choices, default=Moderation.PENDING
+    )
+    is_meta = models.BooleanField(default=False)
+    created_at = models.DateTimeField(default=timezone.now)
+    moderated_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["conversation", "number"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["conversation", "number"], name="statement_number_unique"
+            ),
+        ]
+        indexes = [
+            # Serves the voting page: a conversation's accepted statements.
+            models.Index(fields=["conversation", "moderation"], name="statement_moderation_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.text[:80]
+
+    @property
+    def polis_moderated(self) -> int:
+        """Pol.is ``moderated``: 1 accepted, 0 unmoderated, -1 rejected."""
+        return {"accepted": 1, "rejected": -1}.get(self.moderation, 0)
+
+
+class Vote(models.Model):
+    class Value(models.IntegerChoices):
+        AGREE = 1, "Agree"
+        PASS = 0, "Pass / unsure"
+        DISAGREE = -1, "Disagree"
+
+    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="votes")
+    statement = models.ForeignKey(Statement, on_delete=models.CASCADE, related_name="votes")
+    participant = models.ForeignKey(Participant, on_delete=models.CASCADE, related_name="votes")
+    value = models.SmallIntegerField(choices=Value.choices)
+    # The first vote's time fixes the engine's row order (spec section 1); a revote only
+    # changes ``value`` and ``updated_at`` (latest wins).
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["statement", "participant"], name="vote_once_per_statement"
+            ),
+            models.CheckConstraint(condition=Q(value__in=[-1, 0, 1]), name="vote_value_valid"),
+        ]
+        indexes = [
+            # Serves the recompute: every vote of a conversation in first-vote order.
+            models.Index(fields=["conversation", "created_at", "id"], name="vote_conversation_idx"),
+            # Serves "next unvoted statement": a participant's votes.
+            models.Index(fields=["participant", "statement"], name="vote_participant_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Vote {self.pk}"
+
+
+class OpinionSnapshot(models.Model):
+    """The latest engine result of a conversation (one row, replaced by each recompute)."""
+
+    conversation = models.OneToOneField(
+        Conversation, on_delete=models.CASCADE, related_name="snapshot"
+    )
+    computed_at = models.DateTimeField()
+    revision = models.PositiveIntegerField()
+    vote_count = models.PositiveIntegerField()
+    participant_count = models.PositiveIntegerField()
+    # Statement number (as a string) -> priority, read apart from ``result`` by the voting
+    # page so that it need not load every projection.
+    priorities = models.JSONField(default=dict)
+    # Groups, projections by participant number, repness, consensus, bridges, tallies.
+    result = models.JSONField(default=dict)
+
+    class Meta:
+        get_latest_by = "computed_at"
+
+    def __str__(self) -> str:
+        return f"Snapshot of {self.conversation_id} at revision {self.revision}"

@@ -1,0 +1,17 @@
+"""Background tasks of the deliberation app. Arguments are ids only.
+
+The recompute is idempotent: a run finds the snapshot current and does nothing, so the
+worker's at-least-once delivery and the debounce's occasional extra run are harmless.
+"""
+
+from __future__ import annotations
+
+from django_tasks import task
+
+from commonground.deliberation import services
+
+
+@task()
+def recompute_conversation(conversation_id: int) -> int | None:
+    snapshot = services.conversation_recompute(conversation_id=conversation_id)
+    return None if snapshot is None else snapshot.revision

@@ -1,0 +1,63 @@
+from __future__ import annotations
+
+from django.urls import path
+
+from commonground.deliberation import views
+
+app_name = "deliberation"
+
+urlpatterns = [
+    # /committees/<slug>/conversations/...
+    path(
+        "committees/<slug:slug>/conversations/",
+        views.conversation_list,
+        name="conversation-list",
+    ),
+    path(
+        "committees/<slug:slug>/conversations/new/",
+        views.conversation_create,
+        name="conversation-create",
+    ),
+    path(
+        "committees/<slug:slug>/conversations/import/",
+        views.conversation_import,
+        name="conversation-import",
+    ),
+    # /conversations/<uuid>/...
+    path(
+        "conversations/<uuid:conversation_id>/",
+        views.conversation_detail,
+        name="conversation-detail",
+    ),
+    path("conversations/<uuid:conversation_id>/vote/", views.vote, name="vote"),
+    path(
+        "conversations/<uuid:conversation_id>/statements/",
+        views.statement_add,
+        name="statement-add",
+    ),
+    path(
+        "conversations/<uuid:conversation_id>/results/",
+        views.conversation_results,
+        name="conversation-results",
+    ),
+    path(
+        "conversations/<uuid:conversation_id>/moderate/",
+        views.conversation_moderate,
+        name="conversation-moderate",
+    ),
+    path(
+        "conversations/<uuid:conversation_id>/statements/<int:number>/moderate/",
+        views.statement_moderate,
+        name="statement-moderate",
+    ),
+    path(
+        "conversations/<uuid:conversation_id>/state/",
+        views.conversation_state,
+        name="conversation-state",
+    ),
+    path(
+        "conversations/<uuid:conversation_id>/export.zip",
+        views.conversation_export,
+        name="conversation-export",
+    ),
+]
