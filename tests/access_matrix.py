@@ -10,6 +10,7 @@ roles. Scopes say whose object the URL points at: ``own`` (Oakland), ``other``
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -261,6 +262,24 @@ def _concern(world: Any, scope: str) -> dict[str, Any]:
     return {"concern_id": cache[scope].pk}
 
 
+def _clock_change(world: Any, scope: str) -> dict[str, Any]:
+    """A proposed extension on the scope's concern; co-chairs withdraw it (302)."""
+    from commonground.concerns.models import ClockChange
+
+    kwargs = _concern(world, scope)
+    cache = world.__dict__.setdefault("_clock_changes", {})
+    if scope not in cache:
+        cache[scope] = ClockChange.objects.create(
+            concern_id=kwargs["concern_id"],
+            kind="extend",
+            reason="Waiting for the staffing figures from HR.",
+            business_days=5,
+            proposed_by=world.person("data_steward"),
+            proposed_on=dt.date(2026, 11, 3),
+        )
+    return {**kwargs, "change_id": cache[scope].pk, "decision": "withdraw"}
+
+
 COMMITTEE_SCOPES = ("own", "other", "region")
 
 MATRIX: dict[str, Entry] = {
@@ -315,6 +334,10 @@ MATRIX: dict[str, Entry] = {
     "improvement:project-edit": Entry(
         "edit", {"GET": 200, "POST": 200}, COMMITTEE_SCOPES, _project, object_scoped=True
     ),
+    # Link a concern or a decision (the test sends none: an error message and a redirect).
+    "improvement:project-links": Entry(
+        "edit", {"POST": 302}, COMMITTEE_SCOPES, _project, object_scoped=True
+    ),
     "improvement:team-member-add": Entry(
         "edit", {"POST": 302}, COMMITTEE_SCOPES, _project, object_scoped=True
     ),
@@ -366,6 +389,13 @@ MATRIX: dict[str, Entry] = {
     "concerns:response-edit": Entry(
         "respond", {"POST": 302}, COMMITTEE_SCOPES, _concern, object_scoped=True
     ),
+    # Extensions and pauses of the clocks: the responsible co-chairs only.
+    "concerns:clock-propose": Entry(
+        "respond", {"POST": 302}, COMMITTEE_SCOPES, _concern, object_scoped=True
+    ),
+    "concerns:clock-decide": Entry(
+        "respond", {"POST": 302}, COMMITTEE_SCOPES, _clock_change, object_scoped=True
+    ),
     # Similar open concerns for the raise form's draft (htmx, POST keeps the text out of URLs).
     "concerns:concern-similar": Entry(
         "seat", {"POST": 200}, COMMITTEE_SCOPES, _committee, object_scoped=True
@@ -390,3 +420,23 @@ MATRIX.update(_NOTIFICATIONS)
 from tests.access_matrix_meetings import ENTRIES as _MEETINGS  # noqa: E402
 
 MATRIX.update(_MEETINGS)
+
+from tests.access_matrix_threads import EXTRA_MATRIX as _THREADS  # noqa: E402
+
+MATRIX.update(_THREADS)
+
+from tests.access_matrix_attachments import EXTRA_MATRIX as _ATTACHMENTS  # noqa: E402
+
+MATRIX.update(_ATTACHMENTS)
+
+from tests.access_matrix_region import EXTRA_MATRIX as _REGION  # noqa: E402
+
+MATRIX.update(_REGION)
+
+from tests.access_matrix_deliberation import EXTRA_MATRIX as _DELIBERATION  # noqa: E402
+
+MATRIX.update(_DELIBERATION)
+
+from tests.access_matrix_access import EXTRA_MATRIX as _ACCESS  # noqa: E402
+
+MATRIX.update(_ACCESS)

@@ -254,7 +254,7 @@ def build_scenario(world: Any, capture: Any, *, confidential: bool = True) -> Sc
         if confidential:
             response = _raise(raiser_client, world.ppc_a, IdentityMode.CONFIDENTIAL, CONF)
             assert response.status_code == 302, response.content[:500]
-            conf = Concern.objects.get(title=CONF["title"])
+            conf = Concern.all_objects.get(title=CONF["title"])
         lookup = reverse("concerns:receipt-lookup")
         before = raiser_client.post(lookup, {"token": token})
         assert before.status_code == 200 and b"waiting for" in before.content

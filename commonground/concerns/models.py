@@ -56,6 +56,18 @@ OPEN_STATUSES = [
     Status.ESCALATED,
 ]
 
+AWAITING_ANSWER = [Status.RAISED, Status.ACKNOWLEDGED, Status.IN_DISCUSSION, Status.ESCALATED]
+
+
+class AnnouncedConcerns(models.Manager["Concern"]):
+    """Concerns the committee may know of: a confidential concern stays out of every list,
+    search, count and suggestion until the daily batch announces it, so that no one can learn
+    the time it was raised by watching a page. Its raiser reaches it through ``all_objects``
+    (see selectors.get_concern_for_user)."""
+
+    def get_queryset(self) -> models.QuerySet[Concern]:
+        return super().get_queryset().filter(announced=True)
+
 
 class Concern(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
@@ -86,6 +98,10 @@ class Concern(models.Model):
     )
     not_a_grievance = models.BooleanField(default=False)
     version = models.PositiveIntegerField(default=1)
+    # False for a confidential concern until the daily batch announces it: its audit event and
+    # the co-chairs' notifications are then written with the day's anonymous concerns, in random
+    # order, so no timestamp sits next to the raiser's sign-in.
+    announced = models.BooleanField(default=True)
     # While a pause agreed by both co-chairs runs, the clocks stand still (see ClockChange).
     paused_since = models.DateField(null=True, blank=True)
     # Concerns about the same problem at several clinics, linked by the region; each keeps
@@ -98,7 +114,11 @@ class Concern(models.Model):
         related_name="concerns",
     )
 
+    objects = AnnouncedConcerns()
+    all_objects: models.Manager[Concern] = models.Manager()
+
     class Meta:
+        default_manager_name = "objects"
         # Random ids make this order meaningless as a sequence; the date is what readers see.
         ordering = ["-raised_on", "id"]
         constraints = [
@@ -126,6 +146,11 @@ class Concern(models.Model):
     @property
     def is_open(self) -> bool:
         return self.status in OPEN_STATUSES
+
+    @property
+    def awaiting_answer(self) -> bool:
+        """Whether the response clock still runs: no joint response signed yet."""
+        return self.status in AWAITING_ANSWER
 
 
 class PendingAnonymousConcern(models.Model):

@@ -51,7 +51,9 @@ def due_clocks(now: dt.datetime) -> Iterator[Reminder]:
     today = timezone.localdate(now)
     tomorrow = today + dt.timedelta(days=1)
     concerns = list(
-        Concern.objects.filter(status__in=AWAITING_RESPONSE).select_related("committee")
+        Concern.objects.filter(
+            status__in=AWAITING_RESPONSE, paused_since__isnull=True
+        ).select_related("committee")
     )
     cochairs = _cochairs({c.escalated_to_id or c.committee_id for c in concerns})
     for concern in concerns:

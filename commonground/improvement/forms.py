@@ -137,3 +137,26 @@ class CommitmentForm(forms.ModelForm):
         cast(forms.ModelChoiceField, self.fields["management_owner"]).queryset = people_by_side[
             Side.MANAGEMENT
         ]
+
+
+class ProjectLinkForm(forms.Form):
+    kind = forms.ChoiceField(choices=[("concern", "Concern"), ("decision", "Decision")])
+    target = forms.UUIDField()
+    unlink = forms.BooleanField(required=False)
+
+    def chosen(self, committee: Any) -> Any:
+        """The chosen concern or decision, if it belongs to (or was escalated to) the
+        committee; None otherwise, so another clinic's ids find nothing."""
+        from django.db.models import Q
+
+        from commonground.concerns.models import Concern
+        from commonground.meetings.models import Decision
+
+        target_id = self.cleaned_data["target"]
+        if self.cleaned_data["kind"] == "concern":
+            return (
+                Concern.objects.filter(pk=target_id)
+                .filter(Q(committee=committee) | Q(escalated_to=committee))
+                .first()
+            )
+        return Decision.objects.filter(public_id=target_id, committee=committee).first()

@@ -6,7 +6,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Count, Prefetch, QuerySet
+from django.db.models import Count, Prefetch, Q, QuerySet
 from django.http import Http404
 
 from commonground.core.permissions import authorise
@@ -276,3 +276,35 @@ def region_ledger(region_ids: frozenset[int]) -> list[RegionLedgerRow]:
         for committee in committees
         if by_committee[committee.pk]
     ]
+
+
+def project_links(project: Project) -> dict[str, Any]:
+    """The project's concerns and decisions, and those of its committee it could link."""
+    from commonground.concerns.models import Concern
+    from commonground.meetings.models import Decision
+
+    committee = project.committee
+    linked_concerns = list(project.concerns.order_by("-raised_on", "id"))
+    linked_decisions = list(project.decisions.order_by("-decided_on", "id"))
+    # Concerns the committee has answered are the ones projects follow through; recent first,
+    # capped so the choice stays readable on a committee with years of history.
+    linkable_concerns = list(
+        Concern.objects.filter(Q(committee=committee) | Q(escalated_to=committee))
+        .exclude(pk__in=[c.pk for c in linked_concerns])
+        .exclude(status="closed")
+        .order_by("-raised_on", "id")[:LINKABLE_LIMIT]
+    )
+    linkable_decisions = list(
+        Decision.objects.filter(committee=committee)
+        .exclude(pk__in=[d.pk for d in linked_decisions])
+        .order_by("-decided_on", "id")[:LINKABLE_LIMIT]
+    )
+    return {
+        "concerns": linked_concerns,
+        "decisions": linked_decisions,
+        "linkable_concerns": linkable_concerns,
+        "linkable_decisions": linkable_decisions,
+    }
+
+
+LINKABLE_LIMIT = 100

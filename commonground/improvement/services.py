@@ -509,3 +509,34 @@ def commitment_update(*, actor: Any, commitment: Commitment, **fields: Any) -> C
             changes,
         )
     return commitment
+
+
+@transaction.atomic
+def project_link(
+    *, actor: Any, project: Project, kind: str, target: Any, unlink: bool = False
+) -> None:
+    """Link (or unlink) a concern or a decision the project follows through. Only the
+    committee's own concerns and decisions, and concerns escalated to it, may be linked."""
+    committee = project.committee
+    links: Any
+    if kind == "concern":
+        if committee.pk not in (target.committee_id, target.escalated_to_id):
+            raise ValidationError("Link a concern of this committee.")
+        links = project.concerns
+    elif kind == "decision":
+        if target.committee_id != committee.pk:
+            raise ValidationError("Link a decision of this committee.")
+        links = project.decisions
+    else:
+        raise ValidationError("Link a concern or a decision.")
+    if unlink:
+        links.remove(target)
+    else:
+        links.add(target)
+    _audit(
+        actor,
+        AuditEvent.Action.UPDATE,
+        project,
+        committee,
+        {f"{kind}s": {"removed" if unlink else "added": str(target.pk)}},
+    )

@@ -23,6 +23,9 @@ urlpatterns = [
     path("improvement/projects/<uuid:project_id>/", views.project_detail, name="project-detail"),
     path("improvement/projects/<uuid:project_id>/edit/", views.project_edit, name="project-edit"),
     path(
+        "improvement/projects/<uuid:project_id>/links/", views.project_links, name="project-links"
+    ),
+    path(
         "improvement/projects/<uuid:project_id>/team/",
         views.team_member_add,
         name="team-member-add",

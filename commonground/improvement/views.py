@@ -31,6 +31,7 @@ from commonground.improvement.forms import (
     PointForm,
     ProjectEditForm,
     ProjectForm,
+    ProjectLinkForm,
     RecommendationForm,
     TeamMemberForm,
     UploadForm,
@@ -152,6 +153,7 @@ def project_detail(request: HttpRequest, project_id: uuid.UUID) -> HttpResponse:
             "missing_sides": services.team_sides_missing(page),
             "member_form": TeamMemberForm(),
             "pdsa_form": PdsaPlanForm(project=page, initial={"started_on": timezone.localdate()}),
+            "links": selectors.project_links(project),
             "chart_scripts": True,
         },
     )
@@ -420,3 +422,28 @@ def region_ledger(request: HttpRequest) -> HttpResponse:
         for row in selectors.region_ledger(access_profile(request.user).region_ids)
     ]
     return render(request, "improvement/region_ledger.html", {"rows": rows})
+
+
+@login_required
+@require_POST
+def project_links(request: HttpRequest, project_id: uuid.UUID) -> HttpResponse:
+    """Link or unlink a concern or a decision of the committee."""
+    project = selectors.get_project_for_user(request.user, project_id, EDIT)
+    form = ProjectLinkForm(request.POST)
+    target = form.chosen(project.committee) if form.is_valid() else None
+    if target is None:
+        messages.error(request, "Choose a concern or a decision of this committee.")
+        return redirect(project)
+    try:
+        services.project_link(
+            actor=request.user,
+            project=project,
+            kind=form.cleaned_data["kind"],
+            target=target,
+            unlink=form.cleaned_data["unlink"],
+        )
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, "Link removed." if form.cleaned_data["unlink"] else "Linked.")
+    return redirect(project)

@@ -16,6 +16,15 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
+        migrations.AlterModelOptions(
+            name='concern',
+            options={'default_manager_name': 'objects', 'ordering': ['-raised_on', 'id']},
+        ),
+        migrations.AddField(
+            model_name='concern',
+            name='announced',
+            field=models.BooleanField(default=True),
+        ),
         migrations.AddField(
             model_name='concern',
             name='paused_since',

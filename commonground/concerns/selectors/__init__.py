@@ -12,6 +12,7 @@ from django.conf import settings
 from django.db.models import Count, Q, QuerySet
 from django.http import Http404
 
+from commonground.concerns.clocks import Clocks, clocks_for
 from commonground.concerns.models import (
     OPEN_STATUSES,
     Category,
@@ -36,15 +37,29 @@ def calendar_for_clinic(clinic: Clinic | None) -> Calendar:
     )
 
 
+def clocks_for_committee(committee: Committee, raised_on: dt.date) -> Clocks:
+    """The clocks of a concern raised on ``raised_on``: the region's lengths, counted in the
+    business days of the committee's clinic."""
+    region = committee.region
+    return clocks_for(
+        raised_on,
+        calendar_for_clinic(committee.clinic),
+        region.acknowledge_within_days,
+        region.respond_within_days,
+    )
+
+
 def get_concern_for_user(
     user: Any, concern_id: uuid.UUID, perm: str = "concerns.view_concern"
 ) -> Concern:
     concern = (
-        Concern.objects.select_related("committee", "committee__clinic", "committee__region")
+        Concern.all_objects.select_related("committee", "committee__clinic", "committee__region")
         .filter(pk=concern_id)
         .first()
     )
-    if concern is None:
+    # Before its announcement a confidential concern exists for its raiser only.
+    mine = user.is_authenticated and concern is not None and concern.raised_by_id == user.pk
+    if concern is None or not (concern.announced or mine):
         raise Http404
     authorise(
         user,
@@ -105,12 +120,23 @@ def cosign_counts(concern: Concern) -> CoSignCounts:
     return CoSignCounts(total=total, by_side=dict(sorted(counts.items())))
 
 
-def committee_concerns(committee: Committee, *, status: str = "") -> QuerySet[Concern]:
-    concerns = Concern.objects.filter(committee=committee).annotate(cosigners=Count("cosigns"))
+CONCERNS_PER_PAGE = 50
+
+
+def committee_concerns(
+    committee: Committee, *, status: str = "", category: str = ""
+) -> QuerySet[Concern]:
+    """The committee's concerns, and for a regional committee those escalated to it too."""
+    concerns = Concern.objects.filter(Q(committee=committee) | Q(escalated_to=committee))
+    concerns = concerns.select_related("committee__clinic").annotate(
+        cosigners=Count("cosigns", distinct=True)
+    )
     if status == "open":
         concerns = concerns.filter(status__in=OPEN_STATUSES)
     elif status:
         concerns = concerns.filter(status=status)
+    if category:
+        concerns = concerns.filter(category=category)
     return concerns.order_by("-raised_on", "id")
 
 

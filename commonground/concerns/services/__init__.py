@@ -18,7 +18,6 @@ from django.utils import timezone
 
 from commonground.audit.models import AuditEvent
 from commonground.audit.services import audit_record
-from commonground.concerns.clocks import clocks_for
 from commonground.concerns.models import (
     Concern,
     CoSign,
@@ -31,7 +30,13 @@ from commonground.concerns.models import (
 )
 from commonground.concerns.phi import find_patient_identifiers
 from commonground.concerns.reminders import notify_cochairs_of_new_concern
-from commonground.concerns.selectors import calendar_for_clinic
+from commonground.concerns.selectors import clocks_for_committee
+from commonground.concerns.services.attachments import (
+    attachments_add,
+    attachments_announce,
+    attachments_for_pending,
+    attachments_release,
+)
 from commonground.organizations.access import access_profile
 from commonground.organizations.models import Committee, Membership, Side
 
@@ -100,6 +105,7 @@ def concern_raise(
     proposed_idea: str = "",
     not_a_grievance: bool,
     today: dt.date | None = None,
+    evidence: list[Any] | None = None,
 ) -> Concern | str:
     """Raise a concern. Returns the Concern, or for an anonymous one the receipt token.
 
@@ -134,10 +140,12 @@ def concern_raise(
         )
         pending.full_clean()
         pending.save()
+        if evidence:
+            attachments_for_pending(pending, evidence, day)
         return token
     if identity_mode == IdentityMode.CONFIDENTIAL and side != Side.CLINICIAN:
         raise ValidationError("Confidential raising protects clinicians; raise it as named.")
-    clocks = clocks_for(day, calendar_for_clinic(committee.clinic))
+    clocks = clocks_for_committee(committee, day)
     concern = Concern(
         committee=committee,
         identity_mode=identity_mode,
@@ -149,25 +157,31 @@ def concern_raise(
         not_a_grievance=True,
         **fields,
     )
+    # A confidential concern is announced (audited, co-chairs told) in the daily batch: an
+    # event timed to the minute beside the raiser's sign-in would name them to an auditor.
+    concern.announced = identity_mode == IdentityMode.NAMED
     concern.full_clean()
     concern.save()
-    # Confidential: the audit trail is read by regional admins, so it names no one either.
-    audit_record(
-        action=AuditEvent.Action.CREATE,
-        actor=actor if identity_mode == IdentityMode.NAMED else None,
-        object_type="concerns.concern",
-        object_id=str(concern.pk),
-        object_repr=title[:200],
-        clinic_id=committee.clinic_id,
-        changes={"identity_mode": identity_mode, "category": category},
-    )
-    notify_cochairs_of_new_concern(concern)
+    if evidence:
+        attachments_add(actor=actor, concern=concern, uploads=evidence, today=day)
+    if concern.announced:
+        audit_record(
+            action=AuditEvent.Action.CREATE,
+            actor=actor,
+            object_type="concerns.concern",
+            object_id=str(concern.pk),
+            object_repr=title[:200],
+            clinic_id=committee.clinic_id,
+            changes={"identity_mode": identity_mode, "category": category},
+        )
+        notify_cochairs_of_new_concern(concern)
     return concern
 
 
 @transaction.atomic
 def release_anonymous_concerns(*, today: dt.date | None = None) -> int:
-    """Publish the waiting anonymous concerns, in random order, dated by day only.
+    """Publish the waiting anonymous concerns and announce the day's confidential ones,
+    together in random order, dated by day only.
 
     Run once a day (``commonground release_concerns``); safe to run twice: each pending row
     is released once and then deleted, inside one transaction.
@@ -185,9 +199,24 @@ def release_anonymous_concerns(*, today: dt.date | None = None) -> int:
         .select_related("committee", "committee__clinic", "committee__clinic__calendar")
         .order_by("pk")
     )
-    secrets.SystemRandom().shuffle(pending)
-    for row in pending:
-        clocks = clocks_for(row.submitted_on, calendar_for_clinic(row.committee.clinic))
+    confidential_ids = list(
+        Concern.all_objects.select_for_update()
+        .filter(announced=False, raised_on__lte=day)
+        .values_list("pk", flat=True)
+    )
+    confidential = list(
+        Concern.all_objects.filter(pk__in=confidential_ids)
+        .select_related("committee")
+        .order_by("pk")
+    )
+    batch: list[PendingAnonymousConcern | Concern] = [*pending, *confidential]
+    secrets.SystemRandom().shuffle(batch)
+    for item in batch:
+        if isinstance(item, Concern):
+            _announce_confidential(item, day)
+            continue
+        row = item
+        clocks = clocks_for_committee(row.committee, row.submitted_on)
         concern = Concern.objects.create(
             committee=row.committee,
             identity_mode=IdentityMode.ANONYMOUS,
@@ -214,8 +243,25 @@ def release_anonymous_concerns(*, today: dt.date | None = None) -> int:
             changes={"identity_mode": "anonymous", "released": day.isoformat()},
         )
         notify_cochairs_of_new_concern(concern)
+        attachments_release(row, concern)
         row.delete()
     return len(pending)
+
+
+def _announce_confidential(concern: Concern, day: dt.date) -> None:
+    concern.announced = True
+    concern.save(update_fields=["announced"])
+    audit_record(
+        action=AuditEvent.Action.CREATE,
+        actor=None,
+        object_type="concerns.concern",
+        object_id=str(concern.pk),
+        object_repr="confidential concern",
+        clinic_id=concern.committee.clinic_id,
+        changes={"identity_mode": "confidential", "announced": day.isoformat()},
+    )
+    notify_cochairs_of_new_concern(concern)
+    attachments_announce(concern)  # its files are audited with it, in the batch
 
 
 def concern_for_receipt(token: str) -> Concern | str | None:
@@ -249,12 +295,16 @@ def concern_cosign(*, actor: Any, concern: Concern, today: dt.date | None = None
 
 
 def _cochair_side(actor: Any, concern: Concern) -> str:
+    """The side ``actor`` co-chairs the responsible committee for, or "" if they do not."""
     owner = concern.escalated_to_id or concern.committee_id
-    return access_profile(actor).side_by_committee.get(owner, "")
+    profile = access_profile(actor)
+    if owner not in profile.cochair_committee_ids:
+        return ""
+    return profile.side_by_committee.get(owner, "")
 
 
 def _locked(concern: Concern) -> Concern:
-    return Concern.objects.select_for_update().select_related("committee").get(pk=concern.pk)
+    return Concern.all_objects.select_for_update().select_related("committee").get(pk=concern.pk)
 
 
 def _set_status(actor: Any, concern: Concern, status: str, **extra: Any) -> None:
@@ -391,6 +441,7 @@ def escalate_overdue(*, today: dt.date | None = None) -> int:
         Concern.objects.select_for_update()
         .select_related("committee")
         .filter(escalated_to__isnull=True, committee__kind=Committee.Kind.CLINIC_PPC)
+        .filter(paused_since__isnull=True)  # a pause both co-chairs signed stops the clocks
         .filter(
             Q(status=Status.RAISED, acknowledge_by__lt=day)
             | Q(

@@ -13,6 +13,7 @@ from commonground.audit.models import AuditEvent
 from commonground.concerns import selectors, services
 from commonground.concerns.models import Concern, CoSign, PendingAnonymousConcern, Receipt, Status
 from commonground.concerns.phi import find_patient_identifiers
+from commonground.notifications.models import Notification
 from commonground.organizations.models import Holiday, Membership, Side
 from tests.factories import MembershipFactory, UserFactory
 
@@ -120,8 +121,29 @@ def test_confidential_raisers_are_seen_only_by_themselves_the_clinician_cochair_
     assert selectors.raiser_label(ruth, concern) == "Carmen Reyes"
     for manager in (maria, omar, ada):
         assert selectors.raiser_label(manager, concern) == "a clinician"
+    # Nothing is audited or sent at the moment of raising: that minute sits next to the
+    # raiser's sign-in in the trail regional admins read.
+    assert not AuditEvent.objects.filter(object_type="concerns.concern").exists()
+    assert not Notification.objects.exists()
+    services.release_anonymous_concerns()
     event = AuditEvent.objects.get(object_type="concerns.concern", action="create")
-    assert event.actor_id is None  # the audit trail is read by regional admins
+    assert event.actor_id is None
+    assert event.changes == {"identity_mode": "confidential", "announced": str(concern.raised_on)}
+    assert Notification.objects.filter(recipient=omar, kind="concern_raised").exists()
+
+
+def test_confidential_concerns_are_announced_once_in_the_daily_batch_with_anonymous_ones(
+    world, carmen, diego, omar, enough_clinicians
+):
+    confidential = _raise(world, carmen, "confidential")
+    _raise(world, diego, "anonymous")
+    assert services.release_anonymous_concerns() == 1
+    assert services.release_anonymous_concerns() == 0  # a second run announces nothing more
+    confidential.refresh_from_db()
+    assert confidential.announced
+    creates = AuditEvent.objects.filter(object_type="concerns.concern", action="create")
+    assert sorted(e.changes["identity_mode"] for e in creates) == ["anonymous", "confidential"]
+    assert all(e.actor_id is None for e in creates)
 
 
 def test_managers_never_see_a_confidential_raiser_on_any_concern_page(world, carmen, omar, login):
@@ -309,3 +331,45 @@ def test_cochairs_are_told_of_new_concerns_and_of_clocks_without_the_raiser(
         assert_no_identity(f"{note.subject}\n{note.body}\n{note.link}", identities_of(carmen))
     for message in mail.outbox:
         assert_no_identity(f"{message.subject}\n{message.body}", identities_of(carmen))
+
+
+def test_the_concern_list_pages_filters_and_keeps_its_query_count_flat(world, carmen, login):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    _raise(world, carmen, "named")
+    client = login(carmen)
+    url = reverse("concerns:concern-list", args=["ppc-oakland"])
+    with CaptureQueriesContext(connection) as small:
+        assert client.get(url).status_code == 200
+    Concern.objects.bulk_create(
+        Concern(
+            committee=world.ppc_a,
+            title=f"Waits at desk {index}",
+            description="Long waits.",
+            category="access" if index % 2 else "caseload",
+            patient_impact="Patients wait.",
+            identity_mode="named",
+            raised_by=carmen,
+            raiser_side="clinician",
+            raised_on=MONDAY - dt.timedelta(days=index),
+            acknowledge_by=MONDAY,
+            respond_by=MONDAY,
+            not_a_grievance=True,
+        )
+        for index in range(120)
+    )
+    with CaptureQueriesContext(connection) as large:
+        page = client.get(url)
+    assert len(large.captured_queries) == len(small.captured_queries)
+    html = page.content.decode()
+    assert "121 concerns, page 1 of 3" in html and "overdue" in html
+    page = client.get(url, {"category": "caseload", "page": "2"})
+    assert "60 concerns, page 2 of 2" in page.content.decode()
+    # A regional committee lists what was escalated to it, with each concern's clinic.
+    Concern.objects.filter(title="Waits at desk 3").update(
+        escalated_to=world.regional, status=Status.ESCALATED
+    )
+    ada = world.person("regional_admin")
+    html = login(ada).get(reverse("concerns:concern-list", args=[world.regional.slug])).content
+    assert b"Waits at desk 3" in html and world.clinic_a.name.encode() in html

@@ -3,19 +3,22 @@
 from __future__ import annotations
 
 import uuid
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from commonground.concerns import selectors, services
 from commonground.concerns.forms import ConcernForm, ReceiptForm, ResponseForm
-from commonground.concerns.models import JointResponse, Status
+from commonground.concerns.models import Category, Concern, JointResponse, Status
 from commonground.core.permissions import allowed
 from commonground.organizations.selectors import get_committee_for_user
 
@@ -27,14 +30,23 @@ RECEIPT_TRIES_PER_HOUR = 20
 def concern_list(request: HttpRequest, slug: str) -> HttpResponse:
     committee = get_committee_for_user(request.user, slug)
     status = request.GET.get("status", "open")
+    status = status if status in {"open", "", *Status.values} else "open"
+    category = request.GET.get("category", "")
+    category = category if category in Category.values else ""
+    concerns = selectors.committee_concerns(committee, status=status, category=category)
+    page = Paginator(concerns, selectors.CONCERNS_PER_PAGE).get_page(request.GET.get("page"))
     return render(
         request,
         "concerns/concern_list.html",
         {
             "committee": committee,
-            "concerns": selectors.committee_concerns(committee, status=status),
+            "page": page,
+            "query": urlencode({"status": status, "category": category}),
             "status": status,
+            "category": category,
             "statuses": Status.choices,
+            "categories": Category.choices,
+            "today": timezone.localdate(),
             "can_raise": allowed(request.user, "concerns.raise_concern", committee),
         },
     )
@@ -44,7 +56,8 @@ def concern_list(request: HttpRequest, slug: str) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def concern_raise(request: HttpRequest, slug: str) -> HttpResponse:
     committee = get_committee_for_user(request.user, slug, "concerns.raise_concern")
-    form = ConcernForm(request.POST if request.method == "POST" else None)
+    posted = request.method == "POST"
+    form = ConcernForm(request.POST if posted else None, request.FILES if posted else None)
     if request.method == "POST" and form.is_valid():
         try:
             result = services.concern_raise(
@@ -60,9 +73,7 @@ def concern_raise(request: HttpRequest, slug: str) -> HttpResponse:
                     "concerns/receipt_issued.html",
                     {"committee": committee, "token": result},
                 )
-            messages.success(
-                request, "Concern raised. The co-chairs have 5 business days to acknowledge it."
-            )
+            messages.success(request, _raised_message(result))
             return redirect(result)
     status = 422 if request.method == "POST" else 200
     similar = None
@@ -75,6 +86,17 @@ def concern_raise(request: HttpRequest, slug: str) -> HttpResponse:
         {"committee": committee, "form": form, "similar": similar},
         status=status,
     )
+
+
+def _raised_message(concern: Concern) -> str:
+    days = concern.committee.region.acknowledge_within_days
+    if not concern.announced:
+        return (
+            "Concern raised. Only you can see it until today's batch shares it with the "
+            "committee (so the time you raised it stays private); the co-chairs then have "
+            f"{days} business days to acknowledge it."
+        )
+    return f"Concern raised. The co-chairs have {days} business days to acknowledge it."
 
 
 def _draft_text(request: HttpRequest) -> str:

@@ -9,7 +9,8 @@ from commonground.concerns import services
 
 class Command(BaseCommand):
     help = (
-        "Daily concern jobs: `release` publishes the day's anonymous concerns in random order; "
+        "Daily concern jobs: `release` publishes the day's anonymous concerns and announces its "
+        "confidential ones, in random order; "
         "`escalate` escalates concerns whose clocks lapsed. Both are safe to run twice."
     )
 
@@ -19,7 +20,9 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         if options["job"] == "release":
             count = services.release_anonymous_concerns()
-            self.stdout.write(f"Released {count} anonymous concern(s).")
+            self.stdout.write(
+                f"Released {count} anonymous concern(s) and announced the day's confidential ones."
+            )
         else:
             count = services.escalate_overdue()
             self.stdout.write(f"Escalated {count} concern(s).")
