@@ -16,9 +16,11 @@ from allauth.account.models import EmailAddress
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
 from django.db import transaction
+from django.utils import timezone
 
 from commonground.audit.models import AuditEvent
 from commonground.audit.services import audit_record
+from commonground.core.business_days import preset_holidays
 from commonground.organizations.models import (
     BusinessCalendar,
     Clinic,
@@ -256,33 +258,9 @@ MANAGER_TITLES = [
     "Medical Director",
 ]
 
-# California state holidays observed by the clinics, 2026 and 2027.
-HOLIDAYS = [
-    ("2026-01-01", "New Year's Day"),
-    ("2026-01-19", "Martin Luther King Jr. Day"),
-    ("2026-02-16", "Presidents' Day"),
-    ("2026-03-31", "Cesar Chavez Day"),
-    ("2026-05-25", "Memorial Day"),
-    ("2026-06-19", "Juneteenth"),
-    ("2026-07-03", "Independence Day (observed)"),
-    ("2026-09-07", "Labor Day"),
-    ("2026-11-11", "Veterans Day"),
-    ("2026-11-26", "Thanksgiving Day"),
-    ("2026-11-27", "Day after Thanksgiving"),
-    ("2026-12-25", "Christmas Day"),
-    ("2027-01-01", "New Year's Day"),
-    ("2027-01-18", "Martin Luther King Jr. Day"),
-    ("2027-02-15", "Presidents' Day"),
-    ("2027-03-31", "Cesar Chavez Day"),
-    ("2027-05-31", "Memorial Day"),
-    ("2027-06-18", "Juneteenth (observed)"),
-    ("2027-07-05", "Independence Day (observed)"),
-    ("2027-09-06", "Labor Day"),
-    ("2027-11-11", "Veterans Day"),
-    ("2027-11-25", "Thanksgiving Day"),
-    ("2027-11-26", "Day after Thanksgiving"),
-    ("2027-12-24", "Christmas Day (observed)"),
-]
+# The clinics close on California state-employee holidays (CalHR; see business_days), for
+# the two years of demo history and the year ahead.
+HOLIDAY_PRESET = "ca-state"
 
 PPC_PURPOSE = (
     "The {clinic} Professional Practice Committee brings clinicians and managers together "
@@ -338,6 +316,9 @@ class _People:
         return user
 
 
+COCHAIRS_SINCE = dt.date(2023, 1, 2)
+
+
 def _start(rng: random.Random) -> dt.date:
     return dt.date(2022, 1, 3) + dt.timedelta(days=rng.randrange(0, 4 * 365))
 
@@ -358,9 +339,12 @@ def load_demo_region() -> dict[str, int]:
     calendar = BusinessCalendar.objects.create(
         name="California clinics (Monday to Friday, state holidays)", weekend_days=[5, 6]
     )
+    this_year = timezone.localdate().year
     Holiday.objects.bulk_create(
-        Holiday(calendar=calendar, date=dt.date.fromisoformat(day), name=name)
-        for day, name in HOLIDAYS
+        Holiday(calendar=calendar, date=day, name=name)
+        for day, name in preset_holidays(
+            HOLIDAY_PRESET, range(this_year - 3, this_year + 2)
+        ).items()
     )
     clinics = Clinic.objects.bulk_create(
         Clinic(
@@ -442,8 +426,9 @@ def load_demo_region() -> dict[str, int]:
             username=fixed.get("cochair_clinician"), title=rng.choice(CLINICIAN_TITLES)
         )
         co_m = people.make(username=fixed.get("cochair_manager"), title=rng.choice(MANAGER_TITLES))
-        seat(co_c, ppc, Side.CLINICIAN, Role.CO_CHAIR, _start(rng))
-        seat(co_m, ppc, Side.MANAGEMENT, Role.CO_CHAIR, _start(rng))
+        # Co-chairs have served through the two years of demo history they sign for.
+        seat(co_c, ppc, Side.CLINICIAN, Role.CO_CHAIR, min(_start(rng), COCHAIRS_SINCE))
+        seat(co_m, ppc, Side.MANAGEMENT, Role.CO_CHAIR, min(_start(rng), COCHAIRS_SINCE))
         clinic_leads.append((co_c, co_m))
         summit_candidates += [(co_c, Side.CLINICIAN), (co_m, Side.MANAGEMENT)]
         # The rest of the committee: about 60% clinicians, with a union observer at most clinics.

@@ -106,22 +106,14 @@ def test_demo_has_a_dozen_improvement_projects_with_adopted_and_abandoned_change
     assert load_demo()["projects"] == 0  # loads once
 
 
-def test_demo_meetings_carry_approved_minutes_decisions_actions_and_the_next_agenda(db):
-    from commonground.concerns.models import Concern
+def test_demo_loads_concerns_and_meetings_once(db):
+    # Their history is checked in commonground/concerns/tests/test_demo.py and
+    # commonground/meetings/tests/test_demo.py.
     from commonground.demo import load_demo
-    from commonground.meetings.models import AgendaItem, Decision, Meeting, Minutes
 
     result = load_demo()
-    assert result["meetings"] == 26 * 4
-    assert Minutes.objects.filter(approved_at__isnull=False).count() == 26 * 3
-    assert Decision.objects.count() == 26 * 3
-    assert AgendaItem.objects.filter(concern__isnull=False).exists()
-    oakland = Concern.objects.filter(committee__slug="ppc-oakland")
-    assert oakland.filter(identity_mode="anonymous", raised_by__isnull=True).count() == 1
-    assert (
-        oakland.filter(
-            identity_mode="confidential", raised_by__username="clinician.oakland"
-        ).count()
-        == 1
-    )
-    assert Meeting.objects.filter(committee__slug="ppc-oakland").count() == 4
+    assert result["concerns"] >= 2800
+    assert result["meetings"] >= 600
+    again = load_demo()
+    assert again["created"] == 0
+    assert again["concerns"] == again["meetings"] == 0
