@@ -176,10 +176,22 @@ def _seat_and_sign_in(world: Any, spec: dict[str, Any]) -> tuple[Canary, Client]
     return canary, client
 
 
+def _evidence(name: str) -> Any:
+    """A small CSV of figures, so evidence pages, downloads and their audit rows are swept."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    return SimpleUploadedFile(name, b"week,waits\n2026-11-02,31\n2026-11-09,29\n", "text/csv")
+
+
 def _raise(client: Client, committee: Any, mode: str, fields: dict[str, str]) -> Any:
     return client.post(
         reverse("concerns:concern-raise", args=[committee.slug]),
-        {**fields, "identity_mode": mode, "not_a_grievance": "on"},
+        {
+            **fields,
+            "identity_mode": mode,
+            "not_a_grievance": "on",
+            "evidence": [_evidence(f"{mode}-waits.csv")],
+        },
     )
 
 
@@ -269,6 +281,7 @@ def build_scenario(world: Any, capture: Any, *, confidential: bool = True) -> Sc
         digests_send(frequency="weekly", now=later)
     anonymous = Concern.objects.get(title=ANON["title"])
     assert anonymous.raised_by_id is None
+    assert [a.uploaded_by_id for a in anonymous.attachments.all()] == [None]
     return Scenario(world, raiser, twin, named, anonymous, conf, audit_mark or 0, matrix_urls)
 
 

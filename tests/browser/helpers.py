@@ -6,6 +6,7 @@ The fixtures that use them live in conftest.py beside this file.
 from __future__ import annotations
 
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -19,7 +20,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
-from playwright.sync_api import BrowserContext, Page
+from playwright.sync_api import BrowserContext, Page, expect
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 BROWSER_DIR = Path(__file__).resolve().parent
@@ -271,3 +272,14 @@ def assert_accessible(page: Page, where: str) -> None:
         f"axe-core found {len(blocking)} serious/critical WCAG 2.x A/AA violation(s) on "
         f"{where} ({page.url}):\n{format_violations(blocking)}"
     )
+
+
+def mark_everyone_present(page: Page) -> None:
+    """Click each "Mark present" button; each click swaps the attendance fragment in place."""
+    buttons = page.locator("#attendance").get_by_role("button", name=re.compile(r"^Mark present"))
+    remaining = buttons.count()
+    assert remaining >= 4, "the demo PPC has at least two people on each side"
+    while remaining:
+        buttons.first.click()
+        remaining -= 1
+        expect(buttons).to_have_count(remaining)

@@ -16,7 +16,14 @@ from zoneinfo import ZoneInfo
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.helpers import DemoServer, NewContext, assert_accessible, sign_in, watch
+from tests.browser.helpers import (
+    DemoServer,
+    NewContext,
+    assert_accessible,
+    mark_everyone_present,
+    sign_in,
+    watch,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -65,6 +72,7 @@ def test_a_concern_goes_through_a_meeting_to_a_completed_action(
         page.get_by_text("Acknowledged for your side.").wait_for()
     lead = cochairs["cochair-clinician.oakland"]
     lead_problems = watch(lead)
+    lead.goto(concern_url)  # both sides have acknowledged since this page loaded
     lead.get_by_text("Write the joint response").click()
     lead.get_by_label("Agreed action").check()
     lead.get_by_label("The joint response").fill("Book interpreters for the whole episode.")
@@ -96,13 +104,16 @@ def test_a_concern_goes_through_a_meeting_to_a_completed_action(
     expect(lead.locator("#agenda")).to_contain_text(TITLE)
     assert_accessible(lead, "the meeting with the concern on its agenda")
 
-    # The meeting decides and assigns an action for the concern to the clinician.
+    # The meeting, quorate, decides and assigns an action for the concern to the clinician.
+    mark_everyone_present(lead)
+    expect(lead.locator("#attendance")).to_contain_text("Quorum met")
     lead.get_by_role("link", name="Record a decision").click()
     lead.get_by_label("Statement").fill("Interpreters are booked for every visit of an episode")
     lead.get_by_label("Rationale").fill("Follow-ups without interpreters are missed")
     lead.get_by_role("button", name="Record decision").click()
     lead.get_by_text("Decision recorded.").wait_for()
     lead.get_by_role("link", name="Add an action item").click()
+    lead.get_by_label("Clinician owner").wait_for()
     assert_accessible(lead, "add an action item")
     lead.get_by_label("Title").fill("Rebook interpreters for open episodes")
     lead.get_by_label("Clinician owner").select_option(label=owner_name)
@@ -121,6 +132,7 @@ def test_a_concern_goes_through_a_meeting_to_a_completed_action(
     clinician.goto("/actions/mine/")
     assert_accessible(clinician, "my actions")
     clinician.get_by_role("link", name="Rebook interpreters for open episodes").click()
+    clinician.get_by_label("Status").wait_for()
     assert_accessible(clinician, "update an action")
     clinician.get_by_label("Status").select_option("done")
     clinician.get_by_role("button", name=re.compile("Save")).click()
@@ -131,7 +143,7 @@ def test_a_concern_goes_through_a_meeting_to_a_completed_action(
     lead.goto(concern_url)
     lead.get_by_role("button", name="Mark resolved").click()
     lead.get_by_text("Status changed.").wait_for()
-    expect(lead.locator(".badge").first).to_have_text("Resolved")
+    expect(lead.locator("main .badge").first).to_have_text("Resolved")
     assert_accessible(lead, "the resolved concern")
     for watched in (problems, lead_problems):
         assert not watched.errors, watched.errors

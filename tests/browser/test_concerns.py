@@ -56,4 +56,4 @@ def test_a_concern_is_raised_acknowledged_and_answered_jointly(
         page.get_by_role("button", name="Sign the joint response for my side").click()
         page.get_by_text("Joint response signed for your side.").wait_for()
     clinician.goto(concern_url)
-    assert "Joint response" in clinician.locator(".badge").first.inner_text()
+    assert "Joint response" in clinician.locator("main .badge").first.inner_text()

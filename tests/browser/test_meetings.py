@@ -12,25 +12,21 @@ from __future__ import annotations
 import re
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import expect
 
-from tests.browser.helpers import DemoServer, NewContext, assert_accessible, sign_in, watch
+from tests.browser.helpers import (
+    DemoServer,
+    NewContext,
+    assert_accessible,
+    mark_everyone_present,
+    sign_in,
+    watch,
+)
 
 pytestmark = pytest.mark.browser
 
 COMMITTEE = "/committees/ppc-oakland/"
 TITLE = "Quarterly practice review"
-
-
-def _mark_everyone_present(page: Page) -> None:
-    """Click each "Mark present" button; each click swaps the attendance fragment in place."""
-    buttons = page.locator("#attendance").get_by_role("button", name=re.compile(r"^Mark present"))
-    remaining = buttons.count()
-    assert remaining >= 4, "the demo PPC has at least two people on each side"
-    while remaining:
-        buttons.first.click()
-        remaining -= 1
-        expect(buttons).to_have_count(remaining)
 
 
 def test_a_meeting_from_schedule_to_approved_minutes(
@@ -58,13 +54,13 @@ def test_a_meeting_from_schedule_to_approved_minutes(
     page.evaluate("() => { window.__sameDocument = true; }")
     agenda = page.locator("#agenda")
     agenda.get_by_label("Item").fill("Review of intake waits")
-    agenda.locator("input[name=duration_minutes]").fill("20")
+    agenda.get_by_role("spinbutton", name="Minutes").fill("20")
     agenda.get_by_role("button", name="Add item").click()
     page.locator("#agenda ol").get_by_text("Review of intake waits", exact=True).wait_for()
 
     # Attendance (htmx) until quorum is met.
     expect(page.locator("#attendance")).to_contain_text("No quorum yet")
-    _mark_everyone_present(page)
+    mark_everyone_present(page)
     expect(page.locator("#attendance")).to_contain_text("Quorum met")
     assert page.evaluate("() => window.__sameDocument === true"), "the page was reloaded"
     assert_accessible(page, "meeting with agenda and attendance")
