@@ -280,6 +280,24 @@ def _clock_change(world: Any, scope: str) -> dict[str, Any]:
     return {**kwargs, "change_id": cache[scope].pk, "decision": "withdraw"}
 
 
+def _signal(world: Any, scope: str) -> dict[str, Any]:
+    """An open access signal for the scope's committee."""
+    from commonground.improvement.models import AccessSignal
+
+    cache = world.__dict__.setdefault("_signals", {})
+    if scope not in cache:
+        committee = {"own": world.ppc_a, "other": world.ppc_b, "region": world.regional}[scope]
+        cache[scope] = AccessSignal.objects.create(
+            committee=committee,
+            metric="follow_up_sb221",
+            began=dt.date(2026, 9, 1),
+            latest=dt.date(2026, 10, 1),
+            summary="Follow-up within 10 business days: special-cause deterioration.",
+            series=[[f"2025-{m:02d}-01", 72.0] for m in range(1, 13)],
+        )
+    return {"signal_id": cache[scope].public_id}
+
+
 COMMITTEE_SCOPES = ("own", "other", "region")
 
 MATRIX: dict[str, Entry] = {
@@ -369,6 +387,14 @@ MATRIX: dict[str, Entry] = {
         "manage", {"GET": 200, "POST": 200}, COMMITTEE_SCOPES, _commitment, object_scoped=True
     ),
     "improvement:region-ledger": Entry("region_ledger", {"GET": 200}),
+    # Access signals: seen with the committee; its co-chairs raise or dismiss (the test sends
+    # no reason: the dismissal is refused with a message and a redirect).
+    "improvement:signal-detail": Entry(
+        "view", {"GET": 200}, COMMITTEE_SCOPES, _signal, object_scoped=True
+    ),
+    "improvement:signal-decide": Entry(
+        "respond", {"POST": 302}, COMMITTEE_SCOPES, _signal, object_scoped=True
+    ),
     # Concerns.
     "concerns:concern-list": Entry(
         "view", {"GET": 200}, COMMITTEE_SCOPES, _committee, object_scoped=True

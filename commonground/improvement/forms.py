@@ -53,6 +53,7 @@ class MeasureForm(forms.ModelForm):
             "target",
             "multiply",
             "baseline_points",
+            "live_metric",
         ]
         widgets = {"operational_definition": TEXT}
 

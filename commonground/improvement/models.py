@@ -102,6 +102,15 @@ class ProjectMember(models.Model):
         return f"{self.person} ({self.get_side_display()})"
 
 
+# Access metrics a measure can follow (keys of commonground.access.metrics), with labels.
+ACCESS_METRICS = [
+    ("follow_up_sb221", "Follow-up within 10 business days (SB 221), % compliant"),
+    ("initial_non_urgent_mh", "First appointment within 10 business days, % compliant"),
+    ("initial_psychiatry", "First psychiatry appointment within 15 business days, % compliant"),
+    ("urgent", "Urgent appointment within 48/96 hours, % compliant"),
+]
+
+
 class Measure(models.Model):
     class Kind(models.TextChoices):
         OUTCOME = "outcome", "Outcome"
@@ -140,6 +149,15 @@ class Measure(models.Model):
     )
     # Points in the frozen baseline (limits computed from the first N points only).
     baseline_points = models.PositiveIntegerField(null=True, blank=True)
+    # A measure fed from the clinic's access figures: its monthly points are replaced each time
+    # the region's aggregates are recomputed after an import (manual points stay manual).
+    live_metric = models.CharField(
+        "fed from the access metric",
+        max_length=40,
+        choices=ACCESS_METRICS,
+        blank=True,
+        help_text="Leave empty to enter or upload the data yourself.",
+    )
 
     class Meta:
         ordering = ["kind", "name"]
@@ -315,3 +333,43 @@ class Commitment(models.Model):
         if self.status == self.Status.NOT_DELIVERED:
             return 0
         return int(self.progress)
+
+
+class AccessSignal(models.Model):
+    """A special-cause deterioration in one of the clinic's access metrics, offered to its
+    committee as a concern. A co-chair raises it (a named concern with the numbers attached)
+    or dismisses it with a reason. One per run of concern points: ``began`` identifies it."""
+
+    class State(models.TextChoices):
+        OPEN = "open", "Waiting for the co-chairs"
+        RAISED = "raised", "Raised as a concern"
+        DISMISSED = "dismissed", "Dismissed"
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    committee = models.ForeignKey(Committee, on_delete=models.CASCADE, related_name="+")
+    metric = models.CharField(max_length=40, choices=ACCESS_METRICS)
+    began = models.DateField()
+    latest = models.DateField()
+    summary = models.TextField()
+    # The monthly series the signal was read from: [[period, value], ...] (suppressed figures).
+    series = models.JSONField(default=list)
+    state = models.CharField(max_length=10, choices=State.choices, default=State.OPEN)
+    reason = models.TextField(blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    concern = models.ForeignKey(
+        "concerns.Concern", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-latest", "metric"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["committee", "metric", "began"], name="access_signal_once_per_run"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.summary

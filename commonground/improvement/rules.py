@@ -76,3 +76,14 @@ rules.add_perm("improvement.edit_project", can_edit_project)
 rules.add_perm("improvement.manage_ledger", can_manage_committee)
 rules.add_perm("improvement.set_chart_profile", can_manage_committee)
 rules.add_perm("improvement.view_region_ledger", can_view_region_ledger)
+
+
+@rules.predicate
+def is_signal_cochair(user: Any, signal: Any) -> bool:
+    committee = _committee_of(signal)
+    return committee is not None and committee.pk in access_profile(user).cochair_committee_ids
+
+
+# Access signals: seen with the committee; raised or dismissed by its co-chairs.
+rules.add_perm("improvement.view_signal", can_view_project)
+rules.add_perm("improvement.decide_signal", can_view_project & is_signal_cochair)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -12,6 +13,7 @@ from django.http import Http404
 from commonground.core.permissions import authorise
 from commonground.improvement.charts import ChartInput, ChartOutput, build_chart
 from commonground.improvement.models import (
+    AccessSignal,
     Commitment,
     CommitteeChartSettings,
     Measure,
@@ -308,3 +310,47 @@ def project_links(project: Project) -> dict[str, Any]:
 
 
 LINKABLE_LIMIT = 100
+
+
+def get_signal_for_user(
+    user: Any, signal_id: uuid.UUID, perm: str = "improvement.view_signal"
+) -> AccessSignal:
+    signal = (
+        AccessSignal.objects.select_related("committee", "committee__clinic", "concern")
+        .filter(public_id=signal_id)
+        .first()
+    )
+    if signal is None:
+        raise Http404
+    authorise(
+        user,
+        signal,
+        view_perm="improvement.view_signal",
+        perm=perm,
+        clinic_id=signal.committee.clinic_id,
+    )
+    return signal
+
+
+def committee_signals(committee: Committee) -> list[AccessSignal]:
+    """Open signals first, then the latest decided ones."""
+    signals = AccessSignal.objects.filter(committee=committee).select_related("concern")
+    return sorted(signals[:50], key=lambda s: (s.state != AccessSignal.State.OPEN, -s.pk))
+
+
+def signal_chart(signal: AccessSignal) -> ChartOutput:
+    from commonground.improvement.models import ACCESS_METRICS
+
+    periods = [dt.date.fromisoformat(period) for period, _ in signal.series]
+    return build_chart(
+        ChartInput(
+            title=dict(ACCESS_METRICS)[signal.metric],
+            periods=periods,
+            values=[value for _, value in signal.series],
+            chart="i",
+            profile="mdc",
+            direction="increase",
+            target=70.0,
+            unit="%",
+        )
+    )

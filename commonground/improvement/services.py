@@ -6,16 +6,19 @@ import csv
 import datetime as dt
 import io
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Max
+from django.urls import reverse
 
 from commonground.audit.models import AuditEvent
 from commonground.audit.services import audit_record, diff_fields
 from commonground.improvement.models import (
+    AccessSignal,
     Commitment,
     CommitteeChartSettings,
     Measure,
@@ -540,3 +543,184 @@ def project_link(
         committee,
         {f"{kind}s": {"removed" if unlink else "added": str(target.pk)}},
     )
+
+
+# --- access signals and live measures -------------------------------------------------------
+
+
+def _cochairs(committee: Committee) -> list[Any]:
+    from commonground.organizations.models import Membership, Role
+
+    seats = Membership.objects.current().filter(committee=committee, role=Role.CO_CHAIR)
+    return [seat.person for seat in seats.select_related("person")]
+
+
+@transaction.atomic
+def access_signal_refresh(
+    *,
+    committee: Committee,
+    metric: str,
+    periods: list[dt.date],
+    values: list[float | None],
+) -> AccessSignal | None:
+    """Offer the committee a concern when the metric's latest month is special-cause
+    deterioration. Safe to run after every recompute: a run of concern points is offered once."""
+    from commonground.improvement.models import ACCESS_METRICS
+    from commonground.improvement.watch import deterioration
+    from commonground.notifications.services import notify
+
+    label = dict(ACCESS_METRICS)[metric].split(",")[0]
+    found = deterioration(periods, values, direction="increase", label=label)
+    if found is None:
+        return None
+    signal, created = AccessSignal.objects.get_or_create(
+        committee=committee,
+        metric=metric,
+        began=found.began,
+        defaults={
+            "latest": found.latest,
+            "summary": found.summary,
+            "series": [[p.isoformat(), v] for p, v in zip(periods, values, strict=True)],
+        },
+    )
+    if not created:
+        if signal.latest != found.latest and signal.state == AccessSignal.State.OPEN:
+            signal.latest, signal.summary = found.latest, found.summary
+            signal.series = [[p.isoformat(), v] for p, v in zip(periods, values, strict=True)]
+            signal.save(update_fields=["latest", "summary", "series"])
+        return signal
+    _audit(None, AuditEvent.Action.CREATE, signal, committee, {"metric": metric})
+    notify(
+        recipients=_cochairs(committee),
+        kind="access_signal",
+        subject=f"Access figures need attention: {label}",
+        body=found.summary,
+        link=reverse("improvement:signal-detail", kwargs={"signal_id": signal.public_id}),
+        dedup_key=f"access-signal:{signal.public_id}",
+        clinic_id=committee.clinic_id,
+    )
+    return signal
+
+
+def _signal_cochair(actor: Any, signal: AccessSignal) -> None:
+    from commonground.organizations.access import access_profile
+
+    if signal.committee_id not in access_profile(actor).cochair_committee_ids:
+        raise ValidationError("Only the committee's co-chairs raise or dismiss a signal.")
+    if signal.state != AccessSignal.State.OPEN:
+        raise ValidationError("This signal has already been raised or dismissed.")
+
+
+@transaction.atomic
+def access_signal_dismiss(*, actor: Any, signal: AccessSignal, reason: str) -> AccessSignal:
+    signal = AccessSignal.objects.select_for_update().get(pk=signal.pk)
+    _signal_cochair(actor, signal)
+    if len(reason.strip()) < 10:
+        raise ValidationError("Say in a sentence why it needs no concern: the region sees it.")
+    signal.state, signal.reason, signal.decided_by = AccessSignal.State.DISMISSED, reason, actor
+    signal.save(update_fields=["state", "reason", "decided_by"])
+    _audit(actor, AuditEvent.Action.UPDATE, signal, signal.committee, {"state": "dismissed"})
+    return signal
+
+
+def signal_evidence_csv(signal: AccessSignal) -> bytes:
+    rows = ["month,value"] + [
+        f"{period},{'' if value is None else round(value, 1)}" for period, value in signal.series
+    ]
+    return ("\n".join(rows) + "\n").encode()
+
+
+@transaction.atomic
+def access_signal_raise(*, actor: Any, signal: AccessSignal) -> Any:
+    """Raise the signal as a named concern of the co-chair, with the monthly figures attached."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from commonground.concerns.services import concern_raise
+    from commonground.improvement.models import ACCESS_METRICS
+
+    signal = AccessSignal.objects.select_for_update().select_related("committee").get(pk=signal.pk)
+    _signal_cochair(actor, signal)
+    label = dict(ACCESS_METRICS)[signal.metric].split(",")[0]
+    figures = SimpleUploadedFile(
+        f"{signal.metric}-{signal.latest:%Y-%m}.csv", signal_evidence_csv(signal), "text/csv"
+    )
+    concern = concern_raise(
+        actor=actor,
+        committee=signal.committee,
+        identity_mode="named",
+        title=f"{label}: worse since {signal.began:%B %Y}"[:200],
+        description=(
+            f"{signal.summary}\n\nRead from the clinic's access figures with the Making Data "
+            "Count rules; the monthly figures are attached."
+        ),
+        category="access",
+        patient_impact="Patients wait longer than the standard for the care they need.",
+        not_a_grievance=True,
+        evidence=[figures],
+    )
+    if isinstance(concern, str):  # a named concern never returns an anonymous receipt
+        raise ValidationError("Signals are raised as named concerns.")
+    signal.state, signal.decided_by, signal.concern = AccessSignal.State.RAISED, actor, concern
+    signal.save(update_fields=["state", "decided_by", "concern"])
+    _audit(actor, AuditEvent.Action.UPDATE, signal, signal.committee, {"state": "raised"})
+    return concern
+
+
+@transaction.atomic
+def measure_points_from_access(
+    *, measure: Measure, periods: list[dt.date], values: list[float | None]
+) -> int:
+    """Replace a live measure's points with the metric's monthly figures (None = suppressed or
+    not yet measured). Returns the number of points written; 0 when nothing changed, so a
+    repeated recompute writes and audits nothing."""
+    wanted = list(zip(periods, values, strict=True))
+    current = list(measure.points.order_by("period").values_list("period", "value"))
+    if current == wanted:
+        return 0
+    MeasurePoint.objects.filter(measure=measure).delete()
+    MeasurePoint.objects.bulk_create(
+        MeasurePoint(measure=measure, period=period, value=value, note="from access figures")
+        for period, value in wanted
+    )
+    _audit(
+        None,
+        AuditEvent.Action.UPDATE,
+        measure,
+        measure.project.committee,
+        {"points_from_access": len(wanted), "metric": measure.live_metric},
+    )
+    return len(wanted)
+
+
+SeriesSource = Callable[[Any, str], tuple[list[dt.date], list[float | None]]]
+
+
+def refresh_from_access(*, region_id: int, monthly_series: SeriesSource) -> dict[str, int]:
+    """After the region's access figures are recomputed: feed every live measure of its
+    clinics' projects and look for deteriorations to offer each clinic committee.
+
+    ``monthly_series(clinic, metric)`` gives the clinic's monthly rate in percent (None where
+    suppressed). Safe to run twice: unchanged measures and signals already offered write
+    nothing.
+    """
+    from commonground.improvement.models import ACCESS_METRICS
+
+    counts = {"measures": 0, "signals": 0}
+    committees = Committee.objects.filter(
+        region_id=region_id, kind=Committee.Kind.CLINIC_PPC, is_active=True
+    ).select_related("clinic")
+    for committee in committees:
+        if committee.clinic is None:
+            continue
+        series = {metric: monthly_series(committee.clinic, metric) for metric, _ in ACCESS_METRICS}
+        for metric, (periods, values) in series.items():
+            if access_signal_refresh(
+                committee=committee, metric=metric, periods=periods, values=values
+            ):
+                counts["signals"] += 1
+        live = Measure.objects.filter(project__committee=committee).exclude(live_metric="")
+        for measure in live.select_related("project__committee"):
+            periods, values = series[measure.live_metric]
+            if measure_points_from_access(measure=measure, periods=periods, values=values):
+                counts["measures"] += 1
+    return counts

@@ -66,4 +66,6 @@ urlpatterns = [
         name="commitment-edit",
     ),
     path("improvement/accountability/", views.region_ledger, name="region-ledger"),
+    path("improvement/signals/<uuid:signal_id>/", views.signal_detail, name="signal-detail"),
+    path("improvement/signals/<uuid:signal_id>/decide/", views.signal_decide, name="signal-decide"),
 ]

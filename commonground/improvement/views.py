@@ -63,6 +63,7 @@ def committee_projects(request: HttpRequest, slug: str) -> HttpResponse:
                 initial={"profile": selectors.chart_profile(committee)}
             ),
             "ledger": selectors.committee_ledger(committee),
+            "signals": selectors.committee_signals(committee),
         },
     )
 
@@ -447,3 +448,40 @@ def project_links(request: HttpRequest, project_id: uuid.UUID) -> HttpResponse:
     else:
         messages.success(request, "Link removed." if form.cleaned_data["unlink"] else "Linked.")
     return redirect(project)
+
+
+# --- access signals -----------------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def signal_detail(request: HttpRequest, signal_id: uuid.UUID) -> HttpResponse:
+    signal = selectors.get_signal_for_user(request.user, signal_id)
+    return render(
+        request,
+        "improvement/signal_detail.html",
+        {
+            "signal": signal,
+            "chart": selectors.signal_chart(signal),
+            "can_decide": allowed(request.user, "improvement.decide_signal", signal),
+            "chart_scripts": True,
+        },
+    )
+
+
+@login_required
+@require_POST
+def signal_decide(request: HttpRequest, signal_id: uuid.UUID) -> HttpResponse:
+    signal = selectors.get_signal_for_user(request.user, signal_id, "improvement.decide_signal")
+    try:
+        if request.POST.get("decision") == "raise":
+            concern = services.access_signal_raise(actor=request.user, signal=signal)
+            messages.success(request, "Raised as a concern, with the monthly figures attached.")
+            return redirect(concern)
+        services.access_signal_dismiss(
+            actor=request.user, signal=signal, reason=request.POST.get("reason", "")
+        )
+        messages.success(request, "Dismissed; the reason is kept with the signal.")
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    return redirect("improvement:signal-detail", signal_id=signal.public_id)

@@ -19,6 +19,7 @@ class Kind(models.TextChoices):
     MEETING_SCHEDULED = "meeting_scheduled", "Meeting scheduled"
     MINUTES_TO_APPROVE = "minutes_to_approve", "Minutes to approve"
     MENTION = "mention", "Mention"
+    ACCESS_SIGNAL = "access_signal", "Access figures need attention"
     DIGEST = "digest", "Digest"
 
 
