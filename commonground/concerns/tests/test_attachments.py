@@ -12,7 +12,6 @@ import zlib
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.core.files.storage import storages
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -322,7 +321,8 @@ def test_a_named_concern_is_raised_with_its_files(world, carmen, login):
     events = AuditEvent.objects.filter(object_type="concerns.attachment", action="create")
     assert {e.actor_id for e in events} == {carmen.pk} and events.count() == 2
     pdf = files["waits.pdf"]
-    assert storages["private"].open(pdf.file.name).read() == PDF
+    # The field's own storage: a test that swaps STORAGES resets storages[...] but not it.
+    assert pdf.file.storage.open(pdf.file.name).read() == PDF
     assert pdf.file.name.startswith("attachments/") and "waits" not in pdf.file.name
 
 
@@ -555,10 +555,11 @@ def test_removal_deletes_the_stored_bytes_after_commit(
     world, filed, carmen, login, django_capture_on_commit_callbacks
 ):
     concern, attachment = filed
-    name = attachment.file.name
+    name, storage = attachment.file.name, attachment.file.storage
+    assert storage.exists(name)
     with django_capture_on_commit_callbacks(execute=True):
         _remove(login(carmen), concern, attachment)
-    assert not storages["private"].exists(name)
+    assert not storage.exists(name)
 
 
 def test_other_members_may_not_remove_a_file_but_the_cochairs_may(world, filed, maria, omar, login):
