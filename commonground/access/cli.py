@@ -24,7 +24,7 @@ from typing import Protocol
 
 import duckdb
 
-from . import extract, metrics, parity, suppression
+from . import extract, metrics, parity, readers, suppression
 from .calendars import CALENDARS, alternate, calendar_version
 from .suppression import SUPPRESSED, Line, fmt_count
 
@@ -49,7 +49,11 @@ def _date(text: str) -> dt.date:
 
 
 def add_check_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("file", type=Path, help="canonical appointment extract (CSV)")
+    parser.add_argument(
+        "file",
+        type=Path,
+        help="appointment extract: canonical CSV, the same as .xlsx, or FHIR R4 JSON / ndjson",
+    )
     parser.add_argument(
         "--calendar",
         choices=sorted(CALENDARS),
@@ -106,6 +110,7 @@ def run_check(argv: Sequence[str], stdout: Writer | None = None) -> int:
         return EXIT_INVALID
     version = calendar_version(args.calendar)
     with tempfile.TemporaryDirectory(prefix="cg-access-") as spill:
+        args.workdir = Path(spill)
         con = duckdb.connect(":memory:")
         try:
             extract.configure(
@@ -132,7 +137,9 @@ def _check(
 ) -> int:
     path: Path = args.file
     max_errors = 10**7 if args.errors_out is not None else max(args.max_errors, 1)
-    loaded = extract.load(con, path, version, max_errors=max_errors)
+    # XLSX and FHIR uploads become the canonical CSV first; lines are mapped back.
+    converted = readers.convert(path, args.workdir / "input", name=path.name, max_errors=max_errors)
+    loaded = converted.finish(extract.load(con, converted.path, version, max_errors=max_errors))
     w = out.write
     w(f"Common Ground access check: {path}\n")
     for warning in loaded.header.warnings:

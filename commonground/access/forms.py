@@ -11,6 +11,8 @@ from commonground.organizations.models import Clinic, Region
 # Large extracts are normal (two years of a region is millions of rows); the upload streams
 # to a temporary file, never into memory.
 DEFAULT_MAX_UPLOAD_BYTES = 8 * 1024**3
+# The format is found from the content when the job runs (commonground.access.readers).
+UPLOAD_SUFFIXES = (".csv", ".txt", ".xlsx", ".json", ".ndjson", ".jsonl")
 
 
 def max_upload_bytes() -> int:
@@ -19,10 +21,12 @@ def max_upload_bytes() -> int:
 
 class ImportUploadForm(forms.Form):
     file = forms.FileField(
-        label="Extract file (canonical CSV)",
+        label="Extract file (CSV, Excel .xlsx, or FHIR R4 .json / .ndjson)",
         help_text=(
-            "One row per appointment, every status, UTF-8 with a header row. Patient ids are "
-            "replaced by a keyed code on arrival and the file is deleted after processing."
+            "One row per appointment, every status, with a header row (CSV in UTF-8, or the "
+            "first worksheet of an .xlsx workbook); or FHIR R4 Appointment resources as JSON, "
+            "a Bundle or Bulk Data ndjson. Patient ids are replaced by a keyed code on arrival "
+            "and the file is deleted after processing."
         ),
     )
     region = forms.ModelChoiceField(queryset=Region.objects.none(), empty_label=None)
@@ -44,8 +48,10 @@ class ImportUploadForm(forms.Form):
     def clean_file(self) -> Any:
         upload = self.cleaned_data["file"]
         name = (upload.name or "").lower()
-        if not name.endswith((".csv", ".txt")):
-            raise forms.ValidationError("Upload the canonical extract as a .csv file.")
+        if not name.endswith(UPLOAD_SUFFIXES):
+            raise forms.ValidationError(
+                "Upload the extract as .csv, .xlsx, or FHIR .json / .ndjson."
+            )
         limit = max_upload_bytes()
         if upload.size > limit:
             raise forms.ValidationError(f"The file is over {limit:,} bytes.")

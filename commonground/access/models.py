@@ -30,8 +30,10 @@ class ImportJob(models.Model):
         FAILED = "failed", "Failed: nothing stored"
 
     class Kind(models.TextChoices):
-        # Room for xlsx, fhir and aggregate readers (``commonground.access.readers``).
+        # One per reader in ``commonground.access.readers``; the upload is sniffed on arrival.
         CSV = "csv", "Canonical CSV extract"
+        XLSX = "xlsx", "Canonical extract as an Excel workbook (.xlsx)"
+        FHIR = "fhir", "FHIR R4 resources, Bundle or Bulk Data ndjson"
 
     FINISHED = frozenset({State.INVALID, State.DONE, State.FAILED})
 
@@ -94,3 +96,170 @@ class ImportJob(models.Model):
         if not self.progress_total:
             return None
         return min(100, round(100 * self.progress_done / self.progress_total))
+
+
+# -- aggregates and dashboards ---------------------------------------------------------------
+
+
+class AccessSettings(models.Model):
+    """A region's choices for the access dashboards (the law sets no parity threshold)."""
+
+    class CalendarChoice(models.TextChoices):
+        FEDERAL = "federal", "US federal holidays (OPM)"
+        CA_STATE = "ca-state", "California state-employee holidays (CalHR)"
+
+    region = models.OneToOneField(Region, on_delete=models.CASCADE, related_name="+")
+    calendar = models.CharField(
+        max_length=20, choices=CalendarChoice.choices, default=CalendarChoice.FEDERAL
+    )
+    # "Potential material difference": |MH - M/S| in rate points (with a CI excluding 0), or
+    # a median-wait ratio at or above this. The committee's thresholds, not the law's.
+    parity_rate_points = models.FloatField(default=0.10)
+    parity_median_ratio = models.FloatField(default=1.25)
+    # Extract clinic codes -> clinic slugs, for codes that are not the clinic's slug.
+    clinic_codes = models.JSONField(default=dict, blank=True)
+
+    def __str__(self) -> str:
+        return f"Access settings of region {self.region_id}"
+
+
+class AggregateSource(models.TextChoices):
+    EXTRACT = "extract", "Appointment extracts"
+    COUNTS = "counts", "Weekly counts (aggregate-only)"
+
+
+class AggregateRun(models.Model):
+    """One recompute of a region's aggregates (or one aggregate-only upload), with progress."""
+
+    class State(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Recomputing"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+
+    region = models.ForeignKey(Region, on_delete=models.CASCADE, related_name="+")
+    source = models.CharField(
+        max_length=20, choices=AggregateSource.choices, default=AggregateSource.EXTRACT
+    )
+    state = models.CharField(max_length=20, choices=State.choices, default=State.QUEUED)
+    phase = models.CharField(max_length=40, blank=True)
+    progress_done = models.IntegerField(default=0)
+    progress_total = models.IntegerField(default=0)
+    calendar = models.CharField(max_length=40, blank=True)  # label, e.g. federal@opm-2021.1
+    as_of = models.DateField(null=True, blank=True)  # data cut-off of the figures
+    aggregates = models.IntegerField(default=0)
+    unmapped_codes = models.JSONField(default=list, blank=True)  # clinic codes (no patient data)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    last_error = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["region", "-created_at"], name="access_run_region_idx")]
+
+    def __str__(self) -> str:
+        return f"Aggregate run {self.pk}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.state in (self.State.QUEUED, self.State.RUNNING)
+
+    @property
+    def percent(self) -> int | None:
+        if not self.progress_total:
+            return None
+        return min(100, round(100 * self.progress_done / self.progress_total))
+
+
+class AccessAggregate(models.Model):
+    """Counts for one region or clinic, metric, period and breakdown. Never patient rows.
+
+    ``clinic`` NULL is the whole region. ``dimension`` is ``total`` (``value`` blank) or a
+    breakdown (provider class, modality, product line) with its ``value``. Rates and waits are
+    stored unsuppressed: suppression is applied where a number leaves (pages, exports).
+    ``waits`` (total rows only) is the histogram of observed waits (business days; hours for
+    urgent), so medians over several periods and the parity bootstrap can be computed.
+    """
+
+    class Period(models.TextChoices):
+        WEEK = "week", "Week"
+        MONTH = "month", "Month"
+
+    class Dimension(models.TextChoices):
+        TOTAL = "total", "Total"
+        PROVIDER_CLASS = "provider_class", "Provider class"
+        MODALITY = "modality", "Modality"
+        PRODUCT_LINE = "product_line", "Product line"
+
+    region = models.ForeignKey(Region, on_delete=models.CASCADE, related_name="+")
+    clinic = models.ForeignKey(
+        Clinic, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    source = models.CharField(max_length=20, choices=AggregateSource.choices)
+    calendar = models.CharField(max_length=40, blank=True)
+    metric = models.CharField(max_length=40)
+    period = models.CharField(max_length=10, choices=Period.choices)
+    period_start = models.DateField()
+    dimension = models.CharField(max_length=20, choices=Dimension.choices)
+    value = models.CharField(max_length=40, blank=True)
+    compliant = models.PositiveIntegerField(default=0)
+    noncompliant = models.PositiveIntegerField(default=0)
+    exception = models.PositiveIntegerField(default=0)
+    patient_preference = models.PositiveIntegerField(default=0)
+    pending = models.PositiveIntegerField(default=0)
+    unknown_request_date = models.PositiveIntegerField(default=0)
+    not_applicable = models.PositiveIntegerField(default=0)
+    changed_other_calendar = models.PositiveIntegerField(default=0)
+    denominator = models.PositiveIntegerField(default=0)  # compliant + noncompliant
+    rate = models.FloatField(null=True, blank=True)
+    observed = models.PositiveIntegerField(default=0)  # waits behind mean / median / p90
+    mean_wait = models.FloatField(null=True, blank=True)
+    median_wait = models.FloatField(null=True, blank=True)
+    p90_wait = models.FloatField(null=True, blank=True)
+    waits = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(
+                fields=["region", "source", "clinic", "period", "metric"],
+                name="access_agg_read_idx",
+            )
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=[
+                    "region",
+                    "clinic",
+                    "source",
+                    "calendar",
+                    "metric",
+                    "period",
+                    "period_start",
+                    "dimension",
+                    "value",
+                ],
+                condition=models.Q(clinic__isnull=False),
+                name="access_agg_clinic_uniq",
+            ),
+            models.UniqueConstraint(
+                fields=[
+                    "region",
+                    "source",
+                    "calendar",
+                    "metric",
+                    "period",
+                    "period_start",
+                    "dimension",
+                    "value",
+                ],
+                condition=models.Q(clinic__isnull=True),
+                name="access_agg_region_uniq",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.metric} {self.period} {self.period_start} {self.dimension}={self.value}"

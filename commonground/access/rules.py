@@ -28,3 +28,26 @@ def stewards_job_region(user: Any, job: ImportJob | None) -> bool:
 
 rules.add_perm("access.import_extracts", is_data_steward)
 rules.add_perm("access.view_import", stewards_job_region)
+
+
+# Dashboards: aggregates only (suppressed), so the audience is wider than imports'.
+
+
+@rules.predicate
+def can_view_clinic_dashboard(user: Any, clinic: Any) -> bool:
+    """Everyone who can view the clinic's committee (its seats and the regional admins)."""
+    from commonground.organizations.rules import can_view_clinic
+
+    return bool(can_view_clinic(user, clinic))
+
+
+@rules.predicate
+def can_view_region_dashboard(user: Any, region: Region | None) -> bool:
+    """Regional admins and members of the region's regional committee."""
+    from commonground.concerns.selectors.region import viewable_region_ids
+
+    return region is not None and region.pk in viewable_region_ids(user)
+
+
+rules.add_perm("access.view_clinic_dashboard", can_view_clinic_dashboard)
+rules.add_perm("access.view_region_dashboard", can_view_region_dashboard)

@@ -38,7 +38,7 @@ from django.db.models import F
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from commonground.access import extract, ingest
+from commonground.access import extract, ingest, readers
 from commonground.access.calendars import calendar_version
 from commonground.access.models import ImportJob
 from commonground.access.readers import reader_for
@@ -179,6 +179,10 @@ def import_receive(
         raise PermissionDenied
     if clinic is not None and clinic.region_id != region.pk:
         raise ValidationError("The clinic is not in this region.")
+    if kind == ImportJob.Kind.CSV:  # the default: the bytes decide, then the name
+        upload.seek(0)
+        kind = readers.detect_head(upload.read(4096), original_name)
+        upload.seek(0)
     reader_for(kind)  # an unknown kind fails before anything is stored
     job_id = uuid.uuid4()
     upload.seek(0)
@@ -359,7 +363,14 @@ def _process(job: ImportJob) -> ImportJob:
     )
     with _workdir(job) as work:
         source = _local_upload(job, work)
-        canonical = reader_for(job.kind).canonical_csv(source, work)
+        # XLSX and FHIR become the canonical CSV here; the report keeps the upload's lines.
+        converted = readers.convert(
+            source,
+            work / "input",
+            name=job.original_name,
+            kind=job.kind,
+            max_errors=MAX_REPORT_ERRORS,
+        )
         spill = work / "spill"
         spill.mkdir()
         con = ingest.connect(
@@ -369,13 +380,15 @@ def _process(job: ImportJob) -> ImportJob:
             threads=_setting("COMMONGROUND_ACCESS_THREADS", None),
         )
         try:
-            loaded = ingest.validate(
-                con,
-                canonical,
-                calendar_version(CALENDAR),
-                max_errors=MAX_REPORT_ERRORS,
-                on_progress=progress.scanned,
-                interval=progress.every,
+            loaded = converted.finish(
+                ingest.validate(
+                    con,
+                    converted.path,
+                    calendar_version(CALENDAR),
+                    max_errors=MAX_REPORT_ERRORS,
+                    on_progress=progress.scanned,
+                    interval=progress.every,
+                )
             )
             if not loaded.valid:
                 return _finish_invalid(job, loaded)

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import csv
 import io
+import json
+import zipfile
 from pathlib import Path
 
 import pytest
 
 from commonground.access.cli import run_check
 from commonground.access.tests.helpers import SPEC_ROWS
+from commonground.access.tests.test_imports import private_files  # noqa: F401 - a fixture
+from commonground.access.tests.xlsx_files import Date, Formula, write_xlsx
 
 LINES = SPEC_ROWS.splitlines()
 HEADER = LINES[0].split(",")
@@ -163,3 +167,180 @@ def test_missing_file_and_bad_arguments_exit_2(tmp_path):
     path.write_text(SPEC_ROWS)
     assert run_check([str(path), "--as-of", "31/03/2025"], stdout=io.StringIO()) == 2
     assert run_check([str(path), "--calendar", "moon"], stdout=io.StringIO()) == 2
+
+
+# -- the same corpus in the other formats: XLSX and FHIR R4 ------------------------------------
+# Binary files are generated here (small, except the zip bomb, which is small compressed).
+
+XLSX_ROWS = [list(next(csv.reader([line]))) for line in LINES]
+
+
+def _xlsx_with(row_no: int, column: str, value: object) -> list[list[object]]:
+    rows = [list(r) for r in XLSX_ROWS]
+    rows[row_no - 1][HEADER.index(column)] = value
+    return rows
+
+
+def _xlsx(tmp_path: Path, rows: list[list[object]]) -> bytes:
+    return write_xlsx(tmp_path / "made.xlsx", rows).read_bytes()
+
+
+def _zip_bomb(tmp_path: Path) -> bytes:
+    """A valid workbook whose sheet is 64 MB of one repeated row, a few dozen KB zipped."""
+    path = write_xlsx(tmp_path / "bomb-base.xlsx", XLSX_ROWS[:2])
+    out = tmp_path / "bomb.xlsx"
+    row_xml = b'<row><c t="inlineStr"><is><t>A</t></is></c></row>'
+    with zipfile.ZipFile(path) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            if info.filename != "xl/worksheets/sheet1.xml":
+                dst.writestr(info.filename, src.read(info))
+        with dst.open("xl/worksheets/sheet1.xml", "w") as sheet:
+            sheet.write(b'<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/'
+                        b'2006/main"><sheetData>')  # fmt: skip
+            block = row_xml * 20_000
+            for _ in range(64 * 1024 * 1024 // len(block)):
+                sheet.write(block)
+            sheet.write(b"</sheetData></worksheet>")
+    return out.read_bytes()
+
+
+def _truncated_sheet(tmp_path: Path) -> bytes:
+    """The ZIP is whole but the worksheet XML inside stops in the middle of a row."""
+    path = write_xlsx(tmp_path / "t.xlsx", XLSX_ROWS)
+    out = tmp_path / "t2.xlsx"
+    with zipfile.ZipFile(path) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            data = src.read(info)
+            if info.filename == "xl/worksheets/sheet1.xml":
+                data = data[: data.index(b'<row r="4">') + 40]
+            dst.writestr(info.filename, data)
+    return out.read_bytes()
+
+
+def _appt(ident: str, **fields: object) -> dict[str, object]:
+    res: dict[str, object] = {
+        "resourceType": "Appointment", "id": ident, "status": "booked",
+        "specialty": [{"coding": [{"system": "http://nucc.org/provider-taxonomy",
+                                   "code": "106H00000X"}]}],
+        "created": "2025-01-06T09:20:00-08:00", "start": "2025-01-21T10:00:00-08:00",
+        "participant": [{"actor": {"reference": "Patient/P1"}},
+                        {"actor": {"reference": "Practitioner/PR1"}},
+                        {"actor": {"reference": "Location/OAK"}}],
+    }  # fmt: skip
+    res.update(fields)
+    return res
+
+
+def _ndjson(*resources: dict[str, object]) -> bytes:
+    return "".join(json.dumps(r) + "\n" for r in resources).encode()
+
+
+def _bundle(*resources: dict[str, object]) -> bytes:
+    doc = {"resourceType": "Bundle", "type": "collection",
+           "entry": [{"resource": r} for r in resources]}  # fmt: skip
+    return json.dumps(doc, indent=1).encode()
+
+
+OTHER_FORMATS = [
+    # name, file name, builder(tmp_path) -> bytes, expected fragments of one report line
+    ("xlsx wrong type", "w.xlsx", lambda t: _xlsx(t, _xlsx_with(3, "duration_min", "abc")),
+     ["line 3", "duration_min", "'abc'", "whole number"]),
+    ("xlsx unknown code", "c.xlsx", lambda t: _xlsx(t, _xlsx_with(4, "status", "done")),
+     ["line 4", "status", "'done'", "unmapped code"]),
+    ("xlsx reversed dates", "r.xlsx",
+     lambda t: _xlsx(t, _xlsx_with(3, "appointment_start", Date(45677.5))),  # 2025-01-20
+     ["line 3", "appointment_start", "before its booking day"]),
+    ("xlsx duplicate id", "d.xlsx", lambda t: _xlsx(t, _xlsx_with(4, "appointment_id", "A1001")),
+     ["line 4", "appointment_id", "duplicate appointment_id (first on line 2)"]),
+    ("xlsx formula cell", "f.xlsx",
+     lambda t: _xlsx(t, _xlsx_with(2, "duration_min", Formula("10*6", 60))),
+     ["line 2", "duration_min", "'=10*6'", "cell O2: holds a formula"]),
+    ("xlsx formula injection", "i.xlsx",
+     lambda t: _xlsx(t, _xlsx_with(3, "visit_type", '=HYPERLINK("http://x","y")')),
+     ["line 3", "visit_type", "formula injection"]),
+    ("xlsx truncated upload", "t.xlsx",
+     lambda t: _xlsx(t, XLSX_ROWS)[: len(_xlsx(t, XLSX_ROWS)) // 2],
+     ["line 0", "not a complete XLSX workbook", "truncated"]),
+    ("xlsx truncated sheet", "s.xlsx", _truncated_sheet,
+     ["line 0", "xl/worksheets/sheet1.xml", "damaged XML"]),
+    ("xlsx zip bomb", "bomb.xlsx", _zip_bomb, ["line 0", "refused as a zip bomb"]),
+    ("legacy xls", "old.xls", lambda t: b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 600,
+     ["line 0", "legacy Excel .xls"]),
+    ("fhir wrong type", "w.ndjson", lambda t: _ndjson(_appt("F1"), _appt("F2", created="soon")),
+     ["line 2", "booked_datetime", "'soon'", "ISO 8601"]),
+    ("fhir unknown code", "c.ndjson", lambda t: _ndjson(_appt("F1", status="completed")),
+     ["line 1", "status", "'completed'", "unmapped Appointment.status"]),
+    ("fhir reversed dates", "r.ndjson",
+     lambda t: _ndjson(_appt("F1"), _appt("F2", created="2025-02-01T10:00:00-08:00")),
+     ["line 2", "appointment_start", "before its booking day"]),
+    ("fhir duplicate id", "d.ndjson", lambda t: _ndjson(_appt("F1"), _appt("F2"), _appt("F1")),
+     ["line 3", "appointment_id", "duplicate appointment_id (first on line 1)"]),
+    ("fhir formula injection", "i.ndjson",
+     lambda t: _ndjson(_appt("F1", appointmentType={"text": "@SUM(1+1)"})),
+     ["line 1", "visit_type", "formula injection"]),
+    ("fhir truncated bundle", "t.json",
+     lambda t: _bundle(_appt("F1"), _appt("F2"))[:-60], ["line", "truncated"]),
+    ("fhir truncated ndjson", "t.ndjson", lambda t: _ndjson(_appt("F1"), _appt("F2"))[:-40],
+     ["line 2", "the last line is cut short"]),
+    ("fhir not json", "n.json", lambda t: b'{"resourceType": "Appointment", "id": ',
+     ["line 1", "truncated"]),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("name", "filename", "build", "fragments"), OTHER_FORMATS, ids=[c[0] for c in OTHER_FORMATS]
+)
+def test_bad_xlsx_and_fhir_files_are_rejected_with_a_clear_report(
+    tmp_path, name, filename, build, fragments
+):
+    path = tmp_path / filename
+    path.write_bytes(build(tmp_path))
+    out = io.StringIO()
+    code = run_check([str(path), "--as-of", "2025-03-31"], stdout=out)
+    report = out.getvalue()
+    assert code == 2, report
+    assert "INVALID" in report
+    lines = [line for line in report.splitlines() if line.strip().startswith(fragments[0])]
+    assert any(all(f in line for f in fragments[1:]) for line in lines), report
+
+
+# -- and through the importer: nothing is stored -------------------------------------------------
+
+IMPORTED = {c[0]: c for c in OTHER_FORMATS}
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["xlsx formula cell", "xlsx zip bomb", "xlsx truncated upload", "fhir unknown code",
+     "fhir truncated bundle", "fhir duplicate id"],
+)  # fmt: skip
+def test_a_bad_xlsx_or_fhir_upload_is_rejected_whole_and_nothing_is_stored(world, tmp_path, name):
+    from django.core.files.base import ContentFile
+    from django.core.files.storage import storages
+
+    from commonground.access import services
+    from commonground.access.models import ImportJob
+    from commonground.access.tests.helpers import SPEC_ROWS as GOOD
+
+    def upload(content: bytes, filename: str) -> ImportJob:
+        job = services.import_receive(
+            actor=world.person("data_steward"),
+            upload=ContentFile(content, name=filename),
+            original_name=filename,
+            region=world.region,
+            enqueue=False,
+        )
+        return services.import_run(job.pk)
+
+    assert upload(GOOD.encode(), "good.csv").state == ImportJob.State.DONE
+    store = services.store_for(world.region.pk)
+    before = (store.current().number, sorted(p.name for p in store.files()))
+    _, filename, build, _fragments = IMPORTED[name]
+    job = upload(build(tmp_path), filename)
+    assert job.state == ImportJob.State.INVALID, job.last_error
+    assert job.inserted is None and job.rejected and job.rejected > 0
+    assert (store.current().number, sorted(p.name for p in store.files())) == before
+    assert job.upload == ""  # the upload is deleted after processing
+    report = storages["private"].open(job.error_report).read().decode()
+    assert report.startswith("line,column,value,reason")
+    assert "P1," not in report  # no patient id copied into the kept report

@@ -16,9 +16,11 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from commonground.access.evidence import evidence_get, evidence_used
 from commonground.concerns import selectors, services
 from commonground.concerns.forms import ConcernForm, ReceiptForm, ResponseForm
 from commonground.concerns.models import Category, Concern, JointResponse, Status
+from commonground.concerns.services.attachments import prepare_uploads
 from commonground.core.permissions import allowed
 from commonground.organizations.selectors import get_committee_for_user
 
@@ -57,15 +59,24 @@ def concern_list(request: HttpRequest, slug: str) -> HttpResponse:
 def concern_raise(request: HttpRequest, slug: str) -> HttpResponse:
     committee = get_committee_for_user(request.user, slug, "concerns.raise_concern")
     posted = request.method == "POST"
-    form = ConcernForm(request.POST if posted else None, request.FILES if posted else None)
+    # A chart from the access dashboards, attached as a CSV of its (suppressed) numbers.
+    reference = request.POST.get("chart_evidence") if posted else request.GET.get("evidence")
+    chart = evidence_get(request.user, reference)
+    initial = {"title": chart.title, "category": chart.category} if chart else None
+    form = ConcernForm(
+        request.POST if posted else None, request.FILES if posted else None, initial=initial
+    )
     if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
         try:
-            result = services.concern_raise(
-                actor=request.user, committee=committee, **form.cleaned_data
-            )
+            if chart is not None:
+                data["evidence"] = [*data["evidence"], *prepare_uploads([chart.as_upload()])]
+            result = services.concern_raise(actor=request.user, committee=committee, **data)
         except ValidationError as exc:
             form.add_error(None, exc)
         else:
+            if chart is not None:
+                evidence_used(chart.reference)
             if isinstance(result, str):
                 # Shown once, never stored: only its hash is kept.
                 return render(
@@ -83,7 +94,7 @@ def concern_raise(request: HttpRequest, slug: str) -> HttpResponse:
     return render(
         request,
         "concerns/concern_form.html",
-        {"committee": committee, "form": form, "similar": similar},
+        {"committee": committee, "form": form, "similar": similar, "chart": chart},
         status=status,
     )
 

@@ -105,3 +105,36 @@ def test_a_live_measure_takes_the_monthly_figures_and_writes_nothing_twice(world
     assert list(measure.points.order_by("period").values_list("value", flat=True))[-1] is None
     events = AuditEvent.objects.filter(object_type="improvement.measure", action="update")
     assert events.count() == 1
+
+
+def test_a_recompute_of_the_access_figures_offers_the_signal_to_the_clinic_committee(world):
+    from commonground.access.aggregates import feed_improvement
+    from commonground.access.models import AccessAggregate, AggregateRun
+
+    AggregateRun.objects.create(
+        region=world.region, source="extract", state="done", calendar="ca-state"
+    )
+    rates = [*STEADY, 48.0]
+    AccessAggregate.objects.bulk_create(
+        AccessAggregate(
+            region=world.region,
+            clinic=world.clinic_a,
+            source="extract",
+            calendar="ca-state",
+            metric="follow_up_sb221",
+            period="month",
+            period_start=MONTHS[index],
+            dimension="total",
+            compliant=round(rate * 2),
+            noncompliant=200 - round(rate * 2),
+            denominator=200,
+            rate=round(rate * 2) / 200,
+        )
+        for index, rate in enumerate(rates)
+    )
+    feed_improvement(world.region)
+    signal = AccessSignal.objects.get(committee=world.ppc_a)
+    assert signal.metric == "follow_up_sb221" and signal.began == MONTHS[18]
+    assert signal.series[-1] == [MONTHS[18].isoformat(), 48.0]
+    feed_improvement(world.region)  # a second recompute offers nothing new
+    assert AccessSignal.objects.count() == 1

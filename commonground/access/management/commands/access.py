@@ -34,7 +34,8 @@ EXIT_FAILED = 1
 def _import_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="commonground access import",
-        description="Import a canonical appointment extract into the region's store.",
+        description="Import an appointment extract (canonical CSV, .xlsx, or FHIR R4 JSON / "
+        "ndjson) into the region's store.",
     )
     parser.add_argument("file", type=Path)
     scope = parser.add_mutually_exclusive_group(required=True)

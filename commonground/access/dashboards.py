@@ -1,0 +1,812 @@
+"""Reads and view models for the access dashboards (clinic and region). Aggregates only.
+
+Every count that leaves here has been through ``suppression``: each table is suppressed as a
+whole with its row and column totals (primary and complementary suppression), a rate and its
+denominator are shown only when both the compliant and the noncompliant cells are, and wait
+statistics only over 11 waits or more. Pages, CSV exports and evidence files all use the same
+``Table`` objects, so no exit shows an unsuppressed number.
+
+Queries are constant per page: the runs, the settings and the scope's aggregates (and, on the
+region page, the clinics' parity rows), whatever the number of periods or clinics.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from commonground.access import parity, suppression
+from commonground.access.models import AccessAggregate, AccessSettings, AggregateRun
+from commonground.core.exports import safe_cell
+from commonground.organizations.models import Clinic, Region
+
+DMHC_STANDARD = 0.70
+MONTHS_SHOWN = 24
+WEEKS_SHOWN = 26
+BREAKDOWN_MONTHS = 12
+PARITY_MONTHS = 12
+
+DASHBOARD_METRICS = ("initial_non_urgent_mh", "initial_psychiatry", "follow_up_sb221", "urgent")
+METRIC_LABELS = {
+    "initial_non_urgent_mh": "First therapy appointment within 10 business days",
+    "initial_psychiatry": "First psychiatry appointment within 15 business days",
+    "follow_up_sb221": "Follow-up within 10 business days",
+    "urgent": "Urgent appointment within 48 hours (96 with prior authorisation)",
+    "initial_primary_care": "First primary care appointment within 10 business days",
+    "initial_specialist": "First specialist appointment within 15 business days",
+}
+WAIT_UNITS = {"urgent": "hours"}
+STATUS_COLUMNS = (
+    ("compliant", "Met the standard"),
+    ("noncompliant", "Missed it"),
+    ("exception", "Documented exception"),
+    ("patient_preference", "Patient chose later"),
+    ("pending", "Still open"),
+    ("unknown_request_date", "No request date"),
+)
+DIMENSIONS = {
+    "provider_class": "Provider class",
+    "modality": "Modality",
+    "product_line": "Product line",
+}
+VALUE_LABELS = {
+    "lcsw": "LCSW",
+    "lmft": "LMFT",
+    "lpcc": "LPCC",
+    "psych_np": "Psychiatric NP",
+    "sud_counselor": "SUD counselor",
+    "aba": "ABA",
+    "pcp": "Primary care",
+    "specialist_md": "Specialist physician",
+    "in_person": "In person",
+    "medi_cal": "Medi-Cal",
+    "unknown": "Not recorded",
+}
+_MONTHS = (
+    "January", "February", "March", "April", "May", "June",
+    "July", "August", "September", "October", "November", "December",
+)  # fmt: skip
+_SCHEMA = "https://vega.github.io/schema/vega-lite/v6.json"
+COLOURS = {"series": "#0072b2", "standard": "#8a4b08", "p90": "#52606d"}
+
+
+def value_label(value: str) -> str:
+    return VALUE_LABELS.get(value, value.replace("_", " ").capitalize())
+
+
+def month_text(day: dt.date) -> str:
+    return f"{_MONTHS[day.month - 1]} {day.year}"
+
+
+def period_text(day: dt.date, period: str) -> str:
+    return (
+        f"Week of {day.day} {_MONTHS[day.month - 1]} {day.year}"
+        if period == "week"
+        else month_text(day)
+    )
+
+
+def ordinal(n: int) -> str:
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
+def pct(value: float | None) -> str:
+    return "—" if value is None else f"{100 * value:.0f}%"
+
+
+# -- scope and data --------------------------------------------------------------------------
+
+
+@dataclass
+class Scope:
+    region: Region
+    clinic: Clinic | None = None
+
+    @property
+    def name(self) -> str:
+        return self.clinic.name if self.clinic is not None else self.region.name
+
+    @property
+    def slug(self) -> str:
+        return self.clinic.slug if self.clinic is not None else self.region.slug
+
+
+@dataclass
+class Data:
+    scope: Scope
+    run: AggregateRun | None  # the figures shown (latest finished run)
+    active: AggregateRun | None  # a recompute queued or running
+    settings: AccessSettings
+    rows: list[AccessAggregate]
+    clinic_parity_rows: list[AccessAggregate] = field(default_factory=list)
+
+    @property
+    def latest(self) -> dt.date | None:
+        return max((r.period_start for r in self.rows if r.period == "month"), default=None)
+
+
+def load(scope: Scope, *, today: dt.date | None = None) -> Data:
+    """The scope's figures: constant queries (runs, settings, aggregates, parity rows)."""
+    runs = list(AggregateRun.objects.filter(region=scope.region).order_by("-created_at")[:20])
+    done = next((r for r in runs if r.state == AggregateRun.State.DONE), None)
+    active = next((r for r in runs if r.is_active), None)
+    settings, _ = AccessSettings.objects.get_or_create(region=scope.region)
+    if done is None:
+        return Data(scope, None, active, settings, [])
+    base = AccessAggregate.objects.filter(region=scope.region, source=done.source)
+    if done.source == "extract":
+        base = base.filter(calendar=done.calendar)
+    ours = base.filter(clinic=scope.clinic) if scope.clinic else base.filter(clinic__isnull=True)
+    rows = list(ours.order_by("period_start"))
+    data = Data(scope, done, active, settings, rows)
+    latest = data.latest
+    if scope.clinic is None and latest is not None:
+        first = _months_back(latest, PARITY_MONTHS - 1)
+        wanted = [m for pair in parity.PAIRS for m in pair[1:]]
+        data.clinic_parity_rows = list(
+            base.filter(
+                clinic__isnull=False,
+                period="month",
+                dimension="total",
+                metric__in=wanted,
+                period_start__gte=first,
+            )
+        )
+    return data
+
+
+def _months_back(day: dt.date, months: int) -> dt.date:
+    year, month = divmod(day.year * 12 + day.month - 1 - months, 12)
+    return dt.date(year, month + 1, 1)
+
+
+# -- tables ----------------------------------------------------------------------------------
+
+
+@dataclass
+class Table:
+    """A suppressed table: what a page, a CSV export and an evidence file show."""
+
+    key: str
+    title: str
+    kind: str  # over_time, breakdown, waits, parity
+    metric: str
+    row_heading: str
+    columns: list[tuple[str, str]]  # (key, heading)
+    rows: list[dict[str, Any]]  # {"key", "label", "cells": {col: text}, ...numbers for charts}
+    summary: list[str]
+    notes: list[str] = field(default_factory=list)
+    spec: dict[str, Any] | None = None
+
+    def csv_bytes(self, scope: Scope, data: Data) -> bytes:
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow([self.row_heading, *(h for _, h in self.columns)])
+        for row in self.rows:
+            writer.writerow(
+                [safe_cell(row["label"]), *(safe_cell(row["cells"][k]) for k, _ in self.columns)]
+            )
+        width = len(self.columns) + 1
+        pad = [""] * (width - 2)
+        writer.writerow(["", *([""] * (width - 1))])
+        writer.writerow(["Scope", safe_cell(scope.name), *pad])
+        writer.writerow(["Table", safe_cell(self.title), *pad])
+        if data.run is not None:
+            writer.writerow(["Figures as of", str(data.run.as_of or ""), *pad])
+            # "name@version" reads as an e-mail address to the evidence checker: spell it out.
+            calendar = (data.run.calendar or "as supplied").replace("@", " version ")
+            writer.writerow(["Calendar", safe_cell(calendar), *pad])
+        writer.writerow(["Suppression", "counts from 1 to 10 shown as <11", *pad])
+        return out.getvalue().encode("utf-8")
+
+    @property
+    def lines(self) -> list[dict[str, Any]]:
+        """Rows for a template: label, total flag and the cells in column order."""
+        return [
+            {
+                "label": r["label"],
+                "is_total": r["is_total"],
+                "values": [r["cells"][k] for k, _ in self.columns],
+            }
+            for r in self.rows
+        ]
+
+    @property
+    def filename(self) -> str:
+        return f"access-{self.key.replace('.', '-')}.csv"
+
+
+def _status_table(counts: dict[str, dict[str, int]], keys: Sequence[str]) -> suppression.Published:
+    cols = [c for c, _ in STATUS_COLUMNS]
+    flat = {(r, c): counts.get(r, {}).get(c, 0) for r in keys for c in cols}
+    return suppression.two_way(flat, list(keys), cols)
+
+
+def _rate_cells(pub: suppression.Published, row: str) -> tuple[int | None, float | None]:
+    c, n = pub.value(row, "compliant"), pub.value(row, "noncompliant")
+    if c is None or n is None:
+        return None, None
+    return c + n, (c / (c + n) if c + n else None)
+
+
+def _status_rows(
+    pub: suppression.Published, keys: Sequence[str], labels: dict[str, str]
+) -> list[dict[str, Any]]:
+    rows = []
+    for key in [*keys, suppression.TOTAL]:
+        denominator, rate = _rate_cells(pub, key)
+        cells = {c: pub.text(key, c) for c, _ in STATUS_COLUMNS}
+        cells["units"] = pub.text(key, suppression.TOTAL)
+        cells["denominator"] = suppression.SUPPRESSED if denominator is None else f"{denominator:,}"
+        cells["rate"] = pct(rate) if denominator is not None else "not shown"
+        rows.append(
+            {
+                "key": key,
+                "label": "All" if key == suppression.TOTAL else labels[key],
+                "cells": cells,
+                "rate": rate,
+                "is_total": key == suppression.TOTAL,
+            }
+        )
+    return rows
+
+
+STATUS_TABLE_COLUMNS = [
+    ("rate", "Rate"),
+    ("denominator", "Rate denominator"),
+    *STATUS_COLUMNS,
+    ("units", "All units"),
+]
+
+
+def _counts(row: AccessAggregate) -> dict[str, int]:
+    return {c: int(getattr(row, c)) for c, _ in STATUS_COLUMNS}
+
+
+def over_time(data: Data, metric: str, period: str) -> Table:
+    wanted = [
+        r for r in data.rows if r.metric == metric and r.period == period and r.dimension == "total"
+    ]
+    shown = WEEKS_SHOWN if period == "week" else MONTHS_SHOWN
+    wanted = wanted[-shown:]
+    keys = [r.period_start.isoformat() for r in wanted]
+    labels = {r.period_start.isoformat(): period_text(r.period_start, period) for r in wanted}
+    pub = _status_table({r.period_start.isoformat(): _counts(r) for r in wanted}, keys)
+    rows = _status_rows(pub, keys, labels)
+    title = f"{METRIC_LABELS[metric]}, by {period}"
+    table = Table(
+        key=f"{period}.{metric}",
+        title=title,
+        kind="over_time",
+        metric=metric,
+        row_heading=period.capitalize(),
+        columns=STATUS_TABLE_COLUMNS,
+        rows=rows,
+        summary=[],
+    )
+    table.summary = over_time_summary(
+        metric, period, [(r["key"], r["rate"]) for r in rows if not r["is_total"]]
+    )
+    table.notes = _proxy_notes(data)
+    table.spec = _rate_spec(table, period)
+    return table
+
+
+def over_time_summary(
+    metric: str, period: str, series: Sequence[tuple[str, float | None]]
+) -> list[str]:
+    """Plain words for a rate series: the latest rate against the 70% line, and its run."""
+    label = METRIC_LABELS[metric]
+    unit = "week" if period == "week" else "month"
+    if not series:
+        return [f"{label}: no figures yet."]
+    out = []
+    last_key, last_rate = series[-1]
+    last_day = dt.date.fromisoformat(last_key)
+    when = (
+        f"the week of {last_day.day} {_MONTHS[last_day.month - 1]} {last_day.year}"
+        if period == "week"
+        else month_text(last_day)
+    )
+    if last_rate is None:
+        out.append(
+            f"{label}: no rate for {when} (too few appointments to show; counts under 11 "
+            "are hidden)."
+        )
+        published = [(k, r) for k, r in series if r is not None]
+        if not published:
+            return out
+        last_key, last_rate = published[-1]
+        last_day = dt.date.fromisoformat(last_key)
+        when = (
+            f"the week of {last_day.day} {_MONTHS[last_day.month - 1]} {last_day.year}"
+            if period == "week"
+            else month_text(last_day)
+        )
+    if last_rate is None:  # pragma: no cover - a published rate was found above
+        return out
+    below = last_rate < DMHC_STANDARD
+    run = 0
+    for _, rate in reversed([(k, r) for k, r in series if dt.date.fromisoformat(k) <= last_day]):
+        if rate is None or (rate < DMHC_STANDARD) != below:
+            break
+        run += 1
+    where = "below" if below else "at or above"
+    sentence = f"{label}: {pct(last_rate)} in {when}, {where} the 70% standard"
+    if run >= 2:
+        sentence += f" for the {ordinal(run)} {unit} running"
+    out.append(sentence + ".")
+    return out
+
+
+def breakdown(data: Data, metric: str, dimension: str) -> Table:
+    latest = data.latest
+    first = _months_back(latest, BREAKDOWN_MONTHS - 1) if latest else None
+    counts: dict[str, dict[str, int]] = defaultdict(
+        lambda: dict.fromkeys((c for c, _ in STATUS_COLUMNS), 0)
+    )
+    for r in data.rows:
+        if (
+            r.metric == metric
+            and r.period == "month"
+            and r.dimension == dimension
+            and first is not None
+            and r.period_start >= first
+        ):
+            for c, n in _counts(r).items():
+                counts[r.value][c] += n
+    keys = sorted(counts, key=lambda v: (v == "unknown", value_label(v)))
+    pub = _status_table(counts, keys)
+    rows = _status_rows(pub, keys, {k: value_label(k) for k in keys})
+    span = f"{month_text(first)} to {month_text(latest)}" if first and latest else "no figures"
+    table = Table(
+        key=f"{dimension}.{metric}",
+        title=f"{METRIC_LABELS[metric]}, by {DIMENSIONS[dimension].lower()} ({span})",
+        kind="breakdown",
+        metric=metric,
+        row_heading=DIMENSIONS[dimension],
+        columns=STATUS_TABLE_COLUMNS,
+        rows=rows,
+        summary=[],
+    )
+    table.summary = breakdown_summary(metric, dimension, rows)
+    table.spec = _bar_spec(table)
+    return table
+
+
+def breakdown_summary(metric: str, dimension: str, rows: Sequence[dict[str, Any]]) -> list[str]:
+    shown = [r for r in rows if not r["is_total"] and r["rate"] is not None]
+    dim = DIMENSIONS[dimension].lower()
+    if not shown:
+        return [f"No {dim} has enough appointments to show a rate (counts under 11 are hidden)."]
+    below = [r["label"] for r in shown if r["rate"] < DMHC_STANDARD]
+    lowest = min(shown, key=lambda r: r["rate"])
+    out = [f"Lowest rate by {dim}: {lowest['label']}, {pct(lowest['rate'])}."]
+    if below:
+        out.append(f"Below the 70% standard: {', '.join(below)}.")
+    else:
+        out.append("Every shown group is at or above the 70% standard.")
+    return out
+
+
+def waits(data: Data, metric: str) -> Table:
+    unit = WAIT_UNITS.get(metric, "business days")
+    wanted = [
+        r
+        for r in data.rows
+        if r.metric == metric and r.period == "month" and r.dimension == "total"
+    ][-MONTHS_SHOWN:]
+    rows = []
+    for r in wanted:
+        values = {
+            "mean": suppression.statistic(r.mean_wait, r.observed),
+            "median": suppression.statistic(r.median_wait, r.observed),
+            "p90": suppression.statistic(r.p90_wait, r.observed),
+        }
+        rows.append(
+            {
+                "key": r.period_start.isoformat(),
+                "label": month_text(r.period_start),
+                "cells": {k: "not shown" if v is None else f"{v:.1f}" for k, v in values.items()},
+                "is_total": False,
+                **values,
+            }
+        )
+    table = Table(
+        key=f"waits.{metric}",
+        title=(
+            f"Waits for {METRIC_LABELS[metric][0].lower()}{METRIC_LABELS[metric][1:]}: "
+            f"median and 90th percentile ({unit})"
+        ),
+        kind="waits",
+        metric=metric,
+        row_heading="Month",
+        columns=[
+            ("median", f"Median ({unit})"),
+            ("p90", f"90th percentile ({unit})"),
+            ("mean", f"Mean ({unit})"),
+        ],
+        rows=rows,
+        summary=[],
+    )
+    shown = [r for r in rows if r["median"] is not None]
+    if shown:
+        last = shown[-1]
+        table.summary = [
+            f"In {last['label']} half of the waits were {last['median']:.0f} {unit} or less, "
+            f"and one in ten was longer than {last['p90']:.0f} {unit}."
+        ]
+    else:
+        table.summary = ["Too few observed waits to show (statistics need 11 or more)."]
+    table.notes = ["Observed waits only; requests still open at the cut-off are not in them."]
+    table.spec = _waits_spec(table, unit)
+    return table
+
+
+def parity_table(data: Data) -> Table:
+    settings = data.settings
+    thresholds = parity.Thresholds(
+        rate_points=settings.parity_rate_points, median_ratio=settings.parity_median_ratio
+    )
+    latest = data.latest
+    first = _months_back(latest, PARITY_MONTHS - 1) if latest else None
+    period = (first, latest) if first and latest else None
+    span = f"{month_text(first)} to {month_text(latest)}" if first and latest else "no figures"
+    rows = []
+    summary = []
+    for label, mh, ms in parity.PAIRS:
+        cohorts = _cohorts(data, mh, ms, first)
+        comparison = parity.compare(label, cohorts[mh], cohorts[ms], [], period, thresholds)
+        cells = _parity_cells(comparison)
+        rows.append({"key": mh, "label": label.capitalize(), "cells": cells, "is_total": False})
+        summary.append(_parity_sentence(comparison))
+    return Table(
+        key="parity",
+        title=f"Parity: mental health against the medical comparator ({span})",
+        kind="parity",
+        metric="",
+        row_heading="Comparison",
+        columns=[
+            ("mh_rate", "Mental health rate"),
+            ("ms_rate", "Medical rate"),
+            ("difference", "Difference (95% CI)"),
+            ("ratio", "Ratio (95% CI)"),
+            ("flag", "Potential material difference"),
+        ],
+        rows=rows,
+        summary=summary,
+        notes=[
+            f"Flag: a difference of {settings.parity_rate_points * 100:.0f} points or more with "
+            f"a confidence interval excluding 0, or a median-wait ratio of "
+            f"{settings.parity_median_ratio:g} or more. These are the committee's thresholds, "
+            "not the law's.",
+            *parity.CAVEATS[:4],
+        ],
+    )
+
+
+def _cohorts(data: Data, mh: str, ms: str, first: dt.date | None) -> dict[str, parity.Cohort]:
+    cohorts = {m: parity.Cohort(m, 0, 0, []) for m in (mh, ms)}
+    if first is None:
+        return cohorts
+    if data.scope.clinic is None:
+        # The same clinics for both: those with units of both metrics in the period.
+        by_clinic: dict[int | None, set[str]] = defaultdict(set)
+        for r in data.clinic_parity_rows:
+            if r.metric in (mh, ms) and r.denominator:
+                by_clinic[r.clinic_id].add(r.metric)
+        shared = {c for c, found in by_clinic.items() if found == {mh, ms}}
+        source: Iterable[AccessAggregate] = [
+            r for r in data.clinic_parity_rows if r.clinic_id in shared
+        ]
+    else:
+        source = [
+            r
+            for r in data.rows
+            if r.period == "month" and r.dimension == "total" and r.period_start >= first
+        ]
+    hist: dict[str, dict[int, int]] = {mh: defaultdict(int), ms: defaultdict(int)}
+    for r in source:
+        if r.metric not in cohorts or r.period_start < first:
+            continue
+        cohorts[r.metric].compliant += r.compliant
+        cohorts[r.metric].noncompliant += r.noncompliant
+        for wait, n in (r.waits or {}).items():
+            hist[r.metric][int(wait)] += int(n)
+    for m, cohort in cohorts.items():
+        cohort.waits = sorted(hist[m].items())
+    return cohorts
+
+
+def _parity_cells(c: parity.Comparison) -> dict[str, str]:
+    def rate(cohort: parity.Cohort) -> str:
+        if c.suppressed:
+            return "not shown (a count under 11)"
+        return pct(cohort.compliant / cohort.n) if cohort.n else "no data"
+
+    cells = {"mh_rate": rate(c.mh), "ms_rate": rate(c.ms), "difference": "—", "ratio": "—"}
+    if c.difference is not None:
+        d, lo, hi = c.difference
+        cells["difference"] = f"{100 * d:+.1f} points ({100 * lo:+.1f} to {100 * hi:+.1f})"
+    if c.ratio is not None:
+        r, lo, hi = c.ratio
+        cells["ratio"] = f"{r:.2f} ({lo:.2f} to {hi:.2f})"
+    cells["flag"] = {True: "Yes", False: "No", None: "—"}[c.material]
+    return cells
+
+
+def _parity_sentence(c: parity.Comparison) -> str:
+    if c.suppressed:
+        return f"{c.label.capitalize()}: not shown, a count is under 11."
+    if c.difference is None:
+        return f"{c.label.capitalize()}: not enough data for both groups."
+    d, lo, hi = c.difference
+    direction = "lower" if d < 0 else "higher"
+    text = (
+        f"{c.label.capitalize()}: mental health {pct(c.mh.compliant / c.mh.n)} against "
+        f"medical {pct(c.ms.compliant / c.ms.n)}, {abs(100 * d):.0f} points {direction} "
+        f"(95% CI {100 * lo:+.0f} to {100 * hi:+.0f})."
+    )
+    if c.material:
+        text += " Flagged as a potential material difference by the committee's threshold."
+    return text
+
+
+def _proxy_notes(data: Data) -> list[str]:
+    if data.run is not None and data.run.source == "counts":
+        return ["Figures from weekly counts supplied by the health system."]
+    return [
+        "Rate = met ÷ (met + missed). Exceptions, patient choices and open requests are "
+        "counted separately. Where offers are not tracked the booked date stands in for the "
+        "offered date."
+    ]
+
+
+# -- the page --------------------------------------------------------------------------------
+
+
+def table_keys() -> list[str]:
+    keys = []
+    for metric in DASHBOARD_METRICS:
+        keys += [f"month.{metric}", f"week.{metric}"]
+        keys += [f"{d}.{metric}" for d in DIMENSIONS]
+        keys.append(f"waits.{metric}")
+    return [*keys, "parity"]
+
+
+def build_table(data: Data, key: str) -> Table | None:
+    """One table by its key (None for an unknown key)."""
+    if key == "parity":
+        return parity_table(data)
+    head, _, metric = key.partition(".")
+    if metric not in DASHBOARD_METRICS:
+        return None
+    if head in ("month", "week"):
+        return over_time(data, metric, head)
+    if head in DIMENSIONS:
+        return breakdown(data, metric, head)
+    if head == "waits":
+        return waits(data, metric)
+    return None
+
+
+@dataclass
+class MetricPanel:
+    metric: str
+    label: str
+    over_time: Table
+    breakdowns: list[Table]
+    waits: Table
+
+
+PANEL_CACHE_SECONDS = 600
+
+
+def panels(data: Data, period: str) -> list[MetricPanel]:
+    """The metric panels; cached per run (a recompute makes a new run, so never stale).
+
+    Suppression audits a linear programme per hidden cell: with many small cells a page
+    costs a second or two, so the built panels are kept for a while."""
+    if data.run is None:
+        return []
+    from django.core.cache import cache
+
+    clinic = data.scope.clinic.pk if data.scope.clinic is not None else "region"
+    key = f"access-panels:{data.scope.region.pk}:{clinic}:{data.run.pk}:{period}"
+    found = cache.get(key)
+    if isinstance(found, list):
+        return found
+    built = _build_panels(data, period)
+    cache.set(key, built, timeout=PANEL_CACHE_SECONDS)
+    return built
+
+
+def _build_panels(data: Data, period: str) -> list[MetricPanel]:
+    return [
+        MetricPanel(
+            metric=m,
+            label=METRIC_LABELS[m],
+            over_time=over_time(data, m, period),
+            breakdowns=[breakdown(data, m, d) for d in DIMENSIONS],
+            waits=waits(data, m),
+        )
+        for m in DASHBOARD_METRICS
+    ]
+
+
+# -- Vega-Lite specs -------------------------------------------------------------------------
+
+
+def _config() -> dict[str, Any]:
+    return {
+        "font": 'system-ui, -apple-system, "Segoe UI", Roboto, Arial, sans-serif',
+        "view": {"stroke": None},
+        "axis": {"labelColor": "#1f2933", "titleColor": "#1f2933", "gridColor": "#e5e7eb"},
+        "legend": {"labelColor": "#1f2933", "orient": "bottom", "title": None},
+    }
+
+
+def _standard_layer(axis: str) -> list[dict[str, Any]]:
+    return [
+        {
+            "mark": {
+                "type": "rule",
+                "color": COLOURS["standard"],
+                "strokeDash": [6, 4],
+                "strokeWidth": 1.5,
+            },
+            "encoding": {axis: {"datum": 70, "type": "quantitative"}},
+        },
+        {
+            "mark": {
+                "type": "text",
+                "color": COLOURS["standard"],
+                "align": "left",
+                "dx": 4,
+                "dy": -6,
+                "fontSize": 11,
+            },
+            "encoding": {
+                axis: {"datum": 70, "type": "quantitative"},
+                **({"x": {"value": 0}} if axis == "y" else {"y": {"value": 0}}),
+                "text": {"value": "DMHC 70% standard"},
+            },
+        },
+    ]
+
+
+def _rate_spec(table: Table, period: str) -> dict[str, Any]:
+    values = [
+        {
+            "date": r["key"],
+            "period": r["label"],
+            "rate": None if r["rate"] is None else round(100 * r["rate"], 1),
+            "rate_text": r["cells"]["rate"],
+        }
+        for r in table.rows
+        if not r["is_total"]
+    ]
+    x = {
+        "field": "date",
+        "type": "temporal",
+        "title": period.capitalize(),
+        "axis": {"format": "%b %Y" if period == "month" else "%d %b"},
+    }
+    y = {
+        "field": "rate",
+        "type": "quantitative",
+        "title": "Met the standard (%)",
+        "scale": {"domain": [0, 100]},
+    }
+    tooltip = [
+        {"field": "period", "title": period.capitalize()},
+        {"field": "rate_text", "title": "Rate"},
+    ]
+    return {
+        "$schema": _SCHEMA,
+        "description": " ".join(table.summary),
+        "width": "container",
+        "height": 220,
+        "autosize": {"type": "fit-x", "contains": "padding"},
+        "data": {"values": values},
+        "layer": [
+            *_standard_layer("y"),
+            {
+                "mark": {
+                    "type": "line",
+                    "color": COLOURS["series"],
+                    "invalid": "break-paths-show-domains",
+                },
+                "encoding": {"x": x, "y": y},
+            },
+            {
+                "mark": {"type": "point", "filled": True, "color": COLOURS["series"]},
+                "encoding": {"x": x, "y": y, "tooltip": tooltip},
+            },
+        ],
+        "config": _config(),
+    }
+
+
+def _bar_spec(table: Table) -> dict[str, Any]:
+    values = [
+        {
+            "group": r["label"],
+            "rate": None if r["rate"] is None else round(100 * r["rate"], 1),
+            "rate_text": r["cells"]["rate"],
+        }
+        for r in table.rows
+        if not r["is_total"]
+    ]
+    return {
+        "$schema": _SCHEMA,
+        "description": " ".join(table.summary),
+        "width": "container",
+        "height": max(60, 26 * len(values)),
+        "autosize": {"type": "fit-x", "contains": "padding"},
+        "data": {"values": values},
+        "layer": [
+            {
+                "mark": {"type": "bar", "color": COLOURS["series"]},
+                "encoding": {
+                    "y": {"field": "group", "type": "nominal", "title": None, "sort": None},
+                    "x": {
+                        "field": "rate",
+                        "type": "quantitative",
+                        "title": "Met the standard (%)",
+                        "scale": {"domain": [0, 100]},
+                    },
+                    "tooltip": [
+                        {"field": "group", "title": table.row_heading},
+                        {"field": "rate_text", "title": "Rate"},
+                    ],
+                },
+            },
+            *_standard_layer("x"),
+        ],
+        "config": _config(),
+    }
+
+
+def _waits_spec(table: Table, unit: str) -> dict[str, Any]:
+    values = []
+    for r in table.rows:
+        for stat, name in (("median", "Median"), ("p90", "90th percentile")):
+            if r[stat] is not None:
+                values.append(
+                    {"date": r["key"], "month": r["label"], "statistic": name, "wait": r[stat]}
+                )
+    return {
+        "$schema": _SCHEMA,
+        "description": " ".join(table.summary),
+        "width": "container",
+        "height": 200,
+        "autosize": {"type": "fit-x", "contains": "padding"},
+        "data": {"values": values},
+        "mark": {"type": "bar"},
+        "encoding": {
+            "x": {"field": "date", "type": "ordinal", "timeUnit": "yearmonth", "title": "Month"},
+            "xOffset": {"field": "statistic"},
+            "y": {"field": "wait", "type": "quantitative", "title": unit.capitalize()},
+            "color": {
+                "field": "statistic",
+                "type": "nominal",
+                "scale": {
+                    "domain": ["Median", "90th percentile"],
+                    "range": [COLOURS["series"], COLOURS["p90"]],
+                },
+            },
+            "tooltip": [
+                {"field": "month"},
+                {"field": "statistic"},
+                {"field": "wait", "format": ".1f"},
+            ],
+        },
+        "config": _config(),
+    }

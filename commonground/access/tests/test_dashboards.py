@@ -1,0 +1,315 @@
+"""The clinic and region access dashboards: who sees them, suppressed numbers, plain-language
+summaries, audited CSV exports, flat query counts, and raising a concern with a chart."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from commonground.access.evidence import evidence_get
+from commonground.access.models import AccessAggregate, AggregateRun
+from commonground.audit.models import AuditEvent
+from commonground.concerns.models import Concern
+
+CAL = "federal@opm-2021.1"
+
+
+def month(i: int) -> dt.date:
+    """The i-th month before November 2025 (0 = November 2025)."""
+    year, m = divmod(2025 * 12 + 10 - i, 12)
+    return dt.date(year, m + 1, 1)
+
+
+def figures(world, *, months: int = 6, clinic="a", rates=None, small: bool = False) -> None:
+    """Follow-up figures: 100 units a month at the clinic (and the region), a finished run."""
+    run = AggregateRun.objects.create(
+        region=world.region, state="done", calendar=CAL, as_of=dt.date(2025, 11, 30),
+        finished_at=dt.datetime(2025, 12, 1, tzinfo=dt.UTC),
+    )  # fmt: skip
+    target = world.clinic_a if clinic == "a" else world.clinic_b
+    rows = []
+    for i in range(months):
+        start = month(months - 1 - i)
+        rate = (rates or {}).get(start, 0.8)
+        compliant = round(100 * rate)
+        for where in (target, None):
+            for period, dimension, value in (
+                ("month", "total", ""),
+                ("month", "provider_class", "lcsw"),
+                ("week", "total", ""),
+            ):
+                rows.append(
+                    AccessAggregate(
+                        region=world.region,
+                        clinic=where,
+                        source="extract",
+                        calendar=CAL,
+                        metric="follow_up_sb221",
+                        period=period,
+                        period_start=start
+                        if period == "month"
+                        else start + dt.timedelta(days=(7 - start.weekday()) % 7),
+                        dimension=dimension,
+                        value=value,
+                        compliant=compliant,
+                        noncompliant=100 - compliant,
+                        exception=3 if small else 0,
+                        pending=20,
+                        denominator=100,
+                        rate=rate,
+                        observed=100,
+                        mean_wait=12.0,
+                        median_wait=11.0,
+                        p90_wait=25.0,
+                        waits={"11": 100},
+                    )
+                )
+    AccessAggregate.objects.bulk_create(rows)
+    assert run.pk
+
+
+def dashboard(world, client, **params):
+    return client.get(reverse("access:clinic-dashboard", args=[world.clinic_a.slug]), params)
+
+
+# -- who sees what -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("persona", "own", "other", "region"),
+    [
+        ("clinician_a", 200, 404, 403),
+        ("manager_a", 200, 404, 403),
+        ("union_rep_a", 200, 404, 403),
+        ("regional_admin", 200, 200, 200),
+        ("data_steward", 404, 404, 200),
+        ("no_seat", 404, 404, 403),
+    ],
+)
+def test_who_sees_which_dashboard(world, login, persona, own, other, region):
+    client = login(world.person(persona))
+    assert client.get(reverse("access:clinic-dashboard", args=["oakland"])).status_code == own
+    assert client.get(reverse("access:clinic-dashboard", args=["richmond"])).status_code == other
+    assert client.get(reverse("access:region-dashboard")).status_code == region
+
+
+def test_another_clinics_dashboard_is_not_found_and_the_refusal_audited(world, login):
+    client = login(world.person("clinician_a"))
+    assert client.get(reverse("access:clinic-dashboard", args=["richmond"])).status_code == 404
+    csv_url = reverse("access:clinic-table-csv", args=["richmond", "month.follow_up_sb221"])
+    assert client.get(csv_url).status_code == 404
+    assert AuditEvent.objects.filter(action="denied", clinic_id=world.clinic_b.pk).count() == 2
+
+
+def test_a_dashboard_without_figures_says_so(world, login):
+    html = dashboard(world, login(world.person("clinician_a"))).content.decode()
+    assert "No figures yet" in html
+
+
+# -- what the page shows -------------------------------------------------------------------
+
+
+def test_the_clinic_dashboard_shows_rates_the_70_line_and_a_summary(world, login):
+    rates = {month(3): 0.8, month(2): 0.6, month(1): 0.65, month(0): 0.58}
+    figures(world, months=4, rates=rates)
+    AggregateRun.objects.create(region=world.region, state="running", progress_total=3,
+                                progress_done=1)  # fmt: skip
+    html = dashboard(world, login(world.person("clinician_a"))).content.decode()
+    assert "Figures as of" in html and "30 November 2025" in html and "Recomputing (33%)" in html
+    assert (
+        "Follow-up within 10 business days: 58% in November 2025, below the 70% standard for "
+        "the 3rd month running." in html
+    )
+    assert "DMHC 70% standard" in html  # the reference line in the chart spec
+    assert 'data-chart-spec="chart-month.follow_up_sb221-spec"' in html
+    assert "Lowest rate by provider class: LCSW, 66%." in html
+    assert "half of the waits were 11 business days or less" in html
+
+
+def test_the_week_toggle_shows_weeks(world, login):
+    figures(world, months=3)
+    html = dashboard(world, login(world.person("clinician_a")), period="week").content.decode()
+    assert "Follow-up within 10 business days, by week" in html
+    assert "Week of 3 November 2025" in html
+
+
+def test_counts_under_11_never_reach_the_page_or_the_export(world, login):
+    figures(world, months=3, small=True)  # 3 exceptions a month
+    client = login(world.person("clinician_a"))
+    html = dashboard(world, client).content.decode()
+    assert "&lt;11" in html
+    url = reverse("access:clinic-table-csv", args=["oakland", "month.follow_up_sb221"])
+    rows = list(csv.reader(io.StringIO(client.get(url).content.decode())))
+    header = rows[0]
+    exceptions = [r[header.index("Documented exception")] for r in rows[1:4]]
+    assert exceptions == ["<11", "<11", "<11"]
+    # Their column total (9) is small too; so every number is 0, 11+ or hidden.
+    for r in rows[1:5]:
+        for value in r[1:]:
+            if value.replace(",", "").isdigit():
+                assert int(value.replace(",", "")) == 0 or int(value.replace(",", "")) >= 11
+
+
+def test_the_region_dashboard_shows_region_wide_figures_and_parity(world, login):
+    figures(world, months=3)
+    parity_rows = [
+        AccessAggregate(
+            region=world.region,
+            clinic=clinic,
+            source="extract",
+            calendar=CAL,
+            metric=metric,
+            period="month",
+            period_start=month(0),
+            dimension="total",
+            compliant=compliant,
+            noncompliant=100 - compliant,
+            denominator=100,
+            rate=compliant / 100,
+            waits={"5": 50, "15": 50},
+        )
+        for metric, compliant in (("initial_non_urgent_mh", 40), ("initial_primary_care", 80))
+        for clinic in (world.clinic_a, None)
+    ]
+    AccessAggregate.objects.bulk_create(parity_rows)
+    html = login(world.person("regional_admin")).get(reverse("access:region-dashboard"))
+    text = html.content.decode()
+    assert "Timely access: Northern California" in text
+    assert "Initial access, 10 business days: mental health 40% against medical 80%" in text
+    assert "Flagged as a potential material difference" in text
+    assert "not the law" in text
+
+
+# -- exports and queries -------------------------------------------------------------------
+
+
+def test_a_table_export_is_audited(world, login):
+    figures(world, months=2)
+    client = login(world.person("clinician_a"))
+    url = reverse("access:clinic-table-csv", args=["oakland", "provider_class.follow_up_sb221"])
+    response = client.get(url)
+    assert response.status_code == 200 and response["Content-Type"].startswith("text/csv")
+    assert "LCSW" in response.content.decode()
+    event = AuditEvent.objects.get(action=AuditEvent.Action.EXPORT)
+    assert event.clinic_id == world.clinic_a.pk and event.changes["table"].startswith("provider")
+    missing = reverse("access:clinic-table-csv", args=["oakland", "nonsense.x"])
+    assert client.get(missing).status_code == 404
+
+
+@pytest.mark.parametrize("view", ["clinic", "region"])
+def test_dashboard_queries_do_not_grow_with_the_figures(world, login, view):
+    client = login(world.person("regional_admin"))
+    url = (
+        reverse("access:clinic-dashboard", args=["oakland"])
+        if view == "clinic"
+        else reverse("access:region-dashboard")
+    )
+    figures(world, months=2)
+    client.get(url)  # warm caches (sessions, content types)
+    with CaptureQueriesContext(connection) as few:
+        assert client.get(url).status_code == 200
+    AccessAggregate.objects.all().delete()
+    figures(world, months=24)
+    with CaptureQueriesContext(connection) as many:
+        assert client.get(url).status_code == 200
+    assert len(many) == len(few)
+
+
+# -- raise a concern with a chart ----------------------------------------------------------
+
+
+def test_raising_a_concern_with_a_chart_attaches_its_numbers(world, login):
+    figures(world, months=3)
+    carmen = world.person("clinician_a")
+    client = login(carmen)
+    page = dashboard(world, client).content.decode()
+    assert "Raise a concern with this chart as evidence" in page
+    response = client.post(
+        reverse("access:clinic-evidence", args=["oakland"]), {"table": "month.follow_up_sb221"}
+    )
+    assert response.status_code == 302
+    target = response["Location"]
+    assert target.startswith(reverse("concerns:concern-raise", args=["ppc-oakland"]))
+    reference = target.split("evidence=")[1].replace("%3A", ":")
+    form = client.get(target).content.decode()
+    assert "Attached: Follow-up within 10 business days, by month (CSV of the numbers)" in form
+    assert 'value="access"' in form  # the category is prefilled
+    response = client.post(
+        target,
+        {
+            "title": "Follow-ups are too far out",
+            "description": "See the attached chart.",
+            "category": "access",
+            "patient_impact": "Gaps between sessions.",
+            "identity_mode": "named",
+            "not_a_grievance": "on",
+            "chart_evidence": reference,
+        },
+    )
+    assert response.status_code == 302, response.content.decode().split("form-errors")[1][:600]
+    concern = Concern.objects.get()
+    attachment = concern.attachments.get()
+    assert attachment.display_name.endswith(".csv") and attachment.content_type == "text/csv"
+    content = attachment.file.read().decode()
+    assert "Met the standard" in content and "Northern" not in content.split("\n")[0]
+    assert evidence_get(carmen, reference) is None  # used once
+    assert AuditEvent.objects.filter(action=AuditEvent.Action.EXPORT).exists()
+
+
+def test_someone_elses_chart_evidence_is_not_attached(world, login):
+    figures(world, months=2)
+    client = login(world.person("clinician_a"))
+    response = client.post(reverse("access:clinic-evidence", args=["oakland"]), {"table": "parity"})
+    target = response["Location"]
+    other = login(world.person("cochair_clinician_a"))
+    assert "Attached:" not in other.get(target).content.decode()
+
+
+def test_only_people_who_may_raise_get_the_evidence_button(world, login):
+    figures(world, months=2)
+    html = login(world.person("regional_admin")).get(
+        reverse("access:clinic-dashboard", args=["oakland"])
+    )
+    assert "Raise a concern with this chart" not in html.content.decode()
+    response = login(world.person("regional_admin")).post(
+        reverse("access:clinic-evidence", args=["oakland"]), {"table": "parity"}
+    )
+    assert response.status_code == 403
+
+
+# -- the aggregate-only upload page --------------------------------------------------------
+
+
+def test_the_data_steward_uploads_weekly_counts(world, login):
+    client = login(world.person("data_steward"))
+    url = reverse("access:counts-upload")
+    assert client.get(url).status_code == 200
+    good = (
+        b"clinic_code,week_start,metric,provider_class,numerator,denominator,exceptions,pending\n"
+        b"oakland,2025-10-06,follow_up_sb221,,25,50,1,3\n"
+    )
+    response = client.post(url, {"region": world.region.pk,
+                                 "file": _file("counts.csv", good)})  # fmt: skip
+    assert response.status_code == 302
+    assert AccessAggregate.objects.filter(source="counts").exists()
+    bad = good.replace(b"2025-10-06", b"2025-10-07")
+    response = client.post(url, {"region": world.region.pk, "file": _file("counts.csv", bad)})
+    assert response.status_code == 422
+    assert "a week starts on a Monday" in response.content.decode()
+
+
+def test_only_the_data_steward_uploads_counts(world, login):
+    for persona in ("regional_admin", "clinician_a"):
+        assert login(world.person(persona)).get(reverse("access:counts-upload")).status_code == 403
+
+
+def _file(name: str, content: bytes):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    return SimpleUploadedFile(name, content, content_type="text/csv")
