@@ -1,10 +1,19 @@
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Sequence
 from typing import Any
 
 from django import forms
 
-from commonground.deliberation.models import STATEMENT_MAX_CHARS, Conversation
+from commonground.deliberation import polls
+from commonground.deliberation.models import (
+    STATEMENT_MAX_CHARS,
+    Conversation,
+    Poll,
+    PollOption,
+    PollVote,
+)
 from commonground.deliberation.services import MODERATION_DECISIONS, read_archive
 
 IMPORT_MAX_BYTES = 20 * 1024 * 1024
@@ -127,3 +136,242 @@ class ImportForm(forms.Form):
             )
         data["files"] = (votes, comments)
         return data
+
+
+# --- decision polls --------------------------------------------------------------------------
+
+ORDINALS = ("1st", "2nd", "3rd")
+
+
+def _ordinal(n: int) -> str:
+    return ORDINALS[n - 1] if n <= len(ORDINALS) else f"{n}th"
+
+
+class PollForm(forms.Form):
+    kind = forms.ChoiceField(label="Kind of poll", choices=polls.KINDS)
+    title = forms.CharField(label="Question", max_length=200)
+    details = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text="The proposal in full, or the background people need. No patient information.",
+    )
+    options = forms.CharField(
+        label="Options",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 5}),
+        help_text=(
+            f"Score, ranked-choice and dot polls: one option per line, "
+            f"{polls.MIN_OPTIONS} to {polls.MAX_OPTIONS}."
+        ),
+    )
+    times = forms.CharField(
+        label="Meeting times",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text="Meeting-time polls: one date and time per line, e.g. 2025-03-04 12:30.",
+    )
+    closing_at = forms.DateTimeField(
+        label="Closes at",
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        help_text="Votes are taken until this time.",
+    )
+    anonymous = forms.BooleanField(
+        label="Anonymous votes",
+        required=False,
+        help_text=(
+            "Results never show who voted what, and stay hidden until the poll closes. "
+            "This cannot be changed later."
+        ),
+    )
+    hide_results = forms.BooleanField(
+        label="Hide results until the poll closes",
+        required=False,
+        help_text="Nobody, co-chairs included, sees results while it is open.",
+    )
+    score_max = forms.IntegerField(
+        label="Highest score",
+        min_value=1,
+        max_value=polls.SCORE_MAX_LIMIT,
+        initial=5,
+        help_text="Score polls only.",
+    )
+    dots_per_voter = forms.IntegerField(
+        label="Dots per person",
+        min_value=1,
+        max_value=polls.DOTS_LIMIT,
+        initial=8,
+        help_text="Dot votes only.",
+    )
+    quorum_clinicians = forms.IntegerField(
+        label="Clinician-side voters needed",
+        min_value=0,
+        max_value=500,
+        initial=0,
+        help_text="Quorum per side: the outcome says when it was not met. 0 for none.",
+    )
+    quorum_management = forms.IntegerField(
+        label="Management-side voters needed", min_value=0, max_value=500, initial=0
+    )
+
+    def clean_times(self) -> list[dt.datetime]:
+        parsed = []
+        field = forms.DateTimeField()
+        for number, line in enumerate(self.cleaned_data["times"].splitlines(), start=1):
+            if not line.strip():
+                continue
+            try:
+                parsed.append(field.clean(line.strip()))
+            except forms.ValidationError as exc:
+                raise forms.ValidationError(
+                    f"Line {number} is not a date and time (e.g. 2025-03-04 12:30)."
+                ) from exc
+        return parsed
+
+    def service_fields(self) -> dict[str, Any]:
+        data = self.cleaned_data
+        return {
+            "kind": data["kind"],
+            "title": data["title"],
+            "details": data["details"],
+            "options": [line for line in data["options"].splitlines() if line.strip()],
+            "times": data["times"],
+            "closing_at": data["closing_at"],
+            "anonymous": data["anonymous"],
+            "hide_results": data["hide_results"],
+            "score_max": data["score_max"],
+            "dots_per_voter": data["dots_per_voter"],
+            "quorum_clinicians": data["quorum_clinicians"],
+            "quorum_management": data["quorum_management"],
+        }
+
+
+class PollVoteForm(forms.Form):
+    """The ballot of one poll, built from its kind and options. Choices are radio groups
+    (a fieldset with a legend each); a ranked ballot is numbered selects, so it works
+    without JavaScript."""
+
+    def __init__(
+        self,
+        *args: Any,
+        poll: Poll,
+        options: Sequence[PollOption],
+        vote: PollVote | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.poll = poll
+        self.option_count = len(options)
+        kind = poll.kind
+        if kind in polls.CHOICES:
+            self.fields["choice"] = forms.ChoiceField(
+                label="Your answer",
+                choices=[(key, f"{label}: {hint}") for key, label, hint in polls.CHOICES[kind]],
+                widget=forms.RadioSelect,
+            )
+            needs = ", ".join(
+                label for key, label, _ in polls.CHOICES[kind] if key in polls.REASON_REQUIRED[kind]
+            )
+            self.fields["reason"] = forms.CharField(
+                label="Your reason",
+                required=False,
+                widget=forms.Textarea(attrs={"rows": 3}),
+                help_text=f"Needed for: {needs}. No patient information.",
+            )
+        elif kind == Poll.Kind.SCORE:
+            for o in options:
+                self.fields[f"score_{o.position}"] = forms.TypedChoiceField(
+                    label=o.label,
+                    coerce=int,
+                    choices=[("", "Choose a score")]
+                    + [(str(n), str(n)) for n in range(poll.score_max + 1)],
+                )
+        elif kind == Poll.Kind.DOT:
+            for o in options:
+                self.fields[f"dots_{o.position}"] = forms.IntegerField(
+                    label=o.label,
+                    min_value=0,
+                    max_value=poll.dots_per_voter,
+                    required=False,
+                    initial=0,
+                )
+        elif kind == Poll.Kind.MEETING:
+            for o in options:
+                self.fields[f"time_{o.position}"] = forms.TypedChoiceField(
+                    label=o.label,
+                    coerce=int,
+                    choices=[(str(v), label) for v, label in polls.MEETING_ANSWERS],
+                    widget=forms.RadioSelect,
+                )
+        elif kind == Poll.Kind.RANKED:
+            for n in range(1, len(options) + 1):
+                self.fields[f"rank_{n}"] = forms.TypedChoiceField(
+                    label=f"{_ordinal(n)} choice",
+                    coerce=int,
+                    required=n == 1,
+                    empty_value=None,
+                    choices=[("", "No choice")] + [(str(o.position), o.label) for o in options],
+                )
+        if kind in polls.OPTION_KINDS:
+            self.fields["reason"] = forms.CharField(
+                label="Comment (optional)",
+                required=False,
+                widget=forms.Textarea(attrs={"rows": 2}),
+                help_text="No patient information.",
+            )
+        if vote is not None and not self.is_bound:
+            self.initial.update(self._initial_from(vote))
+
+    def _initial_from(self, vote: PollVote) -> dict[str, Any]:
+        initial: dict[str, Any] = {"choice": vote.choice, "reason": vote.reason}
+        if self.poll.kind == Poll.Kind.RANKED:
+            for n, position in enumerate(vote.ballot or [], start=1):
+                initial[f"rank_{n}"] = str(position)
+        else:
+            prefix = {"score": "score", "dot": "dots", "meeting": "time"}.get(self.poll.kind)
+            if prefix and isinstance(vote.ballot, dict):
+                for position, value in vote.ballot.items():
+                    initial[f"{prefix}_{position}"] = str(value)
+        return initial
+
+    def option_fields(self) -> list[forms.BoundField]:
+        return [self[name] for name in self.fields if name not in ("choice", "reason")]
+
+    def service_fields(self) -> dict[str, Any]:
+        data = self.cleaned_data
+        fields: dict[str, Any] = {"reason": data.get("reason", "")}
+        kind = self.poll.kind
+        if kind in polls.CHOICES:
+            fields["choice"] = data["choice"]
+        elif kind == Poll.Kind.RANKED:
+            fields["ranking"] = [
+                data[f"rank_{n}"]
+                for n in range(1, self.option_count + 1)
+                if data.get(f"rank_{n}") is not None
+            ]
+        else:
+            prefix = {"score": "score", "dot": "dots", "meeting": "time"}[kind]
+            fields["values"] = {
+                int(name.split("_", 1)[1]): value
+                for name, value in data.items()
+                if name.startswith(prefix + "_") and value is not None
+            }
+        return fields
+
+
+class PollCloseForm(forms.Form):
+    action = forms.ChoiceField(choices=[("close", "Close")], widget=forms.HiddenInput)
+    statement = forms.CharField(
+        label="Outcome",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 5}),
+        help_text=(
+            "What the committee decided and why; it goes into the decisions log. It need not "
+            "follow the majority. Left empty, a summary of the tally is recorded."
+        ),
+    )
+    review_on = forms.DateField(
+        label="Review date",
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text="Optional: when the committee looks at this decision again.",
+    )

@@ -17,6 +17,7 @@ The summit uses the same models: a conversation of the summit committee with
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 
 from django.conf import settings
@@ -233,3 +234,147 @@ class OpinionSnapshot(models.Model):
 
     def __str__(self) -> str:
         return f"Snapshot of {self.conversation_id} at revision {self.revision}"
+
+
+# --- decision polls --------------------------------------------------------------------------
+#
+# Loomio-style polls with an outcome that goes into the committee's decisions log. The tally
+# arithmetic lives in ``commonground.deliberation.polls`` (no Django).
+#
+# Anonymity: a vote row always names its voter, so that one vote per person can be enforced
+# by the database; an anonymous poll never shows who voted what, and a vote's audit event
+# never holds the choice.
+
+
+class Poll(models.Model):
+    class Kind(models.TextChoices):
+        PROPOSAL = "proposal", "Proposal"
+        CONSENT = "consent", "Consent or objection"
+        GRADIENTS = "gradients", "Gradients of agreement"
+        FIST_TO_FIVE = "fist_to_five", "Fist to five"
+        SCORE = "score", "Score"
+        RANKED = "ranked", "Ranked choice"
+        DOT = "dot", "Dot vote"
+        MEETING = "meeting", "Meeting time"
+
+    class State(models.TextChoices):
+        OPEN = "open", "Open"
+        CLOSED = "closed", "Closed"
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    committee = models.ForeignKey(Committee, on_delete=models.PROTECT, related_name="polls")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    title = models.CharField("question", max_length=200)
+    details = models.TextField(blank=True)
+    state = models.CharField(max_length=10, choices=State.choices, default=State.OPEN)
+    anonymous = models.BooleanField(
+        "anonymous votes", default=False, help_text="Results never show who voted what."
+    )
+    hide_results = models.BooleanField("hide results until the poll closes", default=False)
+    closing_at = models.DateTimeField("closes at")
+    score_max = models.PositiveSmallIntegerField("highest score", default=5)
+    dots_per_voter = models.PositiveSmallIntegerField("dots per person", default=8)
+    quorum_clinicians = models.PositiveSmallIntegerField("clinician-side voters needed", default=0)
+    quorum_management = models.PositiveSmallIntegerField("management-side voters needed", default=0)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    # The outcome: recorded once, as a decision in the committee's decisions log.
+    decision = models.OneToOneField(
+        "meetings.Decision",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="poll",
+    )
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [
+            # Serves a committee's poll list, newest first.
+            models.Index(fields=["committee", "-created_at"], name="poll_committee_idx"),
+            # Serves the closing task: open polls past their closing time.
+            models.Index(fields=["state", "closing_at"], name="poll_closing_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(score_max__gte=1) & Q(score_max__lte=10), name="poll_score_max_range"
+            ),
+            models.CheckConstraint(
+                condition=Q(dots_per_voter__gte=1) & Q(dots_per_voter__lte=100),
+                name="poll_dots_range",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def get_absolute_url(self) -> str:
+        return reverse("deliberation:poll-detail", kwargs={"poll_id": self.public_id})
+
+    def is_open_at(self, now: dt.datetime) -> bool:
+        """Open and before its closing time: a poll past ``closing_at`` takes no votes even
+        while the closing task has not yet marked it closed."""
+        return self.state == self.State.OPEN and now < self.closing_at
+
+    @property
+    def is_open(self) -> bool:
+        return self.is_open_at(timezone.now())
+
+    def results_visible_at(self, now: dt.datetime) -> bool:
+        return not self.hide_results or not self.is_open_at(now)
+
+    @property
+    def uses_options(self) -> bool:
+        """Score, ranked-choice, dot and meeting-time polls vote on the poll's options."""
+        return self.kind in (self.Kind.SCORE, self.Kind.RANKED, self.Kind.DOT, self.Kind.MEETING)
+
+    @property
+    def has_quorum_rule(self) -> bool:
+        return bool(self.quorum_clinicians or self.quorum_management)
+
+
+class PollOption(models.Model):
+    """One option of a score, ranked-choice, dot or meeting-time poll. Ballots refer to
+    options by ``position``; options do not change once the poll is open."""
+
+    poll = models.ForeignKey(Poll, on_delete=models.CASCADE, related_name="options")
+    position = models.PositiveSmallIntegerField()
+    label = models.CharField(max_length=200)
+    starts_at = models.DateTimeField(null=True, blank=True)  # meeting-time polls
+
+    class Meta:
+        ordering = ["poll", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["poll", "position"], name="poll_option_position"),
+        ]
+
+    def __str__(self) -> str:
+        return self.label
+
+
+class PollVote(models.Model):
+    poll = models.ForeignKey(Poll, on_delete=models.CASCADE, related_name="votes")
+    # Always set (one vote per person is a database constraint); never shown when the poll
+    # is anonymous.
+    voter = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    # The voter's side on the poll's committee when they (last) voted: quorum and breakdown.
+    side = models.CharField(max_length=20, choices=Side.choices, default=Side.NEUTRAL)
+    # Proposal, consent, gradients and fist-to-five polls.
+    choice = models.CharField(max_length=20, blank=True)
+    # Option polls: {"position": value} for score, dot and meeting; [positions] for ranked.
+    ballot = models.JSONField(default=dict, blank=True)
+    reason = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["poll", "created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["poll", "voter"], name="poll_vote_once_per_person"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Poll vote {self.pk}"

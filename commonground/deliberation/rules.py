@@ -66,3 +66,15 @@ def is_cochair(user: Any, obj: Any) -> bool:
 rules.add_perm("deliberation.view", can_view)
 rules.add_perm("deliberation.take_part", can_view & has_seat)
 rules.add_perm("deliberation.moderate", can_view & is_cochair)
+
+
+# --- decision polls ------------------------------------------------------------------------
+#
+# The same rules as conversations: whoever sees the committee sees its polls and (once they
+# are visible) their results; anyone with a seat on the committee votes, observers included,
+# as in conversations; the committee's co-chairs create and close polls and write the
+# outcome. A regional admin without a seat watches.
+
+rules.add_perm("deliberation.view_poll", can_view)
+rules.add_perm("deliberation.vote_poll", can_view & has_seat)
+rules.add_perm("deliberation.manage_poll", can_view & is_cochair)

@@ -18,23 +18,28 @@ import numpy as np
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.utils import timezone
+from django.utils import dateformat, timezone
 
 from commonground.audit.models import AuditEvent
 from commonground.audit.services import audit_record
 from commonground.concerns.phi import find_patient_identifiers
 from commonground.core.permissions import allowed
-from commonground.deliberation import polis_io
+from commonground.deliberation import polis_io, polls
 from commonground.deliberation.models import (
     STATEMENT_MAX_CHARS,
     Conversation,
     OpinionSnapshot,
     Participant,
+    Poll,
+    PollOption,
+    PollVote,
     Statement,
     Vote,
 )
 from commonground.deliberation.opinion import analyse, bridge_statements, build_vote_matrix
 from commonground.deliberation.opinion.engine import OpinionResult
+from commonground.meetings.models import Decision
+from commonground.meetings.services import decision_record
 from commonground.organizations.access import access_profile
 from commonground.organizations.models import Committee, Side
 
@@ -727,12 +732,340 @@ def read_archive(data: bytes) -> tuple[bytes, bytes]:
     return found["participants-votes.csv"], found["comments.csv"]
 
 
+# --- decision polls --------------------------------------------------------------------------
+#
+# Race safety: every vote and every close takes the poll row's lock (select_for_update)
+# and reads the clock and the state under it, and (poll, voter) is unique. Two quick submits
+# therefore leave one row holding the later ballot, and a vote that reaches the lock after
+# a close, or after ``closing_at``, is refused. Audit events of votes never hold the choice.
+
+POLL_REASON_MAX_CHARS = 2000
+POLL_MIN_DURATION = dt.timedelta(minutes=5)
+
+
+def _lock_poll(poll: Poll) -> Poll:
+    return Poll.objects.select_for_update().select_related("committee").get(pk=poll.pk)
+
+
+def _no_patient_information(*texts: str) -> None:
+    if find_patient_identifiers("\n".join(texts)):
+        raise ValidationError(
+            "This looks like patient information. Remove it: polls are about practice, never "
+            "about a patient."
+        )
+
+
+def _enqueue_poll_close(poll_id: int, closing_at: dt.datetime) -> None:
+    from commonground.deliberation.tasks import close_poll
+
+    task = close_poll
+    if task.get_backend().supports_defer:
+        task = task.using(run_after=closing_at)
+    task.enqueue(poll_id)
+
+
+@transaction.atomic
+def poll_create(
+    *,
+    actor: Any,
+    committee: Committee,
+    kind: str,
+    title: str,
+    closing_at: dt.datetime,
+    details: str = "",
+    options: Sequence[str] = (),
+    times: Sequence[dt.datetime] = (),
+    anonymous: bool = False,
+    hide_results: bool = False,
+    score_max: int = 5,
+    dots_per_voter: int = 8,
+    quorum_clinicians: int = 0,
+    quorum_management: int = 0,
+    now: dt.datetime | None = None,
+) -> Poll:
+    """Open a poll. Score, ranked-choice and dot polls take ``options`` (labels); a
+    meeting-time poll takes ``times``; the other kinds have fixed answers."""
+    now = now or timezone.now()
+    title = " ".join(title.split())
+    if not title:
+        raise ValidationError("Write the question people vote on.")
+    if kind not in Poll.Kind.values:
+        raise ValidationError("Choose a kind of poll.")
+    if closing_at < now + POLL_MIN_DURATION:
+        raise ValidationError("Give a closing time at least five minutes from now.")
+    labels: list[str] = []
+    starts: list[dt.datetime | None] = []
+    if kind == Poll.Kind.MEETING:
+        if any(t <= now for t in times):
+            raise ValidationError("Propose meeting times in the future.")
+        ordered = sorted(dict.fromkeys(times))
+        labels = [dateformat.format(timezone.localtime(t), "D M j, Y, H:i") for t in ordered]
+        starts = list(ordered)
+    elif polls.uses_options(kind):
+        labels = list(dict.fromkeys(" ".join(o.split()) for o in options if o.strip()))
+        starts = [None] * len(labels)
+    if polls.uses_options(kind) and not (polls.MIN_OPTIONS <= len(labels) <= polls.MAX_OPTIONS):
+        raise ValidationError(
+            f"Give between {polls.MIN_OPTIONS} and {polls.MAX_OPTIONS} different options."
+        )
+    if any(len(label) > 200 for label in labels):
+        raise ValidationError("Keep each option to 200 characters.")
+    _no_patient_information(title, details, *labels)
+    poll = Poll(
+        committee=committee,
+        kind=kind,
+        title=title,
+        details=details.strip(),
+        anonymous=anonymous,
+        # Live totals of an anonymous poll give each vote away to anyone who watches them
+        # change as people vote: its results wait for the close.
+        hide_results=hide_results or anonymous,
+        closing_at=closing_at,
+        score_max=score_max,
+        dots_per_voter=dots_per_voter,
+        quorum_clinicians=quorum_clinicians,
+        quorum_management=quorum_management,
+        created_by=actor,
+        created_at=now,
+    )
+    poll.full_clean(exclude=["decision"])
+    poll.save()
+    PollOption.objects.bulk_create(
+        PollOption(poll=poll, position=i, label=label, starts_at=start)
+        for i, (label, start) in enumerate(zip(labels, starts, strict=True))
+    )
+    audit_record(
+        action=AuditEvent.Action.CREATE,
+        actor=actor,
+        obj=poll,
+        clinic_id=committee.clinic_id,
+        changes={
+            "kind": kind,
+            "title": title,
+            "options": len(labels),
+            "anonymous": anonymous,
+            "hide_results": hide_results,
+            "closing_at": closing_at.isoformat(),
+            "quorum": [quorum_clinicians, quorum_management],
+        },
+    )
+    poll_id = poll.pk
+    transaction.on_commit(lambda: _enqueue_poll_close(poll_id, closing_at), robust=True)
+    return poll
+
+
+def poll_ballot(kind: str, side: str, choice: str, ballot: Any) -> polls.Ballot:
+    """A stored vote as the tally's ``Ballot``."""
+    if kind == Poll.Kind.RANKED:
+        return polls.Ballot(side=side, ranking=tuple(int(x) for x in ballot or []))
+    if polls.uses_options(kind):
+        return polls.Ballot(side=side, values={int(k): int(v) for k, v in (ballot or {}).items()})
+    return polls.Ballot(side=side, choice=choice)
+
+
+def poll_ballots(poll: Poll) -> list[polls.Ballot]:
+    rows = PollVote.objects.filter(poll=poll).values_list("side", "choice", "ballot")
+    return [poll_ballot(poll.kind, side, choice, ballot) for side, choice, ballot in rows]
+
+
+@transaction.atomic
+def poll_vote(
+    *,
+    actor: Any,
+    poll: Poll,
+    choice: str = "",
+    reason: str = "",
+    values: Mapping[int, int] | None = None,
+    ranking: Sequence[int] | None = None,
+) -> PollVote:
+    """Record the actor's vote; voting again replaces it while the poll is open."""
+    locked = _lock_poll(poll)
+    now = timezone.now()  # read under the lock: a close that got there first has committed
+    if not locked.is_open_at(now):
+        raise ValidationError("This poll is closed; votes are no longer taken.")
+    reason = reason.strip()
+    if len(reason) > POLL_REASON_MAX_CHARS:
+        raise ValidationError(f"Keep your reason to {POLL_REASON_MAX_CHARS} characters.")
+    if reason:
+        _no_patient_information(reason)
+    n_options = PollOption.objects.filter(poll=locked).count()
+    try:
+        ballot = polls.clean_ballot(
+            locked.kind,
+            n_options=n_options,
+            choice=choice,
+            reason=reason,
+            values=values,
+            ranking=ranking,
+            score_max=locked.score_max,
+            dots=locked.dots_per_voter,
+        )
+    except polls.BallotError as exc:
+        raise ValidationError(str(exc)) from exc
+    stored: Any
+    if locked.kind == Poll.Kind.RANKED:
+        stored = list(ballot.ranking)
+    elif polls.uses_options(locked.kind):
+        stored = {str(k): v for k, v in ballot.values.items()}
+    else:
+        stored = {}
+    side = access_profile(actor).side_by_committee.get(locked.committee_id, Side.NEUTRAL)
+    fields = {
+        "side": side,
+        "choice": ballot.choice,
+        "ballot": stored,
+        "reason": reason,
+        "updated_at": now,
+    }
+    row, _created = PollVote.objects.update_or_create(
+        poll=locked,
+        voter=actor,
+        defaults=fields,
+        create_defaults={**fields, "created_at": now},
+    )
+    # Who voted and when, never what.
+    audit_record(
+        action=AuditEvent.Action.UPDATE,
+        actor=actor,
+        obj=locked,
+        clinic_id=locked.committee.clinic_id,
+        changes={"vote": "recorded"},
+    )
+    return row
+
+
+def _close_locked(locked: Poll, now: dt.datetime, actor: Any) -> bool:
+    """Mark a locked poll closed (at its closing time if that has passed). False when it
+    already was."""
+    if locked.state == Poll.State.CLOSED:
+        return False
+    locked.state = Poll.State.CLOSED
+    locked.closed_at = min(now, locked.closing_at)
+    locked.save(update_fields=["state", "closed_at"])
+    audit_record(
+        action=AuditEvent.Action.UPDATE,
+        actor=actor,
+        obj=locked,
+        clinic_id=locked.committee.clinic_id,
+        changes={"state": [Poll.State.OPEN, Poll.State.CLOSED]},
+    )
+    return True
+
+
+def poll_results(poll: Poll) -> tuple[polls.Tally, polls.Quorum, dict[str, int]]:
+    """The tally over everyone, the quorum and the voters by side."""
+    ballots = poll_ballots(poll)
+    labels = list(
+        PollOption.objects.filter(poll=poll).order_by("position").values_list("label", flat=True)
+    )
+    result = polls.tally(poll.kind, ballots, labels, score_max=poll.score_max)
+    counts = polls.side_counts(ballots)
+    return result, polls.quorum(counts, poll.quorum_clinicians, poll.quorum_management), counts
+
+
+def poll_outcome_draft(poll: Poll) -> str:
+    result, q, _ = poll_results(poll)
+    return polls.draft_outcome(poll.title, result, q)
+
+
+@transaction.atomic
+def poll_close(
+    *,
+    actor: Any,
+    poll: Poll,
+    statement: str = "",
+    review_on: dt.date | None = None,
+) -> Poll:
+    """Close the poll (if still open) and record its outcome as a decision in the
+    committee's decisions log. An empty statement records the draft built from the tally.
+    The outcome is recorded once."""
+    locked = _lock_poll(poll)
+    if locked.decision_id is not None:
+        raise ValidationError("The outcome of this poll is already recorded.")
+    now = timezone.now()
+    _close_locked(locked, now, actor)
+    ballots = poll_ballots(locked)
+    labels = list(
+        PollOption.objects.filter(poll=locked).order_by("position").values_list("label", flat=True)
+    )
+    result = polls.tally(locked.kind, ballots, labels, score_max=locked.score_max)
+    counts = polls.side_counts(ballots)
+    q = polls.quorum(counts, locked.quorum_clinicians, locked.quorum_management)
+    draft = polls.draft_outcome(locked.title, result, q)
+    statement = statement.strip() or draft
+    _no_patient_information(statement)
+    rationale = [f"Outcome of the poll “{locked.title}” ({locked.get_kind_display().lower()})."]
+    if q.required and not q.met:
+        rationale.append("Quorum not met (" + " and ".join(q.short_sides) + " side).")
+    rationale += [result.headline, *result.lines, f"Poll: {locked.get_absolute_url()}"]
+    split = polls.decision_split(locked.kind, ballots)
+    # The split by side is kept for an anonymous poll only when each side is big enough
+    # for its figures to hide individual votes.
+    if (
+        split is not None
+        and locked.anonymous
+        and not polls.breakdown_visible(counts, min_group_size())
+    ):
+        split = None
+    decision: Decision = decision_record(
+        actor=actor,
+        committee=locked.committee,
+        statement=statement,
+        rationale=" ".join(rationale),
+        decided_on=timezone.localdate(locked.closed_at or now),
+        review_on=review_on,
+        **(split or {}),  # type: ignore[arg-type]
+    )
+    locked.decision = decision
+    locked.save(update_fields=["decision"])
+    audit_record(
+        action=AuditEvent.Action.UPDATE,
+        actor=actor,
+        obj=locked,
+        clinic_id=locked.committee.clinic_id,
+        changes={"outcome": str(decision.public_id), "quorum_met": q.met},
+    )
+    return locked
+
+
+def poll_close_if_due(*, poll_id: int, now: dt.datetime | None = None) -> bool:
+    """Close an open poll whose closing time has passed (the background task; safe to run
+    twice, early or late). The outcome is left to a co-chair."""
+    with transaction.atomic():
+        locked = Poll.objects.select_for_update().select_related("committee").filter(pk=poll_id)
+        poll = locked.first()
+        if poll is None:
+            return False
+        now = now or timezone.now()
+        if poll.state != Poll.State.OPEN or now < poll.closing_at:
+            return False
+        return _close_locked(poll, now, None)
+
+
+def poll_close_due(*, now: dt.datetime | None = None) -> list[int]:
+    """Close every open poll past its closing time; the ids of those closed."""
+    now = now or timezone.now()
+    due = Poll.objects.filter(state=Poll.State.OPEN, closing_at__lte=now).values_list(
+        "pk", flat=True
+    )
+    return [pk for pk in list(due) if poll_close_if_due(poll_id=pk, now=now)]
+
+
 __all__ = [
     "conversation_export",
     "conversation_import",
     "conversation_recompute",
     "conversation_set_state",
     "conversation_start",
+    "poll_ballot",
+    "poll_ballots",
+    "poll_close",
+    "poll_close_due",
+    "poll_close_if_due",
+    "poll_create",
+    "poll_outcome_draft",
+    "poll_results",
+    "poll_vote",
     "read_archive",
     "side_of",
     "statement_add",

@@ -15,3 +15,10 @@ from commonground.deliberation import services
 def recompute_conversation(conversation_id: int) -> int | None:
     snapshot = services.conversation_recompute(conversation_id=conversation_id)
     return None if snapshot is None else snapshot.revision
+
+
+@task()
+def close_poll(poll_id: int) -> bool:
+    """Close a poll at its closing time (queued for then when the poll opens). Early or
+    repeated runs do nothing: the service checks the time and the state under the lock."""
+    return services.poll_close_if_due(poll_id=poll_id)

@@ -60,4 +60,10 @@ urlpatterns = [
         views.conversation_export,
         name="conversation-export",
     ),
+    # --- decision polls: /committees/<slug>/polls/... and /polls/<uuid>/...
+    path("committees/<slug:slug>/polls/", views.poll_list, name="poll-list"),
+    path("committees/<slug:slug>/polls/new/", views.poll_create, name="poll-create"),
+    path("polls/<uuid:poll_id>/", views.poll_detail, name="poll-detail"),
+    path("polls/<uuid:poll_id>/vote/", views.poll_vote, name="poll-vote"),
+    path("polls/<uuid:poll_id>/close/", views.poll_close, name="poll-close"),
 ]

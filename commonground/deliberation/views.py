@@ -8,6 +8,7 @@ one service or selector.
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from typing import Any
 
@@ -25,11 +26,14 @@ from commonground.deliberation.forms import (
     ConversationForm,
     ImportForm,
     ModerateForm,
+    PollCloseForm,
+    PollForm,
+    PollVoteForm,
     StateForm,
     StatementForm,
     VoteForm,
 )
-from commonground.deliberation.models import Conversation
+from commonground.deliberation.models import Conversation, Poll
 from commonground.organizations.models import Committee
 from commonground.organizations.selectors import get_committee_for_user
 
@@ -294,3 +298,133 @@ def conversation_export(request: HttpRequest, conversation_id: uuid.UUID) -> Htt
         f'attachment; filename="conversation-{conversation.public_id}-{stamp}.zip"'
     )
     return response
+
+
+# --- decision polls: /committees/<slug>/polls/ and /polls/<uuid>/ --------------------------
+
+VIEW_POLL = selectors.VIEW_POLL
+VOTE_POLL = selectors.VOTE_POLL
+MANAGE_POLL = selectors.MANAGE_POLL
+
+
+@login_required
+@require_GET
+def poll_list(request: HttpRequest, slug: str) -> HttpResponse:
+    committee = get_committee_for_user(request.user, slug, VIEW_POLL)
+    return render(
+        request,
+        "deliberation/polls/poll_list.html",
+        {
+            "committee": committee,
+            "page": selectors.committee_polls(committee),
+            "can_manage": allowed(request.user, MANAGE_POLL, committee),
+        },
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def poll_create(request: HttpRequest, slug: str) -> HttpResponse:
+    committee = get_committee_for_user(request.user, slug, MANAGE_POLL)
+    form = PollForm(
+        request.POST if request.method == "POST" else None,
+        initial={"closing_at": timezone.localtime() + dt.timedelta(days=7)},
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            poll = services.poll_create(
+                actor=request.user, committee=committee, **form.service_fields()
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, "Poll opened. Members can vote now.")
+            return redirect(poll)
+    return render(
+        request, "deliberation/polls/poll_form.html", {"committee": committee, "form": form}
+    )
+
+
+def _poll(
+    request: HttpRequest,
+    poll: Poll,
+    *,
+    vote_form: PollVoteForm | None = None,
+    close_form: PollCloseForm | None = None,
+    partial: str = "",
+    status: int = 200,
+) -> HttpResponse:
+    page = selectors.poll_page(request.user, poll)
+    if vote_form is None:
+        vote_form = PollVoteForm(poll=poll, options=page.options, vote=page.my_vote)
+    if close_form is None:
+        close_form = PollCloseForm(initial={"action": "close", "statement": page.draft})
+    template = "deliberation/polls/poll_detail.html"
+    if partial and _is_htmx(request):
+        template += f"#{partial}"
+    return render(
+        request,
+        template,
+        {
+            "poll": poll,
+            "committee": poll.committee,
+            "page": page,
+            "vote_form": vote_form,
+            "close_form": close_form,
+        },
+        status=status,
+    )
+
+
+@login_required
+@require_GET
+def poll_detail(request: HttpRequest, poll_id: uuid.UUID) -> HttpResponse:
+    poll = selectors.get_poll_for_user(request.user, poll_id)
+    return _poll(request, poll)
+
+
+@login_required
+@require_POST
+def poll_vote(request: HttpRequest, poll_id: uuid.UUID) -> HttpResponse:
+    poll = selectors.get_poll_for_user(request.user, poll_id, VOTE_POLL)
+    options = list(poll.options.order_by("position"))
+    form = PollVoteForm(request.POST, poll=poll, options=options)
+    status = 422
+    if form.is_valid():
+        try:
+            services.poll_vote(actor=request.user, poll=poll, **form.service_fields())
+        except ValidationError as exc:
+            form.add_error(None, exc)
+            status = 409 if not poll.is_open else 422
+        else:
+            messages.success(
+                request, "Your vote is recorded. You can change it until the poll closes."
+            )
+            if not _is_htmx(request):
+                return redirect(poll)
+            return _poll(request, poll, partial="poll_body")
+    if _is_htmx(request):
+        # htmx swaps only successful responses: the fragment carries the errors.
+        status = 200
+    return _poll(request, poll, vote_form=form, partial="poll_body", status=status)
+
+
+@login_required
+@require_POST
+def poll_close(request: HttpRequest, poll_id: uuid.UUID) -> HttpResponse:
+    poll = selectors.get_poll_for_user(request.user, poll_id, MANAGE_POLL)
+    form = PollCloseForm(request.POST)
+    if form.is_valid():
+        try:
+            services.poll_close(
+                actor=request.user,
+                poll=poll,
+                statement=form.cleaned_data["statement"],
+                review_on=form.cleaned_data["review_on"],
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, "Poll closed. Its outcome is in the decisions log.")
+            return redirect(poll)
+    return _poll(request, poll, close_form=form, status=422)
