@@ -33,6 +33,7 @@ INSTALLED_APPS = [
     "commonground.audit",
     "commonground.improvement",
     "commonground.deliberation",
+    "commonground.summit",
     "commonground.access",
     "commonground.concerns",
     "commonground.notifications",

@@ -17,6 +17,7 @@ urlpatterns = [
     path("", include("commonground.concerns.urls")),
     path("", include("commonground.meetings.urls")),
     path("", include("commonground.deliberation.urls")),
+    path("summit/", include("commonground.summit.urls")),
     path("audit/", include("commonground.audit.urls")),
     path("notifications/", include("commonground.notifications.urls")),
     path("search/", include("commonground.search.urls")),

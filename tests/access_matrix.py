@@ -466,3 +466,15 @@ MATRIX.update(_DELIBERATION)
 from tests.access_matrix_access import EXTRA_MATRIX as _ACCESS  # noqa: E402
 
 MATRIX.update(_ACCESS)
+
+from tests.access_matrix_dashboards import EXTRA_MATRIX as _DASHBOARDS  # noqa: E402
+
+MATRIX.update(_DASHBOARDS)
+
+from tests.access_matrix_polls import EXTRA_MATRIX as _POLLS  # noqa: E402
+
+MATRIX.update(_POLLS)
+
+from tests.access_matrix_summit import EXTRA_MATRIX as _SUMMIT  # noqa: E402
+
+MATRIX.update(_SUMMIT)

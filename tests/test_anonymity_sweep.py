@@ -57,7 +57,7 @@ from tests.crawler import Crawler, Fetched, group_key
 from tests.factories import TEST_PASSWORD, MembershipFactory, UserFactory
 from tests.test_permission_matrix import _walk
 
-MAX_PAGES = 600  # per role; the staff superuser also walks every admin object page
+MAX_PAGES = 1000  # per role; the staff superuser also walks every admin object page
 MAX_PAGES_STAFF = 1500
 MIN_PAGES = 40
 

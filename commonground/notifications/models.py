@@ -20,6 +20,7 @@ class Kind(models.TextChoices):
     MINUTES_TO_APPROVE = "minutes_to_approve", "Minutes to approve"
     MENTION = "mention", "Mention"
     ACCESS_SIGNAL = "access_signal", "Access figures need attention"
+    SUMMIT_RESULTS = "summit_results", "Summit results"
     DIGEST = "digest", "Digest"
 
 

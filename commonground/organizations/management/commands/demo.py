@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import subprocess
+import sys
 from typing import Any
 
 from django.conf import settings
@@ -18,6 +20,11 @@ class Command(BaseCommand):
         parser.add_argument(
             "--no-serve", action="store_true", help="Prepare the database and stop."
         )
+        parser.add_argument(
+            "--no-worker",
+            action="store_true",
+            help="Serve without a background worker (imports and recomputes then wait).",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         call_command("migrate", interactive=False, verbosity=0)
@@ -29,4 +36,14 @@ class Command(BaseCommand):
         self.stdout.write(
             f"Serving the demo at http://{options['addrport']}/ (data in {settings.DATA_DIR})"
         )
-        call_command("runserver", options["addrport"], use_reloader=False)
+        # Imports, recomputes and emails run in the background, as in production: one worker
+        # beside the server, with the same environment, stopped with it.
+        worker = None
+        if not options["no_worker"]:
+            worker = subprocess.Popen([sys.executable, "-m", "commonground", "worker"])
+        try:
+            call_command("runserver", options["addrport"], use_reloader=False)
+        finally:
+            if worker is not None:
+                worker.terminate()
+                worker.wait(timeout=30)
