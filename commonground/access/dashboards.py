@@ -125,6 +125,8 @@ class Data:
     settings: AccessSettings
     rows: list[AccessAggregate]
     clinic_parity_rows: list[AccessAggregate] = field(default_factory=list)
+    # On a region dashboard, its clinics' rows of the same figures (see _status_table).
+    clinic_rows: list[AccessAggregate] = field(default_factory=list)
 
     @property
     def latest(self) -> dt.date | None:
@@ -146,6 +148,18 @@ def load(scope: Scope, *, today: dt.date | None = None) -> Data:
     rows = list(ours.order_by("period_start"))
     data = Data(scope, done, active, settings, rows)
     latest = data.latest
+    if scope.clinic is None:
+        data.clinic_rows = list(
+            base.filter(clinic__isnull=False, metric__in=DASHBOARD_METRICS).only(
+                "clinic_id",
+                "metric",
+                "period",
+                "period_start",
+                "dimension",
+                "value",
+                *(c for c, _ in STATUS_COLUMNS),
+            )
+        )
     if scope.clinic is None and latest is not None:
         first = _months_back(latest, PARITY_MONTHS - 1)
         wanted = [m for pair in parity.PAIRS for m in pair[1:]]
@@ -222,10 +236,34 @@ class Table:
         return f"access-{self.key.replace('.', '-')}.csv"
 
 
-def _status_table(counts: dict[str, dict[str, int]], keys: Sequence[str]) -> suppression.Published:
+def _status_table(
+    counts: dict[str, dict[str, int]],
+    keys: Sequence[str],
+    parts: Iterable[dict[str, dict[str, int]]] = (),
+) -> suppression.Published:
+    """The suppressed status table. ``parts`` are the same table for each clinic of a region
+    table: their readers see both, so the region hides what would give a clinic's cell away."""
     cols = [c for c, _ in STATUS_COLUMNS]
-    flat = {(r, c): counts.get(r, {}).get(c, 0) for r in keys for c in cols}
-    return suppression.two_way(flat, list(keys), cols)
+
+    def flat(table: dict[str, dict[str, int]]) -> dict[tuple[str, str], int]:
+        return {(r, c): table.get(r, {}).get(c, 0) for r in keys for c in cols}
+
+    published = [suppression.two_way(flat(part), list(keys), cols) for part in parts]
+    forced = suppression.across_parts(published, list(keys), cols) if published else set()
+    return suppression.two_way(flat(counts), list(keys), cols, forced=forced)
+
+
+def _clinic_counts(data: Data, wanted: Any, key: Any) -> list[dict[str, dict[str, int]]]:
+    """Per clinic, the status counts of the clinic rows ``wanted`` selects, keyed by ``key``."""
+    by_clinic: dict[int, dict[str, dict[str, int]]] = defaultdict(
+        lambda: defaultdict(lambda: dict.fromkeys((c for c, _ in STATUS_COLUMNS), 0))
+    )
+    for r in data.clinic_rows:
+        if r.clinic_id is not None and wanted(r):
+            cell = by_clinic[r.clinic_id][key(r)]
+            for c, n in _counts(r).items():
+                cell[c] += n
+    return list(by_clinic.values())
 
 
 def _rate_cells(pub: suppression.Published, row: str) -> tuple[int | None, float | None]:
@@ -277,7 +315,18 @@ def over_time(data: Data, metric: str, period: str) -> Table:
     wanted = wanted[-shown:]
     keys = [r.period_start.isoformat() for r in wanted]
     labels = {r.period_start.isoformat(): period_text(r.period_start, period) for r in wanted}
-    pub = _status_table({r.period_start.isoformat(): _counts(r) for r in wanted}, keys)
+    shown_keys = set(keys)
+    parts = _clinic_counts(
+        data,
+        lambda r: (
+            r.metric == metric
+            and r.period == period
+            and r.dimension == "total"
+            and r.period_start.isoformat() in shown_keys
+        ),
+        lambda r: r.period_start.isoformat(),
+    )
+    pub = _status_table({r.period_start.isoformat(): _counts(r) for r in wanted}, keys, parts)
     rows = _status_rows(pub, keys, labels)
     title = f"{METRIC_LABELS[metric]}, by {period}"
     table = Table(
@@ -362,7 +411,18 @@ def breakdown(data: Data, metric: str, dimension: str) -> Table:
             for c, n in _counts(r).items():
                 counts[r.value][c] += n
     keys = sorted(counts, key=lambda v: (v == "unknown", value_label(v)))
-    pub = _status_table(counts, keys)
+    parts = _clinic_counts(
+        data,
+        lambda r: (
+            r.metric == metric
+            and r.period == "month"
+            and r.dimension == dimension
+            and first is not None
+            and r.period_start >= first
+        ),
+        lambda r: r.value,
+    )
+    pub = _status_table(counts, keys, parts)
     rows = _status_rows(pub, keys, {k: value_label(k) for k in keys})
     span = f"{month_text(first)} to {month_text(latest)}" if first and latest else "no figures"
     table = Table(

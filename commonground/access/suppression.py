@@ -185,8 +185,10 @@ def two_way(
     *,
     row_totals: bool = True,
     col_totals: bool = True,
+    forced: set[tuple[str, str]] | frozenset[tuple[str, str]] = frozenset(),
 ) -> Published:
-    """Suppress a rows x cols table with the chosen margins (column ``TOTAL`` / row ``TOTAL``)."""
+    """Suppress a rows x cols table with the chosen margins (column ``TOTAL`` / row ``TOTAL``).
+    ``forced`` cells are hidden whatever their value (and complemented like small ones)."""
     values: dict[tuple[str, str], int] = {}
     for r in rows:
         for c in cols:
@@ -204,8 +206,28 @@ def two_way(
         values[(TOTAL, TOTAL)] = sum(values[(r, TOTAL)] for r in rows)
         lines.append(Line(tuple((TOTAL, c) for c in cols), (TOTAL, TOTAL)))
         lines.append(Line(tuple((r, TOTAL) for r in rows), (TOTAL, TOTAL)))
-    hidden = suppress(values, lines)
+    hidden = suppress(values, lines, forced={cell for cell in forced if cell in values})
     return Published(values=values, hidden=hidden)
+
+
+def across_parts(
+    parts: Sequence[Published], rows: Sequence[str], cols: Sequence[str]
+) -> set[tuple[str, str]]:
+    """Cells of a table that sums ``parts`` (a region over its clinics, all shown to the same
+    reader) which must be hidden so that no part's hidden cell can be worked out: the whole
+    minus the shown parts leaves the hidden parts' sum, which gives a cell away when only one
+    part is hidden there, or is itself a small count."""
+    forced: set[tuple[str, str]] = set()
+    for r in [*rows, TOTAL]:
+        for c in [*cols, TOTAL]:
+            hidden = [
+                part.values.get((r, c), 0)
+                for part in parts
+                if (r, c) in part.hidden and part.values.get((r, c), 0) > 0
+            ]
+            if len(hidden) == 1 or is_small(sum(hidden)):
+                forced.add((r, c))
+    return forced
 
 
 def rate(numerator: int | None, denominator: int | None) -> float | None:
