@@ -22,3 +22,6 @@ SECURE_SSL_REDIRECT = False
 # whitenoise warns about a missing STATIC_ROOT; tests serve static files through finders.
 WHITENOISE_USE_FINDERS = True
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # noqa: F405
+# Tests that load the demo skip its two million synthetic appointments (and write no store);
+# commonground/access/tests/test_demo_access.py loads a small set on purpose.
+COMMONGROUND_DEMO_APPOINTMENTS = 0

@@ -179,18 +179,38 @@ def recompute_aggregates(region: Region, *, run: AggregateRun | None = None) -> 
 
 def monthly_rates(region: Region) -> Any:
     """``(clinic, metric) -> (months, percent or None)``: each clinic's monthly compliance as
-    the clinic dashboard shows it, so a suppressed month stays empty here too."""
+    the clinic dashboard shows it, so a suppressed month stays empty here too. Reads the
+    region's monthly totals once (two queries), not each clinic's whole dashboard."""
     from commonground.access import dashboards
 
-    loaded: dict[int, Any] = {}
+    run = (
+        AggregateRun.objects.filter(region=region, state=AggregateRun.State.DONE)
+        .order_by("-created_at")
+        .first()
+    )
+    options = settings_for(region)
+    by_clinic: dict[int, list[AccessAggregate]] = {}
+    if run is not None:
+        rows = AccessAggregate.objects.filter(
+            region=region,
+            source=run.source,
+            clinic__isnull=False,
+            period="month",
+            dimension="total",
+        )
+        if run.source == AggregateSource.EXTRACT:
+            rows = rows.filter(calendar=run.calendar)
+        for row in rows.order_by("period_start"):
+            by_clinic.setdefault(row.clinic_id or 0, []).append(row)
 
     def series(clinic: Any, metric: str) -> tuple[list[dt.date], list[float | None]]:
-        if clinic.pk not in loaded:
-            loaded[clinic.pk] = dashboards.load(dashboards.Scope(region, clinic))
-        table = dashboards.over_time(loaded[clinic.pk], metric, "month")
-        rows = [row for row in table.rows if not row["is_total"]]
-        months = [dt.date.fromisoformat(row["key"]) for row in rows]
-        return months, [None if row["rate"] is None else 100 * row["rate"] for row in rows]
+        data = dashboards.Data(
+            dashboards.Scope(region, clinic), run, None, options, by_clinic.get(clinic.pk, [])
+        )
+        table = dashboards.over_time(data, metric, "month")
+        shown = [row for row in table.rows if not row["is_total"]]
+        months = [dt.date.fromisoformat(row["key"]) for row in shown]
+        return months, [None if row["rate"] is None else 100 * row["rate"] for row in shown]
 
     return series
 

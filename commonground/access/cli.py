@@ -18,13 +18,13 @@ import csv
 import datetime as dt
 import sys
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Protocol
 
 import duckdb
 
-from . import extract, metrics, parity, readers, suppression
+from . import extract, hedis, metrics, parity, readers, slots, suppression
 from .calendars import CALENDARS, alternate, calendar_version
 from .suppression import SUPPRESSED, Line, fmt_count
 
@@ -85,6 +85,22 @@ def add_check_arguments(parser: argparse.ArgumentParser) -> None:
         help="DuckDB memory limit before it spills to a private temporary folder (1500MB; "
         "the whole process stays under 2 GB)",
     )
+    parser.add_argument(
+        "--slots", type=Path, default=None,
+        help="slot CSV (see commonground/access/slots.py): next and third-next available",
+    )  # fmt: skip
+    parser.add_argument(
+        "--encounters", type=Path, default=None,
+        help="encounter CSV (see commonground/access/hedis.py): HEDIS-like FUH/FUM/FUA",
+    )  # fmt: skip
+    parser.add_argument(
+        "--measurement-year", type=int, default=None,
+        help="HEDIS-like measurement year (default: the year of the as-of date)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--measures-out", type=Path, default=None,
+        help="write the slot units and HEDIS-like index events (data steward only)",
+    )  # fmt: skip
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -109,6 +125,7 @@ def run_check(argv: Sequence[str], stdout: Writer | None = None) -> int:
         out.write(f"access check: {path}: no such file\n")
         return EXIT_INVALID
     version = calendar_version(args.calendar)
+    args.stdout = out
     with tempfile.TemporaryDirectory(prefix="cg-access-") as spill:
         args.workdir = Path(spill)
         con = duckdb.connect(":memory:")
@@ -161,11 +178,17 @@ def _check(
     metrics.build_calendar_table(con, version, alt, first, last)
     options = metrics.Options(calendar=version, as_of=as_of, alternate=alt)
     rows_quality = metrics.row_quality(con, as_of)
+    # FHIR inputs bring their own slots.csv / encounters.csv; explicit options win.
+    extra = _extra_measures(con, args, converted.outputs, version, alt, as_of)
+    if isinstance(extra, int):
+        return extra
     metrics.compute_units(con, options, drop_source=True)
     summary = metrics.summarise(con)
     quality = metrics.data_quality(con, rows_quality)
     comparisons = parity.parity(con)
     _summary_report(loaded, args, version, alt, as_of, summary, quality, comparisons, out)
+    for text in extra():
+        w(text)
     if args.out is not None:
         n = metrics.write_units_csv(con, str(args.out))
         w(
@@ -173,6 +196,55 @@ def _check(
             "the data steward, not for sharing\n"
         )
     return EXIT_OK
+
+
+def _extra_measures(
+    con: duckdb.DuckDBPyConnection,
+    args: argparse.Namespace,
+    outputs: dict[str, Path],
+    version: extract.CalendarVersion,
+    alt: extract.CalendarVersion | None,
+    as_of: dt.date,
+) -> int | Callable[[], Iterator[str]]:
+    """Slots and HEDIS-like measures; returns the report lines, or an exit status on error."""
+    slot_path: Path | None = args.slots or outputs.get("slots")
+    enc_path: Path | None = args.encounters or outputs.get("encounters")
+    lines: list[str] = []
+    csv_rows: list[list[str]] = []
+    try:
+        if slot_path is not None:
+            data = slots.read_slots(slot_path, timezone=args.timezone)
+            points = slots.measurement_points(data, as_of)
+            units = slots.measure(
+                data, points, version.calendar(), alt.calendar() if alt else None,
+                units_seen=slots.known_units(slot_path),
+            )  # fmt: skip
+            lines += slots.report_lines(
+                data, units, points, version.label, alt.label if alt else None
+            )
+            csv_rows += slots.unit_rows(units)
+        if enc_path is not None:
+            enc = hedis.read_encounters(enc_path, timezone=args.timezone)
+            visits = hedis.appointment_follow_ups(con, (e.patient_id for e in enc.encounters))
+            year = args.measurement_year or hedis.default_year(as_of)
+            results = hedis.compute([*enc.encounters, *visits], year, as_of)
+            lines += hedis.report_lines(enc, results, as_of, len(visits))
+            csv_rows += hedis.event_rows(results)
+    except (ValueError, OSError) as exc:
+        args_out: Writer = args.stdout
+        args_out.write(f"access check: {exc}\n")
+        return EXIT_INVALID
+    if args.measures_out is not None and csv_rows:
+        with args.measures_out.open("w", newline="", encoding="utf-8") as handle:
+            csv.writer(handle).writerows(csv_rows)
+        lines.append(
+            f"\nwrote slot units and index events to {args.measures_out} (data steward only)\n"
+        )
+
+    def report() -> Iterator[str]:
+        yield from lines
+
+    return report
 
 
 def _error_report(loaded: extract.LoadResult, args: argparse.Namespace, out: Writer) -> None:

@@ -18,7 +18,8 @@ class Command(BaseCommand):
                 f"Demo region loaded: {result['clinics']} clinics, {result['committees']} "
                 f"committees, {result['people']} people, {result['memberships']} seats, "
                 f"{result.get('projects', 0)} improvement projects, "
-                f"{result.get('concerns', 0)} concerns, {result.get('meetings', 0)} meetings."
+                f"{result.get('concerns', 0)} concerns, {result.get('meetings', 0)} meetings, "
+                f"{result.get('appointments', 0):,} appointments."
             )
         else:
             self.stdout.write("Demo region already loaded.")
