@@ -159,7 +159,9 @@ SLOT_COLUMNS = (
 )  # fmt: skip
 ENCOUNTER_COLUMNS = (
     "encounter_id", "patient_id", "status", "class", "start", "end", "appointment_ids",
+    "principal_dx", "other_dx", "discharge_disposition",
 )  # fmt: skip
+ICD10CM = "http://hl7.org/fhir/sid/icd-10-cm"
 REQUEST_COLUMNS = (
     "appointment_id", "patient_id", "clinic_id", "status", "created", "request_datetime",
     "requested_start", "requested_end",
@@ -651,14 +653,15 @@ class Converter:
         slots = self.outcome.counts.get("slots_written", 0)
         if slots:
             self.outcome.warnings.append(
-                f"{slots} Slot(s) read and kept apart (slots.csv): next and third-next "
-                "available are not computed from them yet"
+                f"{slots} Slot(s) read and kept apart (slots.csv): they give next and "
+                "third-next available"
             )
         encounters = self.outcome.counts.get("Encounter", 0)
         if encounters:
             self.outcome.warnings.append(
-                f"{encounters} Encounter(s) read: they complete linked appointments; the "
-                "HEDIS-like measures do not read them yet (encounters.csv kept apart)"
+                f"{encounters} Encounter(s) read: they complete linked appointments and, "
+                "with their ICD-10-CM reason codes, feed the HEDIS-like measures "
+                "(encounters.csv kept apart)"
             )
         dropped = self.outcome.counts.get("entered_in_error_dropped", 0)
         if dropped:
@@ -703,8 +706,18 @@ class Converter:
                 patient = reference(res.get("subject"))
                 appts = [r[1] for r in map(reference, res.get("appointment") or []) if r]
                 period = res.get("period") or {}
+                # Diagnoses inline as ICD-10-CM reason codes, the first being the principal one
+                # (a diagnosis held only in a referenced Condition is not read).
+                dx = [code for system, code in codings(res.get("reasonCode")) if system == ICD10CM]
+                disposition = next(
+                    iter(codings((res.get("hospitalization") or {}).get("dischargeDisposition"))),
+                    ("", ""),
+                )[1]
                 writer.writerow(
                     {
+                        "principal_dx": dx[0] if dx else "",
+                        "other_dx": ";".join(dx[1:]),
+                        "discharge_disposition": disposition,
                         "encounter_id": _text(res.get("id")),
                         "patient_id": patient[1] if patient and patient[0] == "Patient" else "",
                         "status": status,

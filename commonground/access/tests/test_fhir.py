@@ -345,7 +345,7 @@ def test_slots_feed_the_clinic_and_are_kept_apart_for_next_available(tmp_path):
         ("SL0", "busy", "RIC", "lmft"), ("SL1", "free", "RIC", "lmft"),
         ("SL2", "free", "RIC", "lmft"),
     ]  # fmt: skip
-    assert any("next and third-next available are not computed" in w for w in converted.warnings)
+    assert any("they give next and third-next available" in w for w in converted.warnings)
 
 
 def test_an_unmapped_slot_status_blocks_the_import(tmp_path):
@@ -414,3 +414,25 @@ def test_a_fhir_import_stores_what_the_matching_csv_stores_and_reimports_change_
     assert upload(nd, "Appointment.000.ndjson").unchanged == 3
     assert upload(SPEC_AS_FHIR_CSV.encode(), "same.csv").unchanged == 3
     assert stored_rows(world) == stored
+
+
+def test_encounter_reason_codes_give_the_hedis_like_diagnoses(tmp_path):
+    import csv as csv_module
+
+    enc = {"resourceType": "Encounter", "id": "E9", "status": "finished",
+           "class": {"system": fhir.V3_ACTCODE, "code": "IMP"},
+           "subject": {"reference": "Patient/P9"},
+           "period": {"start": "2025-03-01T10:00:00-08:00", "end": "2025-03-04T12:00:00-08:00"},
+           "reasonCode": [{"coding": [{"system": fhir.ICD10CM, "code": "F32.2"},
+                                      {"system": fhir.ICD10CM, "code": "F10.20"}]}],
+           "hospitalization": {"dischargeDisposition": {"coding": [{"code": "home"}]}}}  # fmt: skip
+    path = write(tmp_path, "e.ndjson", [appointment("H1"), enc])
+    converted, _ = canonical(path, tmp_path / "w")
+    encounters = converted.outputs["encounters"]
+    with encounters.open(encoding="utf-8") as handle:
+        (row,) = list(csv_module.DictReader(handle))
+    assert (row["principal_dx"], row["other_dx"], row["discharge_disposition"]) == (
+        "F32.2",
+        "F10.20",
+        "home",
+    )
