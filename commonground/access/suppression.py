@@ -141,7 +141,31 @@ def determined_cells(
     # table forced it is bounded at 0.
     bounds = [(min(1.0, float(values[c])), None) for c in order]
     exposed: set[Cell] = set()
+    # Most cells are settled without an LP. The published cells fix the hidden ones up to
+    # the null space of the line equations: a cell with no component there is determined
+    # exactly. A cell that can move along a direction which leaves every cell at its lower
+    # bound alone can move both ways (the others have slack: values are whole numbers, and
+    # the lines' null space is spanned by cycles of +-1), so it is not. Only the cells left
+    # in between need the LP.
+    from scipy.linalg import null_space  # type: ignore[import-untyped]
+
+    tolerance = 1e-9
+    free = np.abs(null_space(a_eq)).max(axis=1, initial=0.0) > tolerance
+    at_bound = [i for i, c in enumerate(order) if float(values[c]) <= bounds[i][0]]
+    if at_bound:
+        pinned = np.zeros((len(at_bound), len(order)))
+        for row, i in enumerate(at_bound):
+            pinned[row, i] = 1.0
+        loose = np.abs(null_space(np.vstack([a_eq, pinned]))).max(axis=1, initial=0.0)
+        free_both_ways = loose > tolerance
+    else:
+        free_both_ways = free
     for i, cell in enumerate(order):
+        if not free[i]:
+            exposed.add(cell)
+            continue
+        if free_both_ways[i]:
+            continue
         objective = np.zeros(len(order))
         objective[i] = 1.0
         low = linprog(objective, A_eq=a_eq, b_eq=b_eq, bounds=bounds, method="highs")

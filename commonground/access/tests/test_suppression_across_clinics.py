@@ -128,3 +128,68 @@ def test_the_region_dashboard_applies_it(world):
     table = dashboards.over_time(data, "follow_up_sb221", "month")
     september = next(r for r in table.rows if r["key"] == "2026-09-01")
     assert september["cells"]["exception"] == suppression.SUPPRESSED
+
+
+def _determined_by_lp(values, lines, hidden):
+    """Reference: two LPs per hidden cell, as the audit did before its shortcut."""
+    import numpy as np
+    from scipy.optimize import linprog
+
+    order = sorted(hidden, key=repr)
+    index = {c: i for i, c in enumerate(order)}
+    rows, rhs = [], []
+    for line in lines:
+        coeffs, b = [0.0] * len(order), 0.0
+        for cell, sign in [*((m, 1.0) for m in line.members), (line.total, -1.0)]:
+            if cell in index:
+                coeffs[index[cell]] += sign
+            else:
+                b -= sign * values[cell]
+        if any(coeffs):
+            rows.append(coeffs)
+            rhs.append(b)
+    if not rows:
+        return set()
+    bounds = [(min(1.0, float(values[c])), None) for c in order]
+    exposed = set()
+    for i, cell in enumerate(order):
+        objective = np.zeros(len(order))
+        objective[i] = 1.0
+        low = linprog(objective, A_eq=rows, b_eq=rhs, bounds=bounds, method="highs")
+        high = linprog(-objective, A_eq=rows, b_eq=rhs, bounds=bounds, method="highs")
+        if high.status == 3:
+            continue
+        if -high.fun - low.fun < 0.5:
+            exposed.add(cell)
+    return exposed
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.integers(min_value=2, max_value=5),
+    st.integers(min_value=2, max_value=4),
+    st.data(),
+)
+def test_the_audits_shortcut_finds_exactly_what_the_lps_find(n_rows, n_cols, data):
+    rows = [f"r{i}" for i in range(n_rows)]
+    cols = [f"c{j}" for j in range(n_cols)]
+    cells = {
+        (r, c): data.draw(st.sampled_from([0, 1, 1, 2, 3, 7, 11, 15, 30]))
+        for r in rows
+        for c in cols
+    }
+    values = dict(cells)
+    lines = []
+    for r in rows:
+        values[(r, suppression.TOTAL)] = sum(cells[(r, c)] for c in cols)
+        lines.append(suppression.Line(tuple((r, c) for c in cols), (r, suppression.TOTAL)))
+    for c in cols:
+        values[(suppression.TOTAL, c)] = sum(cells[(r, c)] for r in rows)
+        lines.append(suppression.Line(tuple((r, c) for r in rows), (suppression.TOTAL, c)))
+    positive = sorted((k for k, v in values.items() if v > 0), key=repr)
+    if not positive:
+        return
+    hidden = set(data.draw(st.lists(st.sampled_from(positive), min_size=1, unique=True)))
+    assert suppression.determined_cells(values, lines, hidden) == _determined_by_lp(
+        values, lines, hidden
+    )
