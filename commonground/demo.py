@@ -8,6 +8,7 @@ from django.db import transaction
 
 from commonground.access.demo import load_demo_access
 from commonground.concerns.demo import load_concerns_demo
+from commonground.deliberation.demo_ideas import load_demo_ideas
 from commonground.deliberation.demo_polls import load_demo_polls
 from commonground.improvement.demo import load_improvement_demo
 from commonground.meetings.demo import load_meetings_demo
@@ -23,6 +24,7 @@ def load_demo() -> dict[str, Any]:
     result.update(load_concerns_demo())
     result.update(load_meetings_demo())
     result.update(load_demo_polls())
+    result.update(load_demo_ideas())
     # Two years of scheduling data (COMMONGROUND_DEMO_APPOINTMENTS rows; 0 skips it).
     result.update(load_demo_access(Region.objects.get(slug=REGION_SLUG)))
     result.update(load_demo_summit())

@@ -478,3 +478,7 @@ MATRIX.update(_POLLS)
 from tests.access_matrix_summit import EXTRA_MATRIX as _SUMMIT  # noqa: E402
 
 MATRIX.update(_SUMMIT)
+
+from tests.access_matrix_ideas import EXTRA_MATRIX as _IDEAS  # noqa: E402
+
+MATRIX.update(_IDEAS)

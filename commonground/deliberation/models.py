@@ -378,3 +378,174 @@ class PollVote(models.Model):
 
     def __str__(self) -> str:
         return f"Poll vote {self.pk}"
+
+
+# --- ideas board ------------------------------------------------------------------------------
+#
+# Each committee has one board of ideas: people propose ideas (linked to the committee's
+# concerns), spread a fixed number of dots over them, and answer "which would help patients
+# more?" for pairs of ideas; the co-chairs move ideas through the stages and merge
+# duplicates. The ranking arithmetic lives in ``commonground.deliberation.pairwise``.
+#
+# Privacy: dots and comparisons always name their person (so the limits can be enforced by
+# the database) but no page shows who gave them; totals by side follow the k rule. An idea
+# posted without a name stores no author and its time is kept to the day.
+
+IDEA_QUESTION = "Which would help patients more?"
+IDEA_DOTS_DEFAULT = 5
+IDEA_DOTS_MAX = 50
+
+
+class IdeaBoard(models.Model):
+    """A committee's board settings; created on its first write (pages read the defaults
+    until then)."""
+
+    committee = models.OneToOneField(Committee, on_delete=models.CASCADE, related_name="idea_board")
+    dots_per_person = models.PositiveSmallIntegerField("dots per person", default=IDEA_DOTS_DEFAULT)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(dots_per_person__gte=1) & Q(dots_per_person__lte=IDEA_DOTS_MAX),
+                name="idea_board_dots_range",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Ideas of {self.committee_id}"
+
+
+class Idea(models.Model):
+    class Stage(models.TextChoices):
+        NEW = "new", "New"
+        SHORTLISTED = "shortlisted", "Shortlisted"
+        PROJECT = "project", "Becoming a project"
+        ADOPTED = "adopted", "Adopted"
+        DECLINED = "declined", "Declined"
+        MERGED = "merged", "Merged"
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    committee = models.ForeignKey(Committee, on_delete=models.PROTECT, related_name="ideas")
+    title = models.CharField(max_length=200)
+    description = models.TextField(blank=True, help_text="Markdown.")
+    # NULL when posted without a name: nothing then ties the idea to its author.
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    concerns = models.ManyToManyField("concerns.Concern", blank=True, related_name="ideas")
+    stage = models.CharField(max_length=20, choices=Stage.choices, default=Stage.NEW)
+    # Why the co-chairs adopted or declined it (required then), or a note on another move.
+    stage_reason = models.TextField(blank=True)
+    stage_changed_at = models.DateTimeField(null=True, blank=True)
+    merged_into = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="merged_ideas"
+    )
+    # Midnight of the day for an idea posted without a name: a time would narrow who wrote it.
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "public_id"]
+        indexes = [
+            # Serves the board: a committee's ideas by stage.
+            models.Index(fields=["committee", "stage"], name="idea_committee_stage_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(stage="merged") & Q(merged_into__isnull=False))
+                | (~Q(stage="merged") & Q(merged_into__isnull=True)),
+                name="idea_merged_has_target",
+            ),
+            models.CheckConstraint(
+                condition=~Q(stage__in=["adopted", "declined"]) | ~Q(stage_reason=""),
+                name="idea_decided_has_reason",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def get_absolute_url(self) -> str:
+        return reverse("deliberation:idea-detail", kwargs={"idea_id": self.public_id})
+
+    @property
+    def is_open(self) -> bool:
+        """Takes new dots and comparisons."""
+        return self.stage in OPEN_IDEA_STAGES
+
+
+OPEN_IDEA_STAGES = (Idea.Stage.NEW, Idea.Stage.SHORTLISTED, Idea.Stage.PROJECT)
+
+
+class DotWallet(models.Model):
+    """One person's dots on one board: the row locked while their dots change, so that two
+    quick clicks cannot together spend more than the board allows."""
+
+    board = models.ForeignKey(IdeaBoard, on_delete=models.CASCADE, related_name="+")
+    person = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["board", "person"], name="dot_wallet_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Dots of {self.person_id} on {self.board_id}"
+
+
+class IdeaDot(models.Model):
+    """The dots one person put on one idea (a row only while there is at least one)."""
+
+    idea = models.ForeignKey(Idea, on_delete=models.CASCADE, related_name="dots")
+    person = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    # The person's side on the committee when they last changed these dots: totals by side.
+    side = models.CharField(max_length=20, choices=Side.choices, default=Side.NEUTRAL)
+    count = models.PositiveSmallIntegerField()
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["idea", "person"], name="idea_dot_once_per_person"),
+            models.CheckConstraint(condition=Q(count__gte=1), name="idea_dot_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.count} dot(s) on {self.idea_id}"
+
+
+class IdeaComparison(models.Model):
+    """One person's answer for one pair of ideas (the latest answer wins). The pair is
+    stored in id order; ``result`` says which of the two was chosen."""
+
+    class Result(models.IntegerChoices):
+        FIRST = 1, "The first"
+        UNDECIDED = 0, "Can't decide"
+        SECOND = -1, "The second"
+
+    board = models.ForeignKey(IdeaBoard, on_delete=models.CASCADE, related_name="comparisons")
+    person = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    side = models.CharField(max_length=20, choices=Side.choices, default=Side.NEUTRAL)
+    idea_a = models.ForeignKey(Idea, on_delete=models.CASCADE, related_name="+")
+    idea_b = models.ForeignKey(Idea, on_delete=models.CASCADE, related_name="+")
+    result = models.SmallIntegerField(choices=Result.choices)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["person", "idea_a", "idea_b"], name="idea_comparison_once_per_pair"
+            ),
+            models.CheckConstraint(
+                condition=Q(idea_a__lt=models.F("idea_b")), name="idea_comparison_pair_ordered"
+            ),
+            models.CheckConstraint(
+                condition=Q(result__in=[-1, 0, 1]), name="idea_comparison_result_valid"
+            ),
+        ]
+        indexes = [
+            # Serves the ranking: every comparison of a board.
+            models.Index(fields=["board", "result"], name="idea_comparison_board_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Comparison {self.pk}"

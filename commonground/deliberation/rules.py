@@ -78,3 +78,16 @@ rules.add_perm("deliberation.moderate", can_view & is_cochair)
 rules.add_perm("deliberation.view_poll", can_view)
 rules.add_perm("deliberation.vote_poll", can_view & has_seat)
 rules.add_perm("deliberation.manage_poll", can_view & is_cochair)
+
+
+# --- ideas board ---------------------------------------------------------------------------
+#
+# Whoever sees the committee sees its board, the ideas, the totals and the ranking. Anyone
+# with a seat on the committee (observers included, as in conversations and polls) proposes
+# ideas, spends dots and compares pairs. The committee's co-chairs move ideas through the
+# stages, merge duplicates and set the number of dots; a regional admin without a seat
+# watches.
+
+rules.add_perm("deliberation.view_ideas", can_view)
+rules.add_perm("deliberation.take_part_ideas", can_view & has_seat)
+rules.add_perm("deliberation.manage_ideas", can_view & is_cochair)

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from commonground.deliberation import views
+from commonground.deliberation import views, views_ideas
 
 app_name = "deliberation"
 
@@ -66,4 +66,23 @@ urlpatterns = [
     path("polls/<uuid:poll_id>/", views.poll_detail, name="poll-detail"),
     path("polls/<uuid:poll_id>/vote/", views.poll_vote, name="poll-vote"),
     path("polls/<uuid:poll_id>/close/", views.poll_close, name="poll-close"),
+    # --- ideas board: /committees/<slug>/ideas/... and /ideas/<uuid>/...
+    path("committees/<slug:slug>/ideas/", views_ideas.idea_board, name="idea-board"),
+    path("committees/<slug:slug>/ideas/new/", views_ideas.idea_create, name="idea-create"),
+    path(
+        "committees/<slug:slug>/ideas/settings/",
+        views_ideas.idea_board_settings,
+        name="idea-board-settings",
+    ),
+    path("committees/<slug:slug>/ideas/compare/", views_ideas.idea_compare, name="idea-compare"),
+    path(
+        "committees/<slug:slug>/ideas/compare/answer/",
+        views_ideas.idea_compare_answer,
+        name="idea-compare-answer",
+    ),
+    path("ideas/<uuid:idea_id>/", views_ideas.idea_detail, name="idea-detail"),
+    path("ideas/<uuid:idea_id>/dots/", views_ideas.idea_dots, name="idea-dots"),
+    path("ideas/<uuid:idea_id>/stage/", views_ideas.idea_stage, name="idea-stage"),
+    path("ideas/<uuid:idea_id>/merge/", views_ideas.idea_merge, name="idea-merge"),
+    path("ideas/<uuid:idea_id>/concerns/", views_ideas.idea_concerns, name="idea-concerns"),
 ]

@@ -141,19 +141,28 @@ class CommitmentForm(forms.ModelForm):
 
 
 class ProjectLinkForm(forms.Form):
-    kind = forms.ChoiceField(choices=[("concern", "Concern"), ("decision", "Decision")])
+    kind = forms.ChoiceField(
+        choices=[("concern", "Concern"), ("decision", "Decision"), ("idea", "Idea")]
+    )
     target = forms.UUIDField()
     unlink = forms.BooleanField(required=False)
 
     def chosen(self, committee: Any) -> Any:
-        """The chosen concern or decision, if it belongs to (or was escalated to) the
+        """The chosen concern, decision or idea, if it belongs to (or was escalated to) the
         committee; None otherwise, so another clinic's ids find nothing."""
         from django.db.models import Q
 
         from commonground.concerns.models import Concern
+        from commonground.deliberation.models import Idea
         from commonground.meetings.models import Decision
 
         target_id = self.cleaned_data["target"]
+        if self.cleaned_data["kind"] == "idea":
+            return (
+                Idea.objects.filter(public_id=target_id, committee=committee)
+                .exclude(stage=Idea.Stage.MERGED)
+                .first()
+            )
         if self.cleaned_data["kind"] == "concern":
             return (
                 Concern.objects.filter(pk=target_id)

@@ -49,12 +49,16 @@ class Project(models.Model):
     aim_how_much = models.CharField("by how much", max_length=200)
     aim_by_when = models.DateField("by when")
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.PLANNING)
-    # What the project answers: the committee's concerns and decisions it follows through.
+    # What the project answers: the committee's concerns, decisions and ideas it follows through.
     concerns = models.ManyToManyField(
         "concerns.Concern", blank=True, related_name="improvement_projects"
     )
     decisions = models.ManyToManyField(
         "meetings.Decision", blank=True, related_name="improvement_projects"
+    )
+    # The ideas of the committee's board it grew from.
+    ideas = models.ManyToManyField(
+        "deliberation.Idea", blank=True, related_name="improvement_projects"
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

@@ -281,8 +281,10 @@ def region_ledger(region_ids: frozenset[int]) -> list[RegionLedgerRow]:
 
 
 def project_links(project: Project) -> dict[str, Any]:
-    """The project's concerns and decisions, and those of its committee it could link."""
+    """The project's concerns, decisions and ideas, and those of its committee it could
+    link."""
     from commonground.concerns.models import Concern
+    from commonground.deliberation.models import Idea
     from commonground.meetings.models import Decision
 
     committee = project.committee
@@ -301,15 +303,41 @@ def project_links(project: Project) -> dict[str, Any]:
         .exclude(pk__in=[d.pk for d in linked_decisions])
         .order_by("-decided_on", "id")[:LINKABLE_LIMIT]
     )
+    linked_ideas = list(project.ideas.order_by("title", "public_id"))
+    # Ideas still on the board (merged duplicates live on in the idea they were merged into).
+    linkable_ideas = list(
+        Idea.objects.filter(committee=committee)
+        .exclude(stage=Idea.Stage.MERGED)
+        .exclude(pk__in=[i.pk for i in linked_ideas])
+        .order_by("-created_at", "public_id")[:LINKABLE_LIMIT]
+    )
     return {
         "concerns": linked_concerns,
         "decisions": linked_decisions,
+        "ideas": linked_ideas,
         "linkable_concerns": linkable_concerns,
         "linkable_decisions": linkable_decisions,
+        "linkable_ideas": linkable_ideas,
     }
 
 
 LINKABLE_LIMIT = 100
+
+
+def idea_for_project(committee: Any, idea_id: str) -> Any:
+    """The idea of ``committee``'s board a new project starts from (``?idea=<uuid>``), or
+    None: a malformed id, another committee's idea or a merged duplicate find nothing."""
+    from commonground.deliberation.models import Idea
+
+    try:
+        public_id = uuid.UUID(idea_id)
+    except (TypeError, ValueError):
+        return None
+    return (
+        Idea.objects.filter(public_id=public_id, committee=committee)
+        .exclude(stage=Idea.Stage.MERGED)
+        .first()
+    )
 
 
 def get_signal_for_user(

@@ -67,8 +67,10 @@ def project_create(
     aim_how_much: str,
     aim_by_when: dt.date,
     lead_side: str,
+    idea: Any = None,
 ) -> Project:
-    """Start a project; whoever starts it leads it for their side."""
+    """Start a project; whoever starts it leads it for their side. Started from an idea of
+    the committee's board, the project is linked to it."""
     project = Project(
         committee=committee,
         title=title,
@@ -80,6 +82,8 @@ def project_create(
     project.save()
     _audit(actor, AuditEvent.Action.CREATE, project, committee, project.audit_fields())
     ProjectMember.objects.create(project=project, person=actor, side=lead_side, is_lead=True)
+    if idea is not None:
+        project_link(actor=actor, project=project, kind="idea", target=idea)
     return project
 
 
@@ -518,8 +522,9 @@ def commitment_update(*, actor: Any, commitment: Commitment, **fields: Any) -> C
 def project_link(
     *, actor: Any, project: Project, kind: str, target: Any, unlink: bool = False
 ) -> None:
-    """Link (or unlink) a concern or a decision the project follows through. Only the
-    committee's own concerns and decisions, and concerns escalated to it, may be linked."""
+    """Link (or unlink) a concern, a decision or an idea the project follows through. Only
+    the committee's own concerns, decisions and ideas, and concerns escalated to it, may be
+    linked."""
     committee = project.committee
     links: Any
     if kind == "concern":
@@ -530,8 +535,12 @@ def project_link(
         if target.committee_id != committee.pk:
             raise ValidationError("Link a decision of this committee.")
         links = project.decisions
+    elif kind == "idea":
+        if target.committee_id != committee.pk:
+            raise ValidationError("Link an idea of this committee.")
+        links = project.ideas
     else:
-        raise ValidationError("Link a concern or a decision.")
+        raise ValidationError("Link a concern, a decision or an idea.")
     if unlink:
         links.remove(target)
     else:

@@ -72,15 +72,22 @@ def committee_projects(request: HttpRequest, slug: str) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def project_create(request: HttpRequest, slug: str) -> HttpResponse:
     committee = get_committee_for_user(request.user, slug, "improvement.start_project")
-    form = ProjectForm(request.POST if request.method == "POST" else None)
+    # ?idea=<uuid>: started from an idea of the committee's board (prefilled, then linked).
+    idea = selectors.idea_for_project(committee, request.GET.get("idea", ""))
+    initial = {"title": idea.title, "aim_what": idea.description or idea.title} if idea else {}
+    form = ProjectForm(request.POST if request.method == "POST" else None, initial=initial)
     if request.method == "POST" and form.is_valid():
         side = access_profile(request.user).side_by_committee.get(committee.pk, Side.NEUTRAL)
         project = services.project_create(
-            actor=request.user, committee=committee, lead_side=side, **form.cleaned_data
+            actor=request.user, committee=committee, lead_side=side, idea=idea, **form.cleaned_data
         )
         messages.success(request, "Project started. Add a measure and the other side's lead.")
         return redirect(project)
-    return render(request, "improvement/project_form.html", {"committee": committee, "form": form})
+    return render(
+        request,
+        "improvement/project_form.html",
+        {"committee": committee, "form": form, "idea": idea},
+    )
 
 
 @login_required
@@ -428,12 +435,12 @@ def region_ledger(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def project_links(request: HttpRequest, project_id: uuid.UUID) -> HttpResponse:
-    """Link or unlink a concern or a decision of the committee."""
+    """Link or unlink a concern, a decision or an idea of the committee."""
     project = selectors.get_project_for_user(request.user, project_id, EDIT)
     form = ProjectLinkForm(request.POST)
     target = form.chosen(project.committee) if form.is_valid() else None
     if target is None:
-        messages.error(request, "Choose a concern or a decision of this committee.")
+        messages.error(request, "Choose a concern, a decision or an idea of this committee.")
         return redirect(project)
     try:
         services.project_link(

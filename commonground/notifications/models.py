@@ -21,6 +21,7 @@ class Kind(models.TextChoices):
     MENTION = "mention", "Mention"
     ACCESS_SIGNAL = "access_signal", "Access figures need attention"
     SUMMIT_RESULTS = "summit_results", "Summit results"
+    IDEA_STAGE = "idea_stage", "Idea moved to a new stage"
     DIGEST = "digest", "Digest"
 
 
