@@ -47,8 +47,9 @@ def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoServer
 
 @pytest.fixture
 def fresh_demo_server(tmp_path: Path) -> Iterator[DemoServer]:
-    """A demo server of the test's own (it loads in seconds), for tests that change data."""
-    server = start_demo_server(tmp_path / "demo")
+    """A demo server of the test's own (it loads in seconds), for tests that change data:
+    without the synthetic appointments, which only the dashboards read."""
+    server = start_demo_server(tmp_path / "demo", appointments=0)
     yield server
     server.stop()
 

@@ -42,6 +42,7 @@ CHROMIUM_ARGS = [
 DEMO_PASSWORD = "common-ground-demo"
 DEMO_EMAIL_DOMAIN = "demo.commonground.invalid"
 SERVER_START_TIMEOUT = 120.0
+# The shared server keeps a tenth of them, so the dashboards still tell their story.
 BROWSER_DEMO_APPOINTMENTS = 200_000
 # The WCAG 2.0 and 2.1 success criteria at levels A and AA.
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
@@ -122,7 +123,11 @@ class DemoServer:
             self._log_file.close()
 
 
-def start_demo_server(workdir: Path, timeout: float = SERVER_START_TIMEOUT) -> DemoServer:
+def start_demo_server(
+    workdir: Path,
+    timeout: float = SERVER_START_TIMEOUT,
+    appointments: int = BROWSER_DEMO_APPOINTMENTS,
+) -> DemoServer:
     """Start ``commonground demo 127.0.0.1:PORT`` on a fresh data directory in workdir.
 
     Returns once /healthz answers 200; fails with the server's log if it never does.
@@ -138,9 +143,8 @@ def start_demo_server(workdir: Path, timeout: float = SERVER_START_TIMEOUT) -> D
     }
     env["COMMONGROUND_DATA_DIR"] = str(data_dir)
     env["PYTHONUNBUFFERED"] = "1"
-    # A tenth of the demo's two million appointments: the dashboards still tell their story,
-    # and each fresh server is ready in seconds rather than a minute.
-    env["COMMONGROUND_DEMO_APPOINTMENTS"] = str(BROWSER_DEMO_APPOINTMENTS)
+    # Fewer appointments than the demo's two million, so that each server starts in seconds.
+    env["COMMONGROUND_DEMO_APPOINTMENTS"] = str(appointments)
     log_file = log_path.open("wb")
     process = subprocess.Popen(
         [*_commonground_command(), "demo", f"127.0.0.1:{port}"],

@@ -58,12 +58,21 @@ PAGES = {
     "/notifications/": "Notifications",
     "/notifications/preferences/": "Notification settings",
     "/search/": "Search",
+    "/access/clinics/oakland/": "Timely access at Oakland Mental Health Center",
+    "/access/region/": "Timely access: Northern California",
+    "/region/concerns/": "Concerns across Northern California",
+    "/committees/ppc-oakland/conversations/": "Conversations",
+    "/committees/ppc-oakland/polls/": "Polls",
+    "/committees/ppc-oakland/ideas/": "Ideas",
+    "/summit/": "Regional summit",
 }
 # Region-wide pages: the audit trail for regional admins; the regional ledger for them and
 # the regional committee.
 ONLY_FOR = {
     "/audit/": {"admin.region"},
     "/improvement/accountability/": {"admin.region", "datasteward.region"},
+    "/access/region/": {"admin.region", "datasteward.region"},
+    "/region/concerns/": {"admin.region", "datasteward.region"},
 }
 
 
@@ -71,7 +80,7 @@ def _expected(username: str, path: str) -> tuple[int, str]:
     """The status and h1 the person should get on the page."""
     # The data steward has a regional seat only: Oakland's clinic pages are not theirs.
     if username == "datasteward.region" and path.startswith(
-        ("/clinics/oakland/", "/committees/ppc-oakland/")
+        ("/clinics/oakland/", "/committees/ppc-oakland/", "/access/clinics/oakland/")
     ):
         return 404, NOT_FOUND
     return 200, PAGES[path]
