@@ -24,9 +24,9 @@ _VEGA_LITE_SCHEMA = "https://vega.github.io/schema/vega-lite/v6.json"
 # Okabe-Ito colours (distinguishable with colour-blindness) plus a shape per group.
 _GROUP_COLOURS = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#8A6100")
 _GROUP_SHAPES = ("circle", "square", "triangle-up", "diamond", "cross")
-OTHER = "Other (small groups)"
-NOT_PLACED = "Not placed yet"
-_OTHER_COLOUR = "#6b7280"
+# People in a group smaller than k share the style of those not placed yet: a colour of its
+# own would let anyone count a small group's members on the map.
+OTHER = NOT_PLACED = "Not in a group shown"
 _NOT_PLACED_COLOUR = "#9ca3af"
 _NUMBER_WORDS = ("No", "One", "Two", "Three", "Four", "Five")
 SIDE_LABELS = {"clinician": "Clinicians", "manager": "Managers"}
@@ -239,7 +239,8 @@ def _map_sentences(
             many = out.hidden_groups > 1
             sentences.append(
                 f"{out.hidden_groups} group{'s' if many else ''} of fewer than {min_group} "
-                f"people {'are' if many else 'is'} drawn as “Other”, without figures."
+                f"people {'are' if many else 'is'} drawn with those not in a group shown, "
+                "without figures."
             )
     sentences.append(
         "Each dot is one person; people who voted alike sit close together. The axes have no units."
@@ -248,7 +249,7 @@ def _map_sentences(
         if out.your_group:
             sentences.append(f"You are the ringed dot, in {out.your_group}.")
         elif viewer_placed:
-            sentences.append("You are the ringed dot, in a small group shown as “Other”.")
+            sentences.append("You are the ringed dot, in a small group not shown on its own.")
         else:
             sentences.append(
                 "You are the ringed dot. Vote on a few more statements to be placed in a group."
@@ -288,11 +289,10 @@ def opinion_map_spec(
     domain = [label for label in label_of.values() if label in present]
     colours = [_GROUP_COLOURS[i % len(_GROUP_COLOURS)] for i in range(len(domain))]
     shapes = [_GROUP_SHAPES[i % len(_GROUP_SHAPES)] for i in range(len(domain))]
-    for extra, colour in ((OTHER, _OTHER_COLOUR), (NOT_PLACED, _NOT_PLACED_COLOUR)):
-        if extra in present:
-            domain.append(extra)
-            colours.append(colour)
-            shapes.append("circle")
+    if NOT_PLACED in present:
+        domain.append(NOT_PLACED)
+        colours.append(_NOT_PLACED_COLOUR)
+        shapes.append("circle")
     axis_off = {"type": "quantitative", "axis": None, "scale": {"zero": False, "nice": False}}
     you = [{"filter": {"field": "you", "equal": True}}]
     return {

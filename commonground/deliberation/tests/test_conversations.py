@@ -388,7 +388,8 @@ def test_a_group_under_k_is_drawn_as_other_without_figures():
     assert results.bridges == [] and "managers" in results.bridges_hidden_reason
     assert any("small group" in s for s in results.map_summary)
     rows = results.spec["data"]["values"]
-    assert {row["group"] for row in rows} == {"Group A", "Other (small groups)"}
+    # The small group's members look like people not placed yet: they cannot be counted.
+    assert {row["group"] for row in rows} == {"Group A", "Not in a group shown"}
     assert all(set(row) == {"x", "y", "group", "you"} for row in rows)
     assert [row["you"] for row in rows].count(True) == 1
     assert "3" not in " ".join(results.map_summary)  # no figure for the small group
