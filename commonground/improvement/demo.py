@@ -176,6 +176,22 @@ def load_improvement_demo() -> dict[str, int]:
             direction=Measure.Direction.INCREASE,
             multiply=100,
         )
+        if title.startswith("Return visits"):
+            # Fed from the clinic's access figures after each import (and by the demo's own).
+            Measure.objects.create(
+                project=project,
+                name="Follow-up within 10 business days (SB 221)",
+                kind=Measure.Kind.OUTCOME,
+                operational_definition=(
+                    "Each month, the share of attended therapy visits whose next visit was "
+                    "offered within 10 business days, from the clinic's access figures."
+                ),
+                unit="%",
+                chart=Measure.Chart.I,
+                direction=Measure.Direction.INCREASE,
+                target=70,
+                live_metric="follow_up_sb221",
+            )
         for week, value in enumerate(_series(rng, outcome, change_week)):
             period = FIRST_WEEK + dt.timedelta(weeks=week)
             points.append(MeasurePoint(measure=outcome_measure, period=period, value=value))
