@@ -174,7 +174,18 @@ def recompute_aggregates(region: Region, *, run: AggregateRun | None = None) -> 
     run.refresh_from_db()
     if run.state == AggregateRun.State.DONE:
         feed_improvement(region)
+        warm_region_dashboard(region)
     return run
+
+
+def warm_region_dashboard(region: Region) -> None:
+    """Build the region dashboard once, here in the background, not in someone's request."""
+    from commonground.access import dashboards
+
+    try:
+        dashboards.warm(region)
+    except Exception as exc:
+        logger.warning("region dashboard for region %s: %s", region.pk, type(exc).__name__)
 
 
 def monthly_rates(region: Region) -> Any:
