@@ -48,6 +48,7 @@ from typing import Any
 import duckdb
 
 from ._db import quote, scalar
+from .extract import STORED_COLUMNS
 
 FORMAT = 1
 CURRENT = "CURRENT"
@@ -56,41 +57,9 @@ STAGING = ".staging"
 LOCK = ".lock"
 _GEN = re.compile(r"^gen-(\d{8})$")
 
-# Stored columns, in file order (what ``ingest.stage_incoming`` produces besides ``part``).
-FILE_COLUMNS = (
-    "patient_key",
-    "appointment_id",
-    "clinic_id",
-    "provider_class",
-    "service_line",
-    "kind",
-    "visit_new",
-    "urgent",
-    "prior_auth",
-    "req_ts",
-    "req_day",
-    "req_dateonly",
-    "booked_day",
-    "req_eq_booked",
-    "offer_ts",
-    "offer_day",
-    "offer_dateonly",
-    "start_ts",
-    "start_day",
-    "start_dateonly",
-    "status",
-    "cancel_initiator",
-    "cancel_day",
-    "is_group",
-    "modality",
-    "episode_key",
-    "request_key",
-    "longer",
-    "prl",
-    "rec_days",
-    "product_line",
-    "age_band",
-)
+# Stored columns, in file order (what ``ingest.stage_incoming`` produces besides ``part``):
+# the keyed patient hash, the extract's kept columns, then the age band.
+FILE_COLUMNS = ("patient_key", *STORED_COLUMNS, "age_band")
 
 # SQL for the partition (relative file path) of a row of the incoming table. Clinic codes are
 # lower-cased (case-insensitive file systems) and hashed when not a plain token, so no code can
