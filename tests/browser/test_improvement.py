@@ -103,15 +103,16 @@ def test_a_project_from_aim_to_chart(
 def test_demo_project_page_draws_every_chart(
     demo_server: DemoServer, new_context: NewContext
 ) -> None:
-    """A demo project with an adopted change: both charts drawn, summaries and tables there."""
+    """A demo project with an adopted change: its two weekly charts and the monthly one fed
+    live from the access figures are drawn, with their summaries and tables."""
     page = new_context(demo_server.base_url, strict_csp=True).new_page()
     problems = watch(page)
     sign_in(page, "manager.oakland")
     page.goto("/committees/ppc-oakland/improvement/")
     page.get_by_role("link", name="Return visits within 10 business days").click()
     figures = page.locator("figure.chart")
-    assert figures.count() == 2
-    for index in range(2):
+    assert figures.count() == 3
+    for index in range(3):
         figures.nth(index).locator("svg").first.wait_for()
         assert figures.nth(index).locator("li").count() >= 1  # the sentences
     assert_accessible(page, "demo project page")
