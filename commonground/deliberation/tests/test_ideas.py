@@ -6,7 +6,6 @@ counts, and projects started from (and linked to) ideas."""
 from __future__ import annotations
 
 import datetime as dt
-import threading
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -29,6 +28,7 @@ from commonground.improvement import services as improvement_services
 from commonground.improvement.models import Project
 from commonground.notifications.models import Notification
 from commonground.organizations.models import Side
+from tests.concurrency import in_threads
 from tests.factories import MembershipFactory, UserFactory
 
 CONCERN = {
@@ -184,28 +184,6 @@ def test_the_number_of_dots_rises_any_time_and_falls_only_to_what_is_placed(worl
         services.dots_add(actor=carmen, idea=idea, delta=1)
 
 
-def _in_threads(*calls):
-    """Run the calls at once, each in its own thread and database connection."""
-    barrier = threading.Barrier(len(calls))
-    outcomes: list[object] = [None] * len(calls)
-
-    def run(index, call):
-        try:
-            barrier.wait()
-            outcomes[index] = call()
-        except Exception as exc:
-            outcomes[index] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(30)
-    return outcomes
-
-
 @pytest.mark.django_db(transaction=True)
 def test_simultaneous_clicks_never_spend_more_than_the_allowance(world):
     carmen = world.person("clinician_a")
@@ -215,7 +193,7 @@ def test_simultaneous_clicks_never_spend_more_than_the_allowance(world):
         lambda i=ideas[n % 4]: services.dots_add(actor=carmen, idea=i, delta=1) for n in range(9)
     ]
     if connection.vendor == "postgresql":
-        outcomes = _in_threads(*calls)
+        outcomes = in_threads(*calls)
     else:  # SQLite serialises writers: the same clicks one after the other
         outcomes = []
         for call in calls:
@@ -245,7 +223,7 @@ def test_dots_racing_a_merge_end_up_on_the_idea_kept_or_are_refused(world):
 
     calls = [dot(p) for p in people[:3]] + [merge] + [dot(p) for p in people[3:]]
     if connection.vendor == "postgresql":
-        outcomes = _in_threads(*calls)
+        outcomes = in_threads(*calls)
     else:
         outcomes = []
         for call in calls:

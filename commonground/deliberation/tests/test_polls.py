@@ -7,7 +7,6 @@ query counts and the usual permission trio."""
 from __future__ import annotations
 
 import datetime as dt
-import threading
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -21,6 +20,7 @@ from commonground.deliberation import services
 from commonground.deliberation.models import Poll, PollVote
 from commonground.meetings.models import Decision
 from commonground.organizations.models import Role, Side
+from tests.concurrency import in_threads
 from tests.factories import MembershipFactory, UserFactory
 
 QUESTION = "Hold a 10-minute intake huddle every Monday"
@@ -421,35 +421,13 @@ def test_the_close_form_offers_the_draft_only_when_results_are_visible(world, ca
 # --- race safety -------------------------------------------------------------------------
 
 
-def _in_threads(*calls):
-    """Run the calls at once, each in its own thread and database connection."""
-    barrier = threading.Barrier(len(calls))
-    outcomes: list[object] = [None] * len(calls)
-
-    def run(index, call):
-        try:
-            barrier.wait()
-            outcomes[index] = call()
-        except Exception as exc:
-            outcomes[index] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(30)
-    return outcomes
-
-
 @pytest.mark.django_db(transaction=True)
 def test_simultaneous_double_submits_leave_one_vote(world):
     poll = _poll(world)
     carmen = world.person("clinician_a")
     choices = ["agree", "abstain", "agree", "abstain", "agree", "abstain"]
     if connection.vendor == "postgresql":
-        outcomes = _in_threads(
+        outcomes = in_threads(
             *[lambda c=c: services.poll_vote(actor=carmen, poll=poll, choice=c) for c in choices]
         )
         assert all(isinstance(o, PollVote) for o in outcomes), outcomes
@@ -474,7 +452,7 @@ def test_votes_racing_the_close_are_either_in_the_outcome_or_refused(world):
 
     calls = [vote(p) for p in voters[:3]] + [close] + [vote(p) for p in voters[3:]]
     if connection.vendor == "postgresql":
-        outcomes = _in_threads(*calls)
+        outcomes = in_threads(*calls)
     else:
         outcomes = []
         for call in calls:
