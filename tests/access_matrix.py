@@ -482,3 +482,7 @@ MATRIX.update(_SUMMIT)
 from tests.access_matrix_ideas import EXTRA_MATRIX as _IDEAS  # noqa: E402
 
 MATRIX.update(_IDEAS)
+
+from tests.access_matrix_settings import EXTRA_MATRIX as _SETTINGS  # noqa: E402
+
+MATRIX.update(_SETTINGS)

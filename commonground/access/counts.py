@@ -16,10 +16,14 @@ pending         units still open at the cut-off, within their deadline (not in i
 ==============  ===========================================================================
 
 The whole file is checked before anything is stored; every bad cell is reported with its
-line, column, value and reason. An import replaces the stored rows with the same clinic,
-week, metric and provider class (idempotent: the same file again changes nothing), all in one
-transaction, and rebuilds the month and region-wide roll-ups. A clinic total missing from the
-file is the sum of its provider-class rows.
+line, column, value and reason, on the page (the first ones) and in a downloadable error report
+(all of them, up to ``MAX_ERRORS``) kept in the private storage. Every upload, valid or not, is
+recorded as an ``AggregateRun`` of source ``counts``, so the page lists recent uploads.
+
+An import replaces the stored rows with the same clinic, week, metric and provider class
+(idempotent: the same file again changes nothing), all in one transaction, and rebuilds the
+month and region-wide roll-ups. A clinic total missing from the file is the sum of its
+provider-class rows.
 """
 
 from __future__ import annotations
@@ -34,14 +38,17 @@ from typing import IO, Any
 
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
+from django.db.models import QuerySet
+from django.http import Http404
 from django.utils import timezone
 
-from commonground.access import extract, metrics
+from commonground.access import extract, metrics, services
 from commonground.access.aggregates import known_codes
 from commonground.access.models import AccessAggregate, AggregateRun, AggregateSource
 from commonground.audit.models import AuditEvent
 from commonground.audit.services import audit_record
-from commonground.core.permissions import allowed
+from commonground.core.permissions import allowed, authorise
+from commonground.organizations.access import access_profile
 from commonground.organizations.models import Region
 
 COLUMNS = (
@@ -57,7 +64,9 @@ COLUMNS = (
 TOTAL_CLASSES = ("", "all")
 MAX_COUNT = 10_000_000
 MAX_ROWS = 500_000
-MAX_ERRORS = 1000
+MAX_ERRORS = 100_000  # kept for the error report (the count goes on beyond it)
+SHOWN_ERRORS = 200  # on the page; the report has the rest
+RECENT_UPLOADS = 20
 Dimension = AccessAggregate.Dimension
 
 
@@ -86,6 +95,7 @@ class CountsResult:
     rows: list[CountRow] = field(default_factory=list)
     errors: list[CountError] = field(default_factory=list)
     error_count: int = 0
+    data_rows: int = 0  # non-blank rows after the header, good or bad
     run: AggregateRun | None = None
     replaced: int = 0
 
@@ -132,6 +142,7 @@ def parse(handle: IO[str], codes: Mapping[str, int], *, today: dt.date) -> Count
             line = reader.line_num
             if not any(v.strip() for v in values):
                 continue
+            result.data_rows += 1
             if len(result.rows) + result.error_count >= MAX_ROWS:
                 bad(line, "", "", f"more than {MAX_ROWS:,} rows")
                 break
@@ -241,12 +252,7 @@ def counts_import(*, actor: Any, region: Region, upload: Any) -> CountsResult:
     finally:
         text.detach()
     if not result.valid:
-        audit_record(
-            action=AuditEvent.Action.CREATE,
-            actor=actor,
-            object_type="access.counts",
-            changes={"region": region.slug, "state": "invalid", "problems": result.error_count},
-        )
+        result.run = _record_invalid(actor, region, result)
         return result
     with transaction.atomic():
         result.replaced = _store(region, result.rows)
@@ -255,6 +261,8 @@ def counts_import(*, actor: Any, region: Region, upload: Any) -> CountsResult:
             source=AggregateSource.COUNTS,
             state=AggregateRun.State.DONE,
             requested_by=actor,
+            rows=result.data_rows,
+            rejected=0,
             as_of=max(r.week_start for r in result.rows) + dt.timedelta(days=6),
             aggregates=AccessAggregate.objects.filter(
                 region=region, source=AggregateSource.COUNTS
@@ -275,6 +283,74 @@ def counts_import(*, actor: Any, region: Region, upload: Any) -> CountsResult:
         )
     result.run = run
     return result
+
+
+def _record_invalid(actor: Any, region: Region, result: CountsResult) -> AggregateRun:
+    """Record a rejected upload with its error report (nothing of the file is stored)."""
+    errors = [extract.ExtractError(e.line, e.column, e.value, e.reason) for e in result.errors]
+    now = timezone.now()
+    report = ""
+    try:
+        with transaction.atomic():
+            run = AggregateRun.objects.create(
+                region=region,
+                source=AggregateSource.COUNTS,
+                state=AggregateRun.State.INVALID,
+                requested_by=actor,
+                rows=result.data_rows,
+                rejected=result.error_count,
+                started_at=now,
+                finished_at=now,
+            )
+            report = services.save_error_report(f"access/counts/{run.pk}/errors.csv", errors)
+            run.error_report, run.error_report_lines = report, len(errors)
+            run.save(update_fields=["error_report", "error_report_lines"])
+            audit_record(
+                action=AuditEvent.Action.CREATE,
+                actor=actor,
+                obj=run,
+                changes={
+                    "region": region.slug,
+                    "state": "invalid",
+                    "rows": result.data_rows,
+                    "problems": result.error_count,
+                    "report_lines": len(errors),
+                },
+            )
+    except BaseException:
+        if report:  # the run is gone with the transaction: so goes its report
+            services.private_storage().delete(report)
+        raise
+    return run
+
+
+# -- reads for the counts page ---------------------------------------------------------------
+
+
+def recent_uploads(user: Any, limit: int = RECENT_UPLOADS) -> QuerySet[AggregateRun]:
+    """The latest counts uploads of the regions ``user`` is data steward of."""
+    return (
+        AggregateRun.objects.filter(
+            source=AggregateSource.COUNTS,
+            region_id__in=access_profile(user).steward_region_ids,
+        )
+        .select_related("region", "requested_by")
+        .order_by("-created_at")[:limit]
+    )
+
+
+def get_counts_run_for_user(user: Any, run_id: int) -> AggregateRun:
+    """403 for anyone but a data steward (checked by the caller); 404 for another region's
+    upload, or none."""
+    run = (
+        AggregateRun.objects.select_related("region")
+        .filter(pk=run_id, source=AggregateSource.COUNTS)
+        .first()
+    )
+    if run is None:
+        raise Http404
+    authorise(user, run, view_perm="access.view_counts_run")
+    return run
 
 
 def _base(region: Region) -> Any:

@@ -8,14 +8,23 @@ from urllib.parse import urlencode
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from commonground.access import counts, dashboard_services, dashboards, selectors
+from commonground.access import (
+    counts,
+    dashboard_services,
+    dashboards,
+    selectors,
+    services,
+    settings_services,
+)
 from commonground.access.dashboard_forms import CountsUploadForm
 from commonground.access.dashboards import Scope
+from commonground.core.permissions import allowed
 
 
 def _period(request: HttpRequest) -> str:
@@ -39,6 +48,9 @@ def _page(request: HttpRequest, scope: Scope) -> HttpResponse:
         "raise_committee": committee,
         "evidence_url": evidence_url,
         "region_query": f"?region={scope.region.slug}" if scope.clinic is None else "",
+        # The settings link is on the region dashboard only, for who may use it.
+        "can_change_settings": scope.clinic is None
+        and allowed(request.user, settings_services.SETTINGS_PERM, scope.region),
     }
     return render(request, "access/dashboard.html", context)
 
@@ -130,9 +142,30 @@ def counts_upload(request: HttpRequest) -> HttpResponse:
                 f"{len(result.rows):,} rows stored ({result.replaced:,} replaced earlier rows).",
             )
             return redirect("access:counts-upload")
-    return render(
-        request,
-        "access/counts_upload.html",
-        {"form": form, "result": result, "columns": counts.COLUMNS},
-        status=422 if posted else 200,
+    context = {
+        "form": form,
+        "result": result,
+        "shown_errors": result.errors[: counts.SHOWN_ERRORS] if result else [],
+        "columns": counts.COLUMNS,
+        "uploads": counts.recent_uploads(request.user),
+    }
+    return render(request, "access/counts_upload.html", context, status=422 if posted else 200)
+
+
+@login_required
+@require_GET
+def counts_errors(request: HttpRequest, run_id: int) -> HttpResponseBase:
+    selectors.require_data_steward(request.user)
+    run = counts.get_counts_run_for_user(request.user, run_id)
+    try:
+        handle = services.counts_report_open(actor=request.user, run=run)
+    except FileNotFoundError:
+        raise Http404 from None
+    response = FileResponse(
+        handle,
+        as_attachment=True,
+        filename=f"counts-{run.pk}-errors.csv",
+        content_type="text/csv; charset=utf-8",
     )
+    response["Cache-Control"] = "private, no-store"
+    return response

@@ -118,6 +118,12 @@ class AccessSettings(models.Model):
     parity_median_ratio = models.FloatField(default=1.25)
     # Extract clinic codes -> clinic slugs, for codes that are not the clinic's slug.
     clinic_codes = models.JSONField(default=dict, blank=True)
+    # Optimistic concurrency for the settings page: a save names the version it was read at.
+    version = models.PositiveIntegerField(default=1)
+    updated_at = models.DateTimeField(null=True, blank=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
 
     def __str__(self) -> str:
         return f"Access settings of region {self.region_id}"
@@ -136,6 +142,8 @@ class AggregateRun(models.Model):
         RUNNING = "running", "Recomputing"
         DONE = "done", "Done"
         FAILED = "failed", "Failed"
+        # A weekly counts upload that was rejected whole (it has an error report).
+        INVALID = "invalid", "Invalid: nothing stored"
 
     region = models.ForeignKey(Region, on_delete=models.CASCADE, related_name="+")
     source = models.CharField(
@@ -149,6 +157,12 @@ class AggregateRun(models.Model):
     as_of = models.DateField(null=True, blank=True)  # data cut-off of the figures
     aggregates = models.IntegerField(default=0)
     unmapped_codes = models.JSONField(default=list, blank=True)  # clinic codes (no patient data)
+    # Weekly counts uploads: data rows read, problems found, and the error report's name in
+    # the private storage (line, column, value, reason; counts only, never patient data).
+    rows = models.IntegerField(null=True, blank=True)
+    rejected = models.IntegerField(null=True, blank=True)
+    error_report = models.CharField(max_length=255, blank=True)
+    error_report_lines = models.IntegerField(default=0)
     requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )

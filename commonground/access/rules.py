@@ -7,7 +7,7 @@ from typing import Any
 
 import rules
 
-from commonground.access.models import ImportJob
+from commonground.access.models import AggregateRun, ImportJob
 from commonground.organizations.access import access_profile
 from commonground.organizations.models import Region
 
@@ -51,3 +51,25 @@ def can_view_region_dashboard(user: Any, region: Region | None) -> bool:
 
 rules.add_perm("access.view_clinic_dashboard", can_view_clinic_dashboard)
 rules.add_perm("access.view_region_dashboard", can_view_region_dashboard)
+
+
+# Region settings (calendar, parity thresholds, clinic code map) and the counts uploads.
+
+
+@rules.predicate
+def changes_region_settings(user: Any, region: Region | None) -> bool:
+    """The region's regional admins and data stewards."""
+    if region is None:
+        return False
+    profile = access_profile(user)
+    return region.pk in profile.admin_region_ids | profile.steward_region_ids
+
+
+@rules.predicate
+def stewards_run_region(user: Any, run: AggregateRun | None) -> bool:
+    return run is not None and run.region_id in access_profile(user).steward_region_ids
+
+
+rules.add_perm("access.change_settings", changes_region_settings)
+# A counts upload's error report: the data steward of its region, as an import's.
+rules.add_perm("access.view_counts_run", stewards_run_region)

@@ -24,7 +24,7 @@ import shutil
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from functools import partial
 from pathlib import Path
 from typing import IO, Any
@@ -40,7 +40,7 @@ from django.utils import timezone
 
 from commonground.access import extract, ingest, readers
 from commonground.access.calendars import calendar_version
-from commonground.access.models import ImportJob
+from commonground.access.models import AggregateRun, ImportJob
 from commonground.access.readers import reader_for
 from commonground.access.store import MergeOutcome, Store, StoreError
 from commonground.audit.models import AuditEvent
@@ -484,15 +484,7 @@ def _finish_failed(job: ImportJob, message: str) -> ImportJob:
 
 
 def _write_report(job: ImportJob, errors: list[extract.ExtractError]) -> str:
-    storage = private_storage()
-    name = _report_name(job.pk)
-    if storage.exists(name):  # from a run that died after writing it
-        storage.delete(name)
-    with tempfile.TemporaryFile(mode="w+b") as raw:
-        with open(raw.fileno(), "w", encoding="utf-8", newline="", closefd=False) as text:
-            csv.writer(text).writerows(extract.iter_errors_csv(errors))
-        raw.seek(0)
-        return storage.save(name, File(raw, name="errors.csv"))
+    return save_error_report(_report_name(job.pk), errors)
 
 
 def _discard_upload(job: ImportJob) -> None:
@@ -531,3 +523,36 @@ def import_viewed(*, actor: Any, job: ImportJob | None = None) -> None:
         object_type="" if job is not None else "access.imports",
         clinic_id=job.clinic_id if job is not None else None,
     )
+
+
+# -- error reports of weekly counts uploads --------------------------------------------------
+
+
+def save_error_report(name: str, errors: Sequence[extract.ExtractError]) -> str:
+    """Write an error report (line, column, value, reason) to the private storage as ``name``.
+
+    The cells go through ``extract.iter_errors_csv``, as the imports' reports do, so a value
+    a spreadsheet would run as a formula is neutralised. Returns the stored name.
+    """
+    storage = private_storage()
+    if storage.exists(name):  # from an attempt that died after writing it
+        storage.delete(name)
+    with tempfile.TemporaryFile(mode="w+b") as raw:
+        with open(raw.fileno(), "w", encoding="utf-8", newline="", closefd=False) as text:
+            csv.writer(text).writerows(extract.iter_errors_csv(errors))
+        raw.seek(0)
+        return storage.save(name, File(raw, name="errors.csv"))
+
+
+def counts_report_open(*, actor: Any, run: AggregateRun) -> IO[bytes]:
+    """A counts upload's stored error report, opened for download; audited like an import's."""
+    if not run.error_report:
+        raise FileNotFoundError(run.pk)
+    handle = private_storage().open(run.error_report, "rb")
+    audit_record(
+        action=AuditEvent.Action.EXPORT,
+        actor=actor,
+        obj=run,
+        changes={"export": "errors.csv", "lines": run.error_report_lines},
+    )
+    return handle

@@ -9,6 +9,11 @@ app_name = "access"
 urlpatterns = [
     path("imports/", views.import_list, name="import-list"),
     path("imports/counts/", dashboard_views.counts_upload, name="counts-upload"),
+    path(
+        "imports/counts/<int:run_id>/errors.csv",
+        dashboard_views.counts_errors,
+        name="counts-errors",
+    ),
     path("imports/<uuid:job_id>/", views.import_detail, name="import-detail"),
     path("imports/<uuid:job_id>/errors.csv", views.import_errors, name="import-errors"),
     path("clinics/<slug:slug>/", dashboard_views.clinic_dashboard, name="clinic-dashboard"),
@@ -21,4 +26,5 @@ urlpatterns = [
     path("region/", dashboard_views.region_dashboard, name="region-dashboard"),
     path("region/tables/<str:key>.csv", dashboard_views.region_table_csv, name="region-table-csv"),
     path("region/evidence/", dashboard_views.region_evidence, name="region-evidence"),
+    path("region/settings/", views.region_settings, name="region-settings"),
 ]

@@ -7,6 +7,7 @@ permission decision through a selector and calls one service or selector.
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -14,10 +15,12 @@ from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
 
-from commonground.access import selectors, services
-from commonground.access.forms import ImportUploadForm
+from commonground.access import selectors, services, settings_services
+from commonground.access.forms import CALENDAR_NOTES, AccessSettingsForm, ImportUploadForm
+from commonground.organizations.models import Region
 
 PAGE_SIZE = 50
 
@@ -47,10 +50,13 @@ def import_list(request: HttpRequest) -> HttpResponse:
         request.GET.get("page")
     )
     services.import_viewed(actor=request.user)
+    settings_regions = settings_services.settings_regions(
+        request.user, selectors.steward_regions(request.user)
+    )
     return render(
         request,
         "access/imports.html",
-        {"form": form, "page": page},
+        {"form": form, "page": page, "settings_regions": settings_regions},
         status=422 if request.method == "POST" else 200,
     )
 
@@ -83,3 +89,81 @@ def import_errors(request: HttpRequest, job_id: uuid.UUID) -> HttpResponseBase:
     )
     response["Cache-Control"] = "private, no-store"
     return response
+
+
+# -- region access settings --------------------------------------------------------------------
+
+STALE_MESSAGE = (
+    "Someone else saved these settings while you were editing, so yours were not saved. Their "
+    "values are shown under “Saved meanwhile”; check the form and save again to replace them."
+)
+
+
+def _settings_page(
+    request: HttpRequest,
+    region: Region,
+    form: AccessSettingsForm,
+    *,
+    status: int = 200,
+    **extra: Any,
+) -> HttpResponse:
+    context = {
+        "region": region,
+        "form": form,
+        "notes": CALENDAR_NOTES,
+        "run": settings_services.latest_recompute(region),
+        "dashboard_url": reverse("access:region-dashboard") + f"?region={region.slug}",
+        **extra,
+    }
+    return render(request, "access/settings.html", context, status=status)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def region_settings(request: HttpRequest) -> HttpResponse:
+    region = settings_services.settings_region(request.user, request.GET.get("region"))
+    options = settings_services.region_settings(region)
+    slugs = settings_services.clinic_slugs(region)
+    if request.method != "POST":
+        form = AccessSettingsForm(
+            initial=AccessSettingsForm.initial_for(options), clinic_slugs=slugs
+        )
+        return _settings_page(request, region, form, options=options)
+    form = AccessSettingsForm(request.POST, clinic_slugs=slugs)
+    if not form.is_valid():
+        return _settings_page(request, region, form, status=422, options=options)
+    try:
+        result = settings_services.settings_save(
+            actor=request.user,
+            region=region,
+            values=form.values(),
+            expected_version=form.cleaned_data["version"],
+        )
+    except settings_services.StaleSettings as stale:
+        # Keep what this person typed, on top of the version now stored, and show what the
+        # other save holds: saving again is then a choice made knowingly.
+        data = request.POST.copy()
+        data["version"] = str(stale.current.version)
+        form = AccessSettingsForm(data, clinic_slugs=slugs)
+        form.is_valid()
+        form.add_error(None, STALE_MESSAGE)
+        return _settings_page(
+            request,
+            region,
+            form,
+            status=409,
+            options=stale.current,
+            conflict=stale.current,
+            conflict_values=AccessSettingsForm.initial_for(stale.current),
+        )
+    if not result.changed:
+        messages.info(request, "Nothing changed: the settings are as they were.")
+    elif result.recompute is not None:
+        messages.success(
+            request,
+            "Settings saved. The figures are being recomputed with the new calendar or clinic "
+            "codes; the progress shows below and on the region dashboard.",
+        )
+    else:
+        messages.success(request, "Settings saved.")
+    return redirect(reverse("access:region-settings") + f"?region={region.slug}")

@@ -219,7 +219,8 @@ def test_a_bad_counts_file_is_reported_by_line_and_column_and_nothing_is_stored(
     assert any(e.line == 8 and "fields" in e.reason for e in result.errors)
     assert any(e.line == 10 and "line 9" in e.reason for e in result.errors)
     assert not AccessAggregate.objects.exists()
-    assert not AggregateRun.objects.exists()
+    # The rejected upload is recorded (with its error report), and nothing else.
+    assert list(AggregateRun.objects.values_list("state", "aggregates")) == [("invalid", 0)]
 
 
 def test_a_counts_file_without_the_columns_is_refused_at_the_header():
