@@ -25,8 +25,8 @@ import duckdb
 from django.db import transaction
 from django.utils import timezone
 
-from commonground.access import extract, metrics
-from commonground.access.calendars import alternate, calendar_version
+from commonground.access import extract, hedis, metrics, side, slots
+from commonground.access.calendars import CalendarVersion, alternate, calendar_version
 from commonground.access.models import (
     AccessAggregate,
     AccessSettings,
@@ -34,6 +34,7 @@ from commonground.access.models import (
     AggregateSource,
     ImportJob,
 )
+from commonground.access.store import Generation
 from commonground.organizations.models import Clinic, Region
 
 logger = logging.getLogger(__name__)
@@ -144,9 +145,9 @@ def recompute_aggregates(region: Region, *, run: AggregateRun | None = None) -> 
         as_of: dt.date | None = None
         label = calendar_version(options.calendar).label
         unmapped: list[str] = []
-        if generation is not None and generation.rows:
+        if generation is not None and (generation.rows or generation.side):
             _progress(run, "computing", 0, 3)
-            rows, as_of, label, unmapped = _compute(region, options, generation.path, run)
+            rows, as_of, label, unmapped = _compute(region, options, generation, run)
         _progress(run, "saving", 2, 3)
         with transaction.atomic():
             AccessAggregate.objects.filter(region=region, source=AggregateSource.EXTRACT).delete()
@@ -241,44 +242,133 @@ def feed_improvement(region: Region) -> None:
 
 
 def _compute(
-    region: Region, options: AccessSettings, path: Any, run: AggregateRun
+    region: Region, options: AccessSettings, generation: Generation, run: AggregateRun
 ) -> tuple[list[AccessAggregate], dt.date | None, str, list[str]]:
     version = calendar_version(options.calendar)
     with tempfile.TemporaryDirectory(prefix="cg-aggregates-") as spill:
         con = duckdb.connect(":memory:")
         try:
             extract.configure(con, memory_limit="1GB", temp_directory=spill)
-            extract.parquet_view(con, path)
-            first, last, as_of = con.execute(
-                """
-                SELECT least(min(req_day), min(booked_day), min(start_day), min(offer_day)),
-                       greatest(max(req_day), max(booked_day), max(start_day), max(offer_day),
-                                max(cancel_day)),
-                       greatest(max(booked_day), max(cancel_day))
-                FROM appt
-                """
-            ).fetchall()[0]
-            if first is None or as_of is None:
-                return [], None, version.label, []
-            if not (version.covers(first) and version.covers(last)):
-                raise ValueError("the data fall outside the calendar's years")
-            other = alternate(version.name)
-            alt = other if other.covers(first) and other.covers(last) else None
-            metrics.build_calendar_table(con, version, alt, first, max(last, as_of))
-            metrics.compute_units(
-                con, metrics.Options(calendar=version, as_of=as_of, alternate=alt)
+            rows: list[AccessAggregate] = []
+            as_of: dt.date | None = None
+            codes: list[str] = []
+            if generation.rows:
+                rows, as_of, codes = _appointment_aggregates(con, region, version, generation, run)
+            side_rows, side_as_of, side_codes = _side_aggregates(
+                con, region, version, generation, as_of
             )
-            _progress(run, "aggregating", 1, 3)
-            codes = [r[0] for r in con.execute("SELECT DISTINCT clinic_id FROM appt").fetchall()]
-            mapping = clinic_code_map(region, codes)
-            unmapped = sorted(c for c in codes if c not in mapping)
-            con.execute("CREATE TEMP TABLE code_map (code VARCHAR, clinic BIGINT)")
-            if mapping:
-                con.executemany("INSERT INTO code_map VALUES (?, ?)", list(mapping.items()))
-            rows = _aggregate(con, region, version.label)
-            return rows, as_of, version.label, unmapped
+            codes = sorted({*codes, *side_codes})
+            unmapped = sorted(c for c in codes if c.lower() not in known_codes(region))
+            return [*rows, *side_rows], as_of or side_as_of, version.label, unmapped
         finally:
             con.close()
+
+
+def _appointment_aggregates(
+    con: duckdb.DuckDBPyConnection,
+    region: Region,
+    version: CalendarVersion,
+    generation: Generation,
+    run: AggregateRun,
+) -> tuple[list[AccessAggregate], dt.date | None, list[str]]:
+    extract.parquet_view(con, generation.path)
+    first, last, as_of = con.execute(
+        """
+        SELECT least(min(req_day), min(booked_day), min(start_day), min(offer_day)),
+               greatest(max(req_day), max(booked_day), max(start_day), max(offer_day),
+                        max(cancel_day)),
+               greatest(max(booked_day), max(cancel_day))
+        FROM appt
+        """
+    ).fetchall()[0]
+    if first is None or as_of is None:
+        return [], None, []
+    if not (version.covers(first) and version.covers(last)):
+        raise ValueError("the data fall outside the calendar's years")
+    other = alternate(version.name)
+    alt = other if other.covers(first) and other.covers(last) else None
+    metrics.build_calendar_table(con, version, alt, first, max(last, as_of))
+    metrics.compute_units(con, metrics.Options(calendar=version, as_of=as_of, alternate=alt))
+    _progress(run, "aggregating", 1, 3)
+    codes = [r[0] for r in con.execute("SELECT DISTINCT clinic_id FROM appt").fetchall()]
+    mapping = clinic_code_map(region, codes)
+    con.execute("CREATE TEMP TABLE code_map (code VARCHAR, clinic BIGINT)")
+    if mapping:
+        con.executemany("INSERT INTO code_map VALUES (?, ?)", list(mapping.items()))
+    rows = _aggregate(con, region, version.label)
+    return rows, as_of, codes
+
+
+def _side_aggregates(
+    con: duckdb.DuckDBPyConnection,
+    region: Region,
+    version: CalendarVersion,
+    generation: Generation,
+    as_of: dt.date | None,
+) -> tuple[list[AccessAggregate], dt.date | None, list[str]]:
+    """Supply (slots) and HEDIS-like (encounters) counts, when the store holds them."""
+    tz = extract.DEFAULT_TZ
+    found: list[side.SideAggregate] = []
+    slot_path = generation.side_path("slots")
+    if slot_path is not None:
+        data = side.read_stored_slots(slot_path, timezone=tz)
+        points = sorted(data.snapshots) or ([as_of] if as_of else [])
+        seen = side.stored_slot_units(slot_path)
+        units = []
+        for point in points:
+            keys = {(c, k, p) for snap, c, k, p in seen if snap == point.isoformat()}
+            units += slots.measure(data, [point], version.calendar(), units_seen=keys)
+        found += side.supply_aggregates(units)
+    enc_path = generation.side_path("encounters")
+    if enc_path is not None:
+        enc = side.read_stored_encounters(enc_path, timezone=tz)
+        cutoff = as_of or max((e.end or e.start for e in enc.encounters), default=None)
+        if cutoff is not None:
+            visits = (
+                hedis.appointment_follow_ups(
+                    con, (e.patient_id for e in enc.encounters), hashed=False
+                )
+                if generation.rows
+                else []
+            )
+            found += side.hedis_aggregates(side.hedis_results([*enc.encounters, *visits], cutoff))
+            as_of = as_of or cutoff
+    codes = sorted({a.clinic_code for a in found if a.clinic_code is not None})
+    mapping = clinic_code_map(region, codes)
+    out = []
+    for a in found:
+        clinic = None
+        if a.clinic_code is not None:
+            clinic = mapping.get(a.clinic_code)
+            if clinic is None:
+                continue  # an unmapped code counts region-wide only
+        observed, mean, median, p90 = side.wait_statistics(a.waits)
+        out.append(
+            AccessAggregate(
+                region=region,
+                clinic_id=clinic,
+                source=AggregateSource.EXTRACT,
+                calendar=version.label,
+                metric=a.metric,
+                period="month",
+                period_start=a.period_start,
+                dimension=a.dimension,
+                value=a.value,
+                compliant=a.compliant,
+                noncompliant=a.noncompliant,
+                exception=a.exception,
+                pending=a.pending,
+                not_applicable=a.not_applicable,
+                denominator=a.denominator,
+                rate=a.compliant / a.denominator if a.denominator else None,
+                observed=observed,
+                mean_wait=mean,
+                median_wait=median,
+                p90_wait=p90,
+                waits=a.waits if a.dimension == "total" else {},
+            )
+        )
+    return out, as_of, codes
 
 
 _FACTS = f"""

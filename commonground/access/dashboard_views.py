@@ -45,6 +45,7 @@ def _page(request: HttpRequest, scope: Scope) -> HttpResponse:
         "period": period,
         "panels": dashboards.panels(data, period) if data.run else [],
         "parity": dashboards.parity_table(data) if data.run else None,
+        "extra_tables": dashboards.side_tables(data) if data.run else [],
         "raise_committee": committee,
         "evidence_url": evidence_url,
         "region_query": f"?region={scope.region.slug}" if scope.clinic is None else "",

@@ -130,14 +130,24 @@ class Data:
 
     @property
     def latest(self) -> dt.date | None:
-        return max((r.period_start for r in self.rows if r.period == "month"), default=None)
+        """The newest month of appointment figures (slots and encounters keep their own)."""
+        return max(
+            (
+                r.period_start
+                for r in self.rows
+                if r.period == "month" and r.metric not in SIDE_METRICS
+            ),
+            default=None,
+        )
 
 
 def load(scope: Scope, *, today: dt.date | None = None) -> Data:
     """The scope's figures: constant queries (runs, settings, aggregates, parity rows)."""
-    runs = list(AggregateRun.objects.filter(region=scope.region).order_by("-created_at")[:20])
-    done = next((r for r in runs if r.state == AggregateRun.State.DONE), None)
-    active = next((r for r in runs if r.is_active), None)
+    runs = AggregateRun.objects.filter(region=scope.region).order_by("-created_at")
+    # Each asked for on its own: rejected counts uploads or failed runs, however many, never
+    # hide the newest figures.
+    done = runs.filter(state=AggregateRun.State.DONE).first()
+    active = runs.filter(state__in=(AggregateRun.State.QUEUED, AggregateRun.State.RUNNING)).first()
     settings, _ = AccessSettings.objects.get_or_create(region=scope.region)
     if done is None:
         return Data(scope, None, active, settings, [])
@@ -150,13 +160,14 @@ def load(scope: Scope, *, today: dt.date | None = None) -> Data:
     latest = data.latest
     if scope.clinic is None:
         data.clinic_rows = list(
-            base.filter(clinic__isnull=False, metric__in=DASHBOARD_METRICS).only(
+            base.filter(clinic__isnull=False, metric__in=[*DASHBOARD_METRICS, *SIDE_METRICS]).only(
                 "clinic_id",
                 "metric",
                 "period",
                 "period_start",
                 "dimension",
                 "value",
+                "not_applicable",
                 *(c for c, _ in STATUS_COLUMNS),
             )
         )
@@ -240,10 +251,11 @@ def _status_table(
     counts: dict[str, dict[str, int]],
     keys: Sequence[str],
     parts: Iterable[dict[str, dict[str, int]]] = (),
+    columns: Sequence[tuple[str, str]] = STATUS_COLUMNS,
 ) -> suppression.Published:
     """The suppressed status table. ``parts`` are the same table for each clinic of a region
     table: their readers see both, so the region hides what would give a clinic's cell away."""
-    cols = [c for c, _ in STATUS_COLUMNS]
+    cols = [c for c, _ in columns]
 
     def flat(table: dict[str, dict[str, int]]) -> dict[tuple[str, str], int]:
         return {(r, c): table.get(r, {}).get(c, 0) for r in keys for c in cols}
@@ -253,15 +265,17 @@ def _status_table(
     return suppression.two_way(flat(counts), list(keys), cols, forced=forced)
 
 
-def _clinic_counts(data: Data, wanted: Any, key: Any) -> list[dict[str, dict[str, int]]]:
+def _clinic_counts(
+    data: Data, wanted: Any, key: Any, columns: Sequence[tuple[str, str]] = STATUS_COLUMNS
+) -> list[dict[str, dict[str, int]]]:
     """Per clinic, the status counts of the clinic rows ``wanted`` selects, keyed by ``key``."""
     by_clinic: dict[int, dict[str, dict[str, int]]] = defaultdict(
-        lambda: defaultdict(lambda: dict.fromkeys((c for c, _ in STATUS_COLUMNS), 0))
+        lambda: defaultdict(lambda: dict.fromkeys((c for c, _ in columns), 0))
     )
     for r in data.clinic_rows:
         if r.clinic_id is not None and wanted(r):
             cell = by_clinic[r.clinic_id][key(r)]
-            for c, n in _counts(r).items():
+            for c, n in _counts(r, columns).items():
                 cell[c] += n
     return list(by_clinic.values())
 
@@ -274,12 +288,15 @@ def _rate_cells(pub: suppression.Published, row: str) -> tuple[int | None, float
 
 
 def _status_rows(
-    pub: suppression.Published, keys: Sequence[str], labels: dict[str, str]
+    pub: suppression.Published,
+    keys: Sequence[str],
+    labels: dict[str, str],
+    columns: Sequence[tuple[str, str]] = STATUS_COLUMNS,
 ) -> list[dict[str, Any]]:
     rows = []
     for key in [*keys, suppression.TOTAL]:
         denominator, rate = _rate_cells(pub, key)
-        cells = {c: pub.text(key, c) for c, _ in STATUS_COLUMNS}
+        cells = {c: pub.text(key, c) for c, _ in columns}
         cells["units"] = pub.text(key, suppression.TOTAL)
         cells["denominator"] = suppression.SUPPRESSED if denominator is None else f"{denominator:,}"
         cells["rate"] = pct(rate) if denominator is not None else "not shown"
@@ -303,8 +320,10 @@ STATUS_TABLE_COLUMNS = [
 ]
 
 
-def _counts(row: AccessAggregate) -> dict[str, int]:
-    return {c: int(getattr(row, c)) for c, _ in STATUS_COLUMNS}
+def _counts(
+    row: AccessAggregate, columns: Sequence[tuple[str, str]] = STATUS_COLUMNS
+) -> dict[str, int]:
+    return {c: int(getattr(row, c)) for c, _ in columns}
 
 
 def over_time(data: Data, metric: str, period: str) -> Table:
@@ -628,6 +647,170 @@ def _proxy_notes(data: Data) -> list[str]:
     ]
 
 
+# -- supply (slots) and HEDIS-like follow-up (encounters) -----------------------------------
+
+SUPPLY_KINDS = {
+    "next": ("supply_next_available", "next available appointment"),
+    "third": ("supply_third_next_available", "third-next available appointment"),
+}
+HEDIS_LABELS = {
+    "hedis_fuh": "After a psychiatric hospital stay (FUH)",
+    "hedis_fum": "After an emergency visit for mental illness (FUM)",
+    "hedis_fua": "After an emergency visit for substance use (FUA)",
+}
+SIDE_METRICS = (
+    *(m for m, _ in SUPPLY_KINDS.values()),
+    *(f"{m}_{d}" for m in HEDIS_LABELS for d in (7, 30)),
+)
+SUPPLY_COLUMNS = (
+    ("compliant", "Within the standard"),
+    ("noncompliant", "Beyond it"),
+    ("not_applicable", "No free slot in the feed, or no standard"),
+)
+HEDIS_COLUMNS = (
+    ("compliant", "Followed up"),
+    ("noncompliant", "Not followed up"),
+    ("pending", "Window still open"),
+    ("exception", "Excluded"),
+)
+HEDIS_MONTHS = 12
+
+
+def _count_table_rows(
+    pub: suppression.Published,
+    keys: Sequence[str],
+    labels: dict[str, str],
+    columns: Sequence[tuple[str, str]],
+) -> list[dict[str, Any]]:
+    rows = _status_rows(pub, keys, labels, columns)
+    for row in rows:
+        row["cells"].pop("units", None)
+    return rows
+
+
+def supply_table(data: Data, kind: str) -> Table:
+    """Next (or third-next) available by provider class at the newest measurement month."""
+    metric, noun = SUPPLY_KINDS[kind]
+    mine = [r for r in data.rows if r.metric == metric and r.period == "month"]
+    month = max((r.period_start for r in mine), default=None)
+    current = [r for r in mine if r.period_start == month and r.dimension == "provider_class"]
+    counts = {r.value: _counts(r, SUPPLY_COLUMNS) for r in current}
+    keys = sorted(counts, key=lambda v: (v == "unknown", value_label(v)))
+    parts = _clinic_counts(
+        data,
+        lambda r: r.metric == metric and r.period_start == month
+        and r.dimension == "provider_class",
+        lambda r: r.value,
+        SUPPLY_COLUMNS,
+    )  # fmt: skip
+    pub = _status_table(counts, keys, parts, SUPPLY_COLUMNS)
+    rows = _count_table_rows(pub, keys, {k: value_label(k) for k in keys}, SUPPLY_COLUMNS)
+    medians = {r.value: suppression.statistic(r.median_wait, r.observed) for r in current}
+    total = next((r for r in mine if r.period_start == month and r.dimension == "total"), None)
+    if total is not None:
+        medians[suppression.TOTAL] = suppression.statistic(total.median_wait, total.observed)
+    for row in rows:
+        median = medians.get(row["key"])
+        row["cells"]["median"] = "not shown" if median is None else f"{median:.0f}"
+    when = month_text(month) if month else "no slot feed yet"
+    table = Table(
+        key=f"supply.{kind}",
+        title=f"Days to the {noun}, by provider class ({when})",
+        kind="supply",
+        metric=metric,
+        row_heading="Provider class",
+        columns=[
+            ("rate", "Share within the standard"),
+            ("denominator", "Measured"),
+            *SUPPLY_COLUMNS,
+            ("median", "Median (business days)"),
+        ],
+        rows=rows,
+        summary=[],
+        notes=[
+            "From the schedule feed's free slots on the day it was exported, counted in "
+            "business days from that day; one unit per provider where the feed names them. "
+            "Standards: 10 business days, 15 for psychiatrists and specialist physicians. "
+            "This emulates the DMHC survey's concept; it is not DMHC's telephone survey.",
+        ],
+    )
+    shown = [r for r in rows if r["is_total"] and r["rate"] is not None]
+    if month is None:
+        table.summary = ["No schedule feed has been imported, so there is no supply figure."]
+    elif shown:
+        table.summary = [
+            f"On the last feed of {when}, {pct(shown[0]['rate'])} of the providers measured "
+            f"had a {noun} within their standard."
+        ]
+    else:
+        table.summary = [f"Too few providers were measured in {when} to show a share."]
+    table.spec = _bar_spec(table) if keys else None
+    return table
+
+
+def hedis_table(data: Data) -> Table:
+    """HEDIS-like 7- and 30-day follow-up over the newest twelve months of index events."""
+    mine = [r for r in data.rows if r.metric.startswith("hedis_") and r.period == "month"]
+    latest = max((r.period_start for r in mine), default=None)
+    first = _months_back(latest, HEDIS_MONTHS - 1) if latest else None
+    keys = [f"{m}_{d}" for m in HEDIS_LABELS for d in (7, 30)]
+    counts = {k: dict.fromkeys((c for c, _ in HEDIS_COLUMNS), 0) for k in keys}
+    for r in mine:
+        if r.dimension == "total" and first is not None and r.period_start >= first:
+            for c, n in _counts(r, HEDIS_COLUMNS).items():
+                counts[r.metric][c] += n
+    keys = [k for k in keys if any(counts[k].values())]
+    parts = _clinic_counts(
+        data,
+        lambda r: r.metric.startswith("hedis_") and r.dimension == "total"
+        and first is not None and r.period_start >= first,
+        lambda r: r.metric,
+        HEDIS_COLUMNS,
+    )  # fmt: skip
+    pub = _status_table(counts, keys, parts, HEDIS_COLUMNS)
+    labels = {
+        k: f"{HEDIS_LABELS[k.rsplit('_', 1)[0]]}, within {k.rsplit('_', 1)[1]} days" for k in keys
+    }
+    rows = _count_table_rows(pub, keys, labels, HEDIS_COLUMNS)
+    rows = [r for r in rows if not r["is_total"]]  # 7- and 30-day rows count the same events
+    span = f"{month_text(first)} to {month_text(latest)}" if first and latest else "no figures"
+    table = Table(
+        key="hedis",
+        title=f"HEDIS-like follow-up after acute care ({span})",
+        kind="hedis",
+        metric="",
+        row_heading="Measure",
+        columns=[("rate", "Rate"), ("denominator", "Counted events"), *HEDIS_COLUMNS],
+        rows=rows,
+        summary=[],
+        notes=[
+            "HEDIS-like, not HEDIS: NCQA's value sets are licensed, so diagnoses are matched "
+            "by ICD-10-CM ranges and continuous enrollment cannot be checked. Events whose "
+            "30-day window was still open at the cut-off are left out of the rate.",
+        ],
+    )
+    shown = [r for r in rows if r["rate"] is not None]
+    if latest is None:
+        table.summary = ["No encounter data has been imported, so there is no HEDIS-like rate."]
+    elif shown:
+        table.summary = [f"{r['label']}: {pct(r['rate'])}." for r in shown]
+    else:
+        table.summary = ["Too few events to show a rate (counts under 11 are hidden)."]
+    table.spec = _bar_spec(table) if shown else None
+    return table
+
+
+def side_tables(data: Data) -> list[Table]:
+    """The supply and HEDIS-like tables that have figures (none without slots or encounters)."""
+    metrics = {r.metric for r in data.rows}
+    out = []
+    if "supply_next_available" in metrics:
+        out += [supply_table(data, kind) for kind in SUPPLY_KINDS]
+    if any(m.startswith("hedis_") for m in metrics):
+        out.append(hedis_table(data))
+    return out
+
+
 # -- the page --------------------------------------------------------------------------------
 
 
@@ -637,13 +820,17 @@ def table_keys() -> list[str]:
         keys += [f"month.{metric}", f"week.{metric}"]
         keys += [f"{d}.{metric}" for d in DIMENSIONS]
         keys.append(f"waits.{metric}")
-    return [*keys, "parity"]
+    return [*keys, "parity", *(f"supply.{k}" for k in SUPPLY_KINDS), "hedis"]
 
 
 def build_table(data: Data, key: str) -> Table | None:
     """One table by its key (None for an unknown key)."""
     if key == "parity":
         return parity_table(data)
+    if key == "hedis":
+        return hedis_table(data)
+    if key.startswith("supply.") and key[7:] in SUPPLY_KINDS:
+        return supply_table(data, key[7:])
     head, _, metric = key.partition(".")
     if metric not in DASHBOARD_METRICS:
         return None

@@ -987,7 +987,8 @@ def write_parquet_partitions(
 
 def parquet_view(con: duckdb.DuckDBPyConnection, out_dir: Path) -> None:
     """Make stored partitions the ``appt`` the metrics read (a view; nothing is copied)."""
-    glob = str(out_dir / "**" / "*.parquet")
+    # Partitions only: the side tables (``side/``) are not appointment rows.
+    glob = str(out_dir / "year=*" / "month=*" / "*.parquet")
     con.execute(
         f"CREATE OR REPLACE VIEW appt AS SELECT * EXCLUDE (year, month) "  # noqa: S608 - SQL from schema constants; values bound or quoted
         f"FROM read_parquet({_q(glob)}, hive_partitioning = true)"

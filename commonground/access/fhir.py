@@ -159,7 +159,7 @@ SLOT_COLUMNS = (
 )  # fmt: skip
 ENCOUNTER_COLUMNS = (
     "encounter_id", "patient_id", "status", "class", "start", "end", "appointment_ids",
-    "principal_dx", "other_dx", "discharge_disposition",
+    "principal_dx", "other_dx", "discharge_disposition", "patient_birth_year", "clinic_id",
 )  # fmt: skip
 ICD10CM = "http://hl7.org/fhir/sid/icd-10-cm"
 REQUEST_COLUMNS = (
@@ -713,8 +713,17 @@ class Converter:
                     iter(codings((res.get("hospitalization") or {}).get("dischargeDisposition"))),
                     ("", ""),
                 )[1]
+                birth = (
+                    self.staging.one(
+                        "SELECT birth_year FROM patient WHERE key = ?", f"Patient/{patient[1]}"
+                    )
+                    if patient and patient[0] == "Patient"
+                    else None
+                )
                 writer.writerow(
                     {
+                        "patient_birth_year": birth or "",
+                        "clinic_id": _encounter_clinic(res),
                         "principal_dx": dx[0] if dx else "",
                         "other_dx": ";".join(dx[1:]),
                         "discharge_disposition": disposition,
@@ -1049,3 +1058,13 @@ def convert(
     finally:
         converter.staging.close()
     return converter.outcome
+
+
+def _encounter_clinic(res: dict[str, Any]) -> str:
+    """The clinic of an Encounter: its first Location, else its service provider."""
+    for item in res.get("location") or []:
+        ref = reference((item or {}).get("location"))
+        if ref and ref[0] == "Location":
+            return ref[1]
+    ref = reference(res.get("serviceProvider"))
+    return ref[1] if ref else ""

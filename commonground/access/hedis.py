@@ -162,6 +162,7 @@ class Encounter:
     death_or_hospice: bool
     birth_year: int | None
     source: str = "encounter"  # or "appointment" (proxy diagnosis)
+    clinic_id: str = ""
 
 
 @dataclass
@@ -246,6 +247,7 @@ def parse_encounters(rows: csv.DictReader[str], *, timezone: str = DEFAULT_TZ) -
                 mh_provider=get("provider_class") in MH_PROVIDERS,
                 death_or_hospice=get("discharge_disposition").lower() in DEATH_OR_HOSPICE,
                 birth_year=birth,
+                clinic_id=get("clinic_id"),
             )
         )
     return data
@@ -316,6 +318,7 @@ class IndexEvent:
     status: str  # counted | pending | excluded:<reason>
     follow_up_7: dt.date | None = None
     follow_up_30: dt.date | None = None
+    clinic_id: str = ""  # of the index encounter (blank when the file has none)
 
     @property
     def counted(self) -> bool:
@@ -405,7 +408,8 @@ def _fuh(
         disch = stay.end
         if disch is None:
             continue  # still admitted (or no discharge recorded): not a discharge
-        event = partial(IndexEvent, "FUH", stay.encounter_id, patient, disch)
+        event = partial(IndexEvent, "FUH", stay.encounter_id, patient, disch,
+                        clinic_id=stay.clinic_id)  # fmt: skip
 
         # Readmission or direct transfer (acute, principal MH) within 30 days: keep the last.
         later = [s for s in stays[i + 1 :] if 0 <= (s.start - disch).days <= 30]
@@ -456,7 +460,8 @@ def _ed(
     kept: dt.date | None = None
     for visit in visits:
         day = visit.start
-        event = partial(IndexEvent, measure, visit.encounter_id, patient, day)
+        event = partial(IndexEvent, measure, visit.encounter_id, patient, day,
+                        clinic_id=visit.clinic_id)  # fmt: skip
 
         if not period[0] <= day <= period[1]:
             continue

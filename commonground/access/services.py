@@ -38,7 +38,7 @@ from django.db.models import F
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from commonground.access import extract, ingest, readers
+from commonground.access import extract, ingest, readers, side
 from commonground.access.calendars import calendar_version
 from commonground.access.models import AggregateRun, ImportJob
 from commonground.access.readers import reader_for
@@ -390,9 +390,17 @@ def _process(job: ImportJob) -> ImportJob:
                     interval=progress.every,
                 )
             )
+            side_files = _side_files(converted.outputs)
+            side_only = bool(side_files) and _only_no_rows(loaded)
+            if side_only:
+                loaded.errors.clear()
+                loaded.error_count = 0
+                loaded.error_summary.clear()
+            side_warnings = _side_warnings(side_files, tz)
+            loaded.header.warnings.extend(side_warnings)
             if not loaded.valid:
                 return _finish_invalid(job, loaded)
-            quality = ingest.quality(con, loaded)
+            quality = ingest.quality(con, loaded) if not side_only else _side_only_quality(loaded)
             ImportJob.objects.filter(pk=job.pk).update(
                 state=State.MERGING,
                 phase="de-identifying",
@@ -401,13 +409,67 @@ def _process(job: ImportJob) -> ImportJob:
                 progress_done=0,
                 progress_total=0,
             )
-            ingest.stage_incoming(con, key)
+            if not side_only:
+                ingest.stage_incoming(con, key)
+            snapshot = loaded.last_event_day if not side_only else None
+            for name, path in side_files.items():
+                if name == "slots":
+                    side.stage_slots(con, path, default_snapshot=snapshot)
+                else:
+                    side.stage_encounters(con, path, key)
             outcome = store.merge(
-                con, job=str(job.pk), key_id=ingest.key_id(key), progress=progress.partitions
+                con,
+                job=str(job.pk),
+                key_id=ingest.key_id(key),
+                incoming=None if side_only else "incoming",
+                side=sorted(side_files),
+                progress=progress.partitions,
             )
+            if outcome.side:
+                quality["side"] = {n: c.as_dict() for n, c in outcome.side.items()}
         finally:
             con.close()
     return _finish_done(job, outcome, quality)
+
+
+def _side_files(outputs: dict[str, Path]) -> dict[str, Path]:
+    """The side files of an upload (slots, encounters) that hold at least one row."""
+    found = {}
+    for name in side.TABLES:
+        path = outputs.get(name)
+        if path is not None and path.exists():
+            with path.open("rb") as handle:
+                if sum(1 for _ in zip(range(2), handle, strict=False)) > 1:
+                    found[name] = path
+    return found
+
+
+def _only_no_rows(loaded: extract.LoadResult) -> bool:
+    """Valid but for having no appointment rows (an upload of slots or encounters only)."""
+    return loaded.rows == 0 and [e.reason for e in loaded.errors] == ["no data rows"]
+
+
+def _side_warnings(side_files: dict[str, Path], tz: str) -> list[str]:
+    """Slots or encounters the supply and HEDIS-like measures cannot use, as warnings.
+
+    The FHIR reader has already refused what would make the appointments wrong (unmapped
+    statuses, classes); what is left (say an Encounter with no period) only leaves a row out
+    of those measures, so it is said, not fatal."""
+    out = []
+    for name, path in side_files.items():
+        found = side.problems(name, path, timezone=tz)
+        if found:
+            reasons = sorted({f"{column}: {reason}" for _, column, _, reason in found})
+            measures = "supply" if name == "slots" else "HEDIS-like"
+            out.append(
+                f"{len(found)} {name} row(s) not used for the {measures} measures "
+                f"({'; '.join(reasons[:5])})"
+            )
+    return out
+
+
+def _side_only_quality(loaded: extract.LoadResult) -> dict[str, Any]:
+    return {"timezone": loaded.timezone, "warnings": list(loaded.header.warnings)}
 
 
 def _finish(job: ImportJob, changes: dict[str, Any], audit: dict[str, Any]) -> ImportJob:

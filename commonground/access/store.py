@@ -40,7 +40,7 @@ import json
 import os
 import re
 import shutil
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -49,6 +49,7 @@ import duckdb
 
 from ._db import quote, scalar
 from .extract import STORED_COLUMNS
+from .side import SIDE_DIR, TABLES, SideTable
 
 FORMAT = 1
 CURRENT = "CURRENT"
@@ -107,8 +108,16 @@ class Generation:
         return dict(self.manifest.get("partitions", {}))
 
     @property
-    def committed(self) -> dict[str, dict[str, int]]:
+    def committed(self) -> dict[str, dict[str, Any]]:
         return dict(self.manifest.get("committed", {}))
+
+    @property
+    def side(self) -> dict[str, int]:
+        """Side table name -> rows (``side.TABLES``)."""
+        return dict(self.manifest.get("side", {}))
+
+    def side_path(self, name: str) -> Path | None:
+        return self.path / TABLES[name].relative_path if name in self.side else None
 
     @property
     def rows(self) -> int:
@@ -122,6 +131,7 @@ class MergeOutcome:
     already_committed: bool = False  # finished from the manifest: an earlier run merged it
     partitions_written: int = 0
     partitions: list[str] = field(default_factory=list)
+    side: dict[str, Counts] = field(default_factory=dict)  # slots / encounters, when given
 
 
 # -- small durable file operations ---------------------------------------------------------
@@ -185,8 +195,9 @@ class Store:
         if gen is None or job not in gen.committed:
             return None
         recorded = gen.committed[job]
-        counts = Counts(**{k: int(recorded.get(k, 0)) for k in Counts().as_dict()})
-        return MergeOutcome(counts, int(recorded.get("generation", gen.number)), True)
+        counts = _counts(recorded)
+        side = {name: _counts(c) for name, c in recorded.get("side", {}).items()}
+        return MergeOutcome(counts, int(recorded.get("generation", gen.number)), True, side=side)
 
     # Locking and clean-up -------------------------------------------------------------
 
@@ -217,10 +228,12 @@ class Store:
         *,
         job: str,
         key_id: str,
-        incoming: str = "incoming",
+        incoming: str | None = "incoming",
+        side: Sequence[str] = (),
         progress: Callable[[int, int], None] | None = None,
     ) -> MergeOutcome:
-        """Merge the table ``incoming`` (``FILE_COLUMNS`` plus ``part``) into the store.
+        """Merge the table ``incoming`` (``FILE_COLUMNS`` plus ``part``; None: no appointment
+        rows) and the side tables named in ``side`` (``side.TABLES``) into the store.
 
         Safe to call again for the same ``job`` after a crash at any point.
         """
@@ -241,19 +254,55 @@ class Store:
                 keep.add(_gen_name(int(cur.manifest["parent"])))
             self._collect_garbage(keep)
             counts, affected = self._diff(con, cur, incoming)
-            if not affected:
-                return MergeOutcome(counts, cur.number if cur else None)
+            side_counts = {name: self._side_diff(con, cur, TABLES[name]) for name in side}
+            side_changed = [n for n, c in side_counts.items() if c.inserted or c.updated]
+            if not affected and not side_changed:
+                return MergeOutcome(counts, cur.number if cur else None, side=side_counts)
             outcome = self._write_generation(con, cur, job, key_id, counts, affected, incoming,
-                                             progress)  # fmt: skip
+                                             progress, side_counts, side_changed)  # fmt: skip
             new = {_gen_name(outcome.generation or 0)}
             self._collect_garbage(new | ({cur.path.name} if cur is not None else set()))
             return outcome
 
+    def _side_diff(
+        self, con: duckdb.DuckDBPyConnection, cur: Generation | None, table: SideTable
+    ) -> Counts:
+        """Incoming side rows against the stored ones, by key (latest state wins)."""
+        rows = int(scalar(con, f"SELECT count(*) FROM {table.incoming}"))  # noqa: S608 - table name from code
+        stored = cur.side_path(table.name) if cur is not None else None
+        if stored is None:
+            return Counts(rows=rows, inserted=rows)
+        same = " AND ".join(f'i."{c}" IS NOT DISTINCT FROM o."{c}"' for c in table.columns)
+        found = dict(
+            con.execute(
+                f"""
+                SELECT CASE WHEN o.{table.key} IS NULL THEN 'inserted'
+                            WHEN {same} THEN 'unchanged' ELSE 'updated' END, count(*)
+                FROM {table.incoming} i
+                LEFT JOIN read_parquet($file) o ON i.{table.key} = o.{table.key}
+                GROUP BY 1
+                """,  # noqa: S608 - SQL from schema constants; the path is bound
+                {"file": str(stored)},
+            ).fetchall()
+        )
+        return Counts(
+            rows=rows,
+            inserted=int(found.get("inserted", 0)),
+            updated=int(found.get("updated", 0)),
+            unchanged=int(found.get("unchanged", 0)),
+        )
+
     def _diff(
-        self, con: duckdb.DuckDBPyConnection, cur: Generation | None, incoming: str
+        self, con: duckdb.DuckDBPyConnection, cur: Generation | None, incoming: str | None
     ) -> tuple[Counts, list[str]]:
         """Classify incoming rows against the store (table ``store_diff``); the partitions
         to rewrite: where incoming rows go, and where rows they replace come from."""
+        if incoming is None:
+            con.execute(
+                "CREATE OR REPLACE TEMP TABLE store_diff (appointment_id VARCHAR, part VARCHAR, "
+                "old_part VARCHAR, change VARCHAR)"
+            )
+            return Counts(), []
         rows = int(scalar(con, f"SELECT count(*) FROM {incoming}"))  # noqa: S608 - table name from code
         files = self.files(cur)
         if cur is None or not files:
@@ -304,8 +353,10 @@ class Store:
         key_id: str,
         counts: Counts,
         affected: list[str],
-        incoming: str,
+        incoming: str | None,
         progress: Callable[[int, int], None] | None,
+        side_counts: dict[str, Counts],
+        side_changed: list[str],
     ) -> MergeOutcome:
         number = (cur.number + 1) if cur is not None else 1
         staging = self.root / STAGING / job
@@ -349,18 +400,26 @@ class Store:
                 partitions.pop(part, None)
             if progress is not None:
                 progress(done, len(affected))
+        side_rows = dict(cur.side) if cur is not None else {}
+        for name in side_changed:
+            side_rows[name] = self._write_side(con, cur, staging, TABLES[name])
+            dirs.add(staging / SIDE_DIR)
         con.execute("SET preserve_insertion_order = false")
         if cur is not None:
+            for name in sorted(set(cur.side) - set(side_changed)):
+                target = staging / TABLES[name].relative_path
+                target.parent.mkdir(parents=True, exist_ok=True)
+                dirs.add(target.parent)
+                _link(cur.path / TABLES[name].relative_path, target)
             for part in sorted(set(cur.partitions) - set(affected)):
                 target = staging / part
                 target.parent.mkdir(parents=True, exist_ok=True)
                 dirs.add(target.parent)
-                try:
-                    os.link(cur.path / part, target)
-                except OSError:  # a file system without hard links
-                    shutil.copy2(cur.path / part, target)
+                _link(cur.path / part, target)
         committed = dict(cur.committed) if cur is not None else {}
         committed[job] = {**counts.as_dict(), "generation": number}
+        if side_counts:
+            committed[job]["side"] = {n: c.as_dict() for n, c in side_counts.items()}
         manifest = {
             "format": FORMAT,
             "generation": number,
@@ -370,6 +429,7 @@ class Store:
             "key_id": key_id,
             "columns": list(FILE_COLUMNS),
             "partitions": dict(sorted(partitions.items())),
+            "side": dict(sorted(side_rows.items())),
             "committed": committed,
         }
         (staging / MANIFEST).write_text(json.dumps(manifest, indent=1), encoding="utf-8")
@@ -386,8 +446,51 @@ class Store:
         write_atomic(self.root / CURRENT, (_gen_name(number) + "\n").encode())
         _checkpoint("published")
         return MergeOutcome(
-            counts, number, partitions_written=len(affected), partitions=sorted(partitions)
+            counts,
+            number,
+            partitions_written=len(affected),
+            partitions=sorted(partitions),
+            side=side_counts,
         )
+
+    def _write_side(
+        self,
+        con: duckdb.DuckDBPyConnection,
+        cur: Generation | None,
+        staging: Path,
+        table: SideTable,
+    ) -> int:
+        """The side table with the incoming rows replacing the stored rows of the same key."""
+        target = staging / table.relative_path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = target.with_name(f".{target.name}.tmp")
+        cols = ", ".join(f'"{c}"' for c in table.columns)
+        stored = cur.side_path(table.name) if cur is not None else None
+        kept = ""
+        if stored is not None:
+            kept = (
+                f"SELECT {cols} FROM read_parquet({quote(str(stored))}) WHERE {table.key} NOT IN "  # noqa: S608 - path quoted
+                f"(SELECT {table.key} FROM {table.incoming}) UNION ALL "
+            )
+        written = con.execute(
+            f"COPY ({kept}SELECT {cols} FROM {table.incoming} ORDER BY {table.key}) "  # noqa: S608 - SQL from schema constants
+            f"TO {quote(str(tmp))} (FORMAT parquet, COMPRESSION zstd)"
+        ).fetchall()
+        fsync_file(tmp)
+        os.replace(tmp, target)
+        return int(written[0][0]) if written else 0
+
+
+def _link(source: Path, target: Path) -> None:
+    """Carry an unchanged file into the next generation (files are never modified)."""
+    try:
+        os.link(source, target)
+    except OSError:  # a file system without hard links
+        shutil.copy2(source, target)
+
+
+def _counts(recorded: dict[str, Any]) -> Counts:
+    return Counts(**{k: int(recorded.get(k, 0)) for k in Counts().as_dict()})
 
 
 def _gen_name(number: int) -> str:

@@ -1,0 +1,373 @@
+"""Slots and encounters kept beside the appointment rows, for the supply and HEDIS-like
+measures of the dashboards. No Django.
+
+An import that brings slots (FHIR ``Slot`` / ``Schedule``, or a canonical slot CSV) or
+encounters (FHIR ``Encounter``, or a canonical encounter CSV) stages them here as DuckDB
+tables in the store's stored layout; ``Store.merge`` keeps them in each generation as
+``side/slots.parquet`` and ``side/encounters.parquet``. Layouts: ``slots.py`` and
+``hedis.py`` module docs.
+
+De-identification is the appointments' own: the encounter's patient id becomes the same keyed
+HMAC (so encounters still meet the patient's appointments), the birth year becomes the age
+band at the encounter's year, and nothing else about the patient is kept. Slots hold no
+patient data.
+
+**Keys and "latest state wins".** An encounter is keyed by its id. A slot's status describes
+the moment the feed was exported, so a slot is keyed by its snapshot date and its id (or, with
+no id, its schedule, provider, start and end): each export is a measurement point of its own.
+The snapshot date is the file's ``snapshot_date`` column when it has one, else the data
+cut-off of the appointments in the same upload, else the first day of the file's slots (feeds
+publish from the moment of export onwards). All three come from the file's content, so the same
+file imported again lands on the same keys and changes nothing.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+
+from . import extract, hedis, slots
+from ._db import quote
+
+SIDE_DIR = "side"
+
+SLOT_COLUMNS = (
+    "slot_key", "snapshot_date", "slot_id", "schedule_id", "status", "start", "end",
+    "clinic_id", "provider_id", "provider_class", "service_line", "overbooked",
+)  # fmt: skip
+ENCOUNTER_COLUMNS = (
+    "encounter_id", "patient_key", "status", "class", "setting", "start", "end",
+    "appointment_ids", "principal_dx", "other_dx", "provider_class", "discharge_disposition",
+    "age_band", "clinic_id",
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class SideTable:
+    name: str
+    key: str  # the column rows merge by
+    columns: tuple[str, ...]
+
+    @property
+    def incoming(self) -> str:
+        return f"incoming_{self.name}"
+
+    @property
+    def relative_path(self) -> str:
+        return f"{SIDE_DIR}/{self.name}.parquet"
+
+
+TABLES = {
+    "slots": SideTable("slots", "slot_key", SLOT_COLUMNS),
+    "encounters": SideTable("encounters", "encounter_id", ENCOUNTER_COLUMNS),
+}
+
+
+def _csv_columns(con: duckdb.DuckDBPyConnection, path: Path) -> set[str]:
+    cursor = con.execute(
+        "SELECT * FROM read_csv($p, all_varchar = true, header = true) LIMIT 0", {"p": str(path)}
+    )
+    return {d[0] for d in cursor.description or []}
+
+
+def _col(present: set[str], name: str) -> str:
+    return f"coalesce(trim({quote_ident(name)}), '')" if name in present else "''"
+
+
+def stage_slots(
+    con: duckdb.DuckDBPyConnection, path: Path, *, default_snapshot: dt.date | None
+) -> int:
+    """The canonical slot CSV at ``path`` as the table ``incoming_slots`` (see module doc)."""
+    present = _csv_columns(con, path)
+    table = TABLES["slots"]
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE raw_slots AS SELECT * FROM "
+        "read_csv($p, all_varchar = true, header = true)",
+        {"p": str(path)},
+    )
+    first = con.execute(
+        f"SELECT min(try_cast(left({_col(present, 'start')}, 10) AS DATE)) FROM raw_slots"  # noqa: S608 - column names from code
+    ).fetchone()
+    fallback = default_snapshot or (first[0] if first else None)
+    snapshot = (
+        f"coalesce(nullif({_col(present, 'snapshot_date')}, ''), {quote(str(fallback or ''))})"
+    )
+    parts = {c: _col(present, c) for c in SLOT_COLUMNS[2:]}
+    identity = (
+        f"CASE WHEN {parts['slot_id']} <> '' THEN 'id:' || {parts['slot_id']} ELSE 'at:' || "
+        f"sha256({parts['schedule_id']} || '|' || {parts['provider_id']} || '|' || "
+        f"{parts['start']} || '|' || {parts['end']}) END"
+    )
+    select = ", ".join(f"{expr} AS {quote_ident(c)}" for c, expr in parts.items())
+    order = ", ".join(quote_ident(c) for c in parts)
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE {table.incoming} AS "  # noqa: S608 - SQL from code
+        f"SELECT snap || '|' || ident AS slot_key, snap AS snapshot_date, * EXCLUDE (snap, ident) "
+        f"FROM (SELECT {snapshot} AS snap, {identity} AS ident, {select} FROM raw_slots) "
+        # An export listing a slot twice keeps one, the same one every time.
+        f"QUALIFY row_number() OVER (PARTITION BY snap, ident ORDER BY {order}) = 1"
+    )
+    con.execute("DROP TABLE raw_slots")
+    return int(con.execute(f"SELECT count(*) FROM {table.incoming}").fetchone()[0])  # type: ignore[index]  # noqa: S608
+
+
+def stage_encounters(con: duckdb.DuckDBPyConnection, path: Path, key: bytes) -> int:
+    """The canonical encounter CSV at ``path``, de-identified, as ``incoming_encounters``."""
+    extract._check_key(key)
+    ipad, opad = extract._hmac_pads(key)
+    present = _csv_columns(con, path)
+    table = TABLES["encounters"]
+    cols = {c: _col(present, c) for c in ENCOUNTER_COLUMNS}
+    start_year = f"try_cast(left({cols['start']}, 4) AS INTEGER)"
+    birth = f"try_cast(nullif({_col(present, 'patient_birth_year')}, '') AS INTEGER)"
+    age = f"({start_year} - {birth})"
+    bands = " ".join(
+        f"WHEN {age} >= {low}"
+        + (f" AND {age} <= {high}" if high is not None else "")
+        + f" THEN {quote(label)}"
+        for low, high, label in extract.AGE_BANDS
+    )
+    cols["age_band"] = f"coalesce(CASE {bands} END, '')"
+    patient = _col(present, "patient_id")
+    cols["patient_key"] = f"CASE WHEN {patient} = '' THEN '' ELSE {extract.hmac_sql(patient)} END"
+    select = ", ".join(f"{expr} AS {quote_ident(c)}" for c, expr in cols.items())
+    order = ", ".join(quote_ident(c) for c in cols)
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE {table.incoming} AS SELECT * FROM (SELECT {select} "  # noqa: S608 - SQL from code; key pads bound
+        f"FROM read_csv($p, all_varchar = true, header = true)) WHERE encounter_id <> '' "
+        f"QUALIFY row_number() OVER (PARTITION BY encounter_id ORDER BY {order}) = 1",
+        {"p": str(path), "ipad": ipad, "opad": opad},
+    )
+    return int(con.execute(f"SELECT count(*) FROM {table.incoming}").fetchone()[0])  # type: ignore[index]  # noqa: S608
+
+
+def quote_ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+# -- reading the stored tables back ----------------------------------------------------------
+
+
+def _rows(path: Path, columns: tuple[str, ...]) -> Iterator[dict[str, str]]:
+    con = duckdb.connect(":memory:")
+    try:
+        cursor = con.execute(
+            f"SELECT {', '.join(quote_ident(c) for c in columns)} "  # noqa: S608 - columns from code
+            f"FROM read_parquet({quote(str(path))})"
+        )
+        while batch := cursor.fetchmany(10_000):
+            for row in batch:
+                yield dict(zip(columns, row, strict=True))
+    finally:
+        con.close()
+
+
+class _Rows:
+    """What ``slots.parse_slots`` and ``hedis.parse_encounters`` read: a DictReader's shape."""
+
+    def __init__(self, fieldnames: list[str], rows: Iterator[dict[str, str]]) -> None:
+        self.fieldnames = fieldnames
+        self._rows = rows
+
+    def __iter__(self) -> Iterator[dict[str, str]]:
+        return self._rows
+
+
+def read_stored_slots(path: Path, *, timezone: str) -> slots.SlotData:
+    return slots.parse_slots(
+        _Rows(list(SLOT_COLUMNS), _rows(path, SLOT_COLUMNS)),  # type: ignore[arg-type]
+        timezone=timezone,
+    )
+
+
+def stored_slot_units(path: Path) -> set[tuple[str, str, str, str]]:
+    """(snapshot, clinic, class, provider) of every stored slot, whatever its status."""
+    keys: set[tuple[str, str, str, str]] = set()
+    for row in _rows(path, SLOT_COLUMNS):
+        cls = row["provider_class"] or slots.UNKNOWN_CLASS
+        if cls not in slots.PROVIDER_CLASSES:
+            continue
+        provider = row["provider_id"] or (
+            "schedule:" + row["schedule_id"] if row["schedule_id"] else ""
+        )
+        keys.add((row["snapshot_date"], row["clinic_id"] or "(no clinic)", cls, provider))
+    return keys
+
+
+def _stored_encounter_rows(path: Path) -> Iterator[dict[str, str]]:
+    low_by_band = {label: low for low, _, label in extract.AGE_BANDS}
+    for row in _rows(path, ENCOUNTER_COLUMNS):
+        out = dict(row)
+        out["patient_id"] = row["patient_key"]
+        # The age limits (6, 13) are band edges, so the band's lower age decides them exactly.
+        low = low_by_band.get(row["age_band"])
+        year = row["start"][:4]
+        out["patient_birth_year"] = str(int(year) - low) if low is not None and year else ""
+        yield out
+
+
+def read_stored_encounters(path: Path, *, timezone: str) -> hedis.EncounterData:
+    columns = [*ENCOUNTER_COLUMNS, "patient_id", "patient_birth_year"]
+    return hedis.parse_encounters(
+        _Rows(columns, _stored_encounter_rows(path)),  # type: ignore[arg-type]
+        timezone=timezone,
+    )
+
+
+def side_path(generation_path: Path, name: str) -> Path | None:
+    path = generation_path / TABLES[name].relative_path
+    return path if path.exists() else None
+
+
+def problems(name: str, path: Path, *, timezone: str) -> list[tuple[int, str, str, str]]:
+    """Every bad row of a side file (line, column, value, reason), read whole before storing.
+
+    The measures' own readers decide what a bad row is, so an import refuses exactly what the
+    measures would otherwise skip."""
+    try:
+        if name == "slots":
+            return sorted(slots.read_slots(path, timezone=timezone).problems)
+        found = hedis.read_encounters(path, timezone=timezone).problems
+    except (slots.SlotFileError, hedis.EncounterFileError) as exc:
+        return [(1, "", "", str(exc))]
+    with path.open(newline="", encoding="utf-8-sig") as handle:
+        for line, row in enumerate(csv.DictReader(handle), start=2):
+            if not (row.get("encounter_id") or "").strip():
+                found.append((line, "encounter_id", "", "required: encounters merge by their id"))
+    return sorted(found)
+
+
+# -- the measures, as aggregate counts -------------------------------------------------------
+
+SUPPLY_METRICS = {"supply_next_available": "next_bd", "supply_third_next_available": "third_bd"}
+HEDIS_METRICS = tuple(f"hedis_{m.lower()}_{d}" for m in hedis.MEASURES for d in (7, 30))
+
+
+@dataclass
+class SideAggregate:
+    """Counts of one clinic code (None: the whole region), metric, month and breakdown."""
+
+    clinic_code: str | None
+    metric: str
+    period_start: dt.date
+    dimension: str  # total | provider_class
+    value: str
+    compliant: int = 0
+    noncompliant: int = 0
+    exception: int = 0
+    pending: int = 0
+    not_applicable: int = 0
+    waits: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def denominator(self) -> int:
+        return self.compliant + self.noncompliant
+
+
+NO_CLINIC = "(no clinic)"
+
+
+def _scopes(code: str) -> tuple[str | None, ...]:
+    """The clinic's own row and the region's (a unit with no clinic counts region-wide only)."""
+    return (None,) if code in ("", NO_CLINIC) else (code, None)
+
+
+def supply_aggregates(units: list[slots.Unit]) -> list[SideAggregate]:
+    """Next and third-next available by month of the measurement point (the month's last
+    point), clinic and provider class: the units are providers where the feed names them
+    (the network rate of compliance, metric 8), else clinic x provider class."""
+    last_point: dict[dt.date, dt.date] = {}
+    for point in sorted({u.point for u in units}):
+        last_point[point.replace(day=1)] = point
+    chosen = set(last_point.values())
+    named = {(u.point, u.clinic_id) for u in units if u.level == "provider"}
+    used = [
+        u
+        for u in units
+        if u.point in chosen and (u.level == "provider") == ((u.point, u.clinic_id) in named)
+    ]
+    out: dict[tuple[str | None, str, dt.date, str, str], SideAggregate] = {}
+    for metric, attr in SUPPLY_METRICS.items():
+        for u in used:
+            wait: int | None = getattr(u, attr)
+            status = slots._status(wait, u.standard)
+            month = u.point.replace(day=1)
+            for code in _scopes(u.clinic_id):
+                for dim, value in (("total", ""), ("provider_class", u.provider_class)):
+                    key = (code, metric, month, dim, value)
+                    agg = out.get(key) or out.setdefault(key, SideAggregate(*key))
+                    if status == "compliant":
+                        agg.compliant += 1
+                    elif status == "noncompliant":
+                        agg.noncompliant += 1
+                    else:  # no free slot in the feed, or a class with no standard
+                        agg.not_applicable += 1
+                    if wait is not None:
+                        agg.waits[str(wait)] = agg.waits.get(str(wait), 0) + 1
+    return list(out.values())
+
+
+def hedis_aggregates(results: list[hedis.MeasureResult]) -> list[SideAggregate]:
+    """HEDIS-like 7- and 30-day follow-up by month of the index event and clinic."""
+    out: dict[tuple[str | None, str, dt.date, str, str], SideAggregate] = {}
+    for result in results:
+        for event in result.events:
+            month = event.index_date.replace(day=1)
+            for days, found in ((7, event.follow_up_7), (30, event.follow_up_30)):
+                metric = f"hedis_{result.measure.lower()}_{days}"
+                for code in _scopes(event.clinic_id):
+                    key = (code, metric, month, "total", "")
+                    agg = out.get(key) or out.setdefault(key, SideAggregate(*key))
+                    if event.counted:
+                        if found is not None:
+                            agg.compliant += 1
+                        else:
+                            agg.noncompliant += 1
+                    elif event.status == "pending":
+                        agg.pending += 1
+                    else:  # excluded (readmission, hospice, age ...): not in the denominator
+                        agg.exception += 1
+    return list(out.values())
+
+
+def hedis_results(encounters: list[hedis.Encounter], as_of: dt.date) -> list[hedis.MeasureResult]:
+    """Every measurement year the encounters reach, up to the data cut-off's."""
+    if not encounters:
+        return []
+    first = min(e.start for e in encounters).year
+    return [
+        result
+        for year in range(first, as_of.year + 1)
+        for result in hedis.compute(encounters, year, as_of).values()
+    ]
+
+
+def wait_statistics(waits: dict[str, int]) -> tuple[int, float | None, float | None, float | None]:
+    """(observed, mean, median, p90) of a histogram, as the aggregates store them."""
+    values = sorted((int(k), n) for k, n in waits.items() if n)
+    total = sum(n for _, n in values)
+    if not total:
+        return 0, None, None, None
+
+    def quantile(q: float) -> float:
+        # Linear interpolation between order statistics (DuckDB's quantile_cont).
+        pos = q * (total - 1)
+        low, frac = int(pos), pos - int(pos)
+        return (1 - frac) * _nth(values, low) + frac * _nth(values, min(low + 1, total - 1))
+
+    mean = sum(v * n for v, n in values) / total
+    return total, round(mean, 3), round(quantile(0.5), 3), round(quantile(0.9), 3)
+
+
+def _nth(values: list[tuple[int, int]], index: int) -> float:
+    seen = 0
+    for value, n in values:
+        seen += n
+        if index < seen:
+            return float(value)
+    return float(values[-1][0])

@@ -1,0 +1,253 @@
+"""Slots and encounters kept by imports, and the supply and HEDIS-like figures they feed.
+
+The appointments are the spec's A1001-A1003 (access-and-parity.md 6.1) as FHIR; around them a
+schedule of free slots at Oakland and an inpatient stay of A1001's patient, whose follow-up
+is A1001 itself eleven days after discharge (HEDIS-like FUH: missed at 7 days, met at 30).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import statistics
+from pathlib import Path
+
+import duckdb
+from django.core.files.base import ContentFile
+from hypothesis import given
+from hypothesis import strategies as st
+
+from commonground.access import extract, fhir, services, side, slots
+from commonground.access.aggregates import recompute_aggregates
+from commonground.access.models import AccessAggregate, AccessSettings, ImportJob
+from commonground.access.tests.test_fhir import NUCC, bundle, spec_resources
+from commonground.access.tests.test_imports import KEY, private_files, stored_rows  # noqa: F401
+
+STAY = {
+    "resourceType": "Encounter", "id": "STAY1", "status": "finished",
+    "class": {"system": fhir.V3_ACTCODE, "code": "IMP"},
+    "subject": {"reference": "Patient/P9001"},
+    "period": {"start": "2025-01-06T22:00:00-08:00", "end": "2025-01-10T11:00:00-08:00"},
+    "reasonCode": [{"coding": [{"system": fhir.ICD10CM, "code": "F32.2"}]}],
+    "location": [{"location": {"reference": "Location/OAK"}}],
+}  # fmt: skip
+SCHEDULE = {
+    "resourceType": "Schedule", "id": "SCH55",
+    "actor": [{"reference": "Location/OAK"}, {"reference": "Practitioner/PR55"}],
+    "specialty": [{"coding": [{"system": NUCC, "code": "106H00000X"}]}],
+}  # fmt: skip
+
+
+def free_slots(*days: str, status: str = "free") -> list[dict[str, object]]:
+    return [
+        {"resourceType": "Slot", "id": f"SL-{day}", "schedule": {"reference": "Schedule/SCH55"},
+         "status": status, "start": f"{day}T10:00:00-07:00", "end": f"{day}T10:50:00-07:00"}
+        for day in days
+    ]  # fmt: skip
+
+
+def upload(world, resources: list[dict[str, object]], name: str = "export.json") -> ImportJob:
+    content = json.dumps(bundle(*resources, kind="searchset")).encode()
+    job = services.import_receive(
+        actor=world.person("data_steward"), upload=ContentFile(content, name=name),
+        original_name=name, region=world.region, enqueue=False,
+    )  # fmt: skip
+    return services.import_run(job.pk)
+
+
+def side_rows(world, name: str) -> list[tuple]:
+    gen = services.store_for(world.region.pk).current()
+    path = gen.side_path(name) if gen is not None else None
+    if path is None:
+        return []
+    table = side.TABLES[name]
+    con = duckdb.connect()
+    return con.execute(
+        f"SELECT * FROM read_parquet('{path}') ORDER BY {table.key}"  # noqa: S608 - test paths
+    ).fetchall()
+
+
+EVERYTHING = [
+    *spec_resources(),
+    STAY,
+    SCHEDULE,
+    *free_slots("2025-03-24", "2025-03-25", "2025-04-14"),
+]
+
+
+def test_an_import_keeps_slots_and_de_identified_encounters_beside_the_appointments(world):
+    job = upload(world, EVERYTHING)
+    assert job.state == ImportJob.State.DONE, (job.last_error, job.quality)
+    assert job.quality["side"]["slots"]["inserted"] == 3
+    assert job.quality["side"]["encounters"]["inserted"] == 3  # E1, E2 and the stay
+    encounters = side_rows(world, "encounters")
+    text = repr(encounters)
+    assert "P9001" not in text and extract.pseudonymise("P9001", KEY.encode()) in text
+    assert "1988" not in text  # the birth year became an age band at the encounter's year
+    stay = next(r for r in encounters if r[0] == "STAY1")
+    columns = dict(zip(side.ENCOUNTER_COLUMNS, stay, strict=True))
+    assert (columns["age_band"], columns["clinic_id"], columns["principal_dx"]) == (
+        "35-44",
+        "OAK",
+        "F32.2",
+    )
+    # The slots' snapshot is the data cut-off of the appointments in the same upload.
+    slots_stored = side_rows(world, "slots")
+    assert {r[1] for r in slots_stored} == {job.quality["cutoff"]} == {"2025-03-20"}
+    # The appointments read from the store are still only appointments.
+    assert len(stored_rows(world)) == 3
+
+
+def test_the_same_upload_three_more_times_changes_nothing_and_a_new_state_wins(world):
+    first = upload(world, EVERYTHING)
+    before = (stored_rows(world), side_rows(world, "slots"), side_rows(world, "encounters"))
+    for _ in range(3):
+        again = upload(world, EVERYTHING)
+        assert again.generation == first.generation
+        assert again.quality["side"]["slots"]["unchanged"] == 3
+    assert (stored_rows(world), side_rows(world, "slots"), side_rows(world, "encounters")) == before
+    # The stay corrected in a later export replaces the stored one (same id).
+    corrected = {**STAY, "status": "entered-in-error"}
+    later = upload(world, [*spec_resources(), corrected])
+    assert later.quality["side"]["encounters"]["updated"] == 1
+    stay = next(r for r in side_rows(world, "encounters") if r[0] == "STAY1")
+    assert stay[2] == "entered-in-error"
+
+
+def test_an_upload_of_slots_alone_is_accepted(world):
+    job = upload(world, [SCHEDULE, *free_slots("2025-05-05", "2025-05-06")], name="slots.json")
+    assert job.state == ImportJob.State.DONE, (job.last_error, job.quality)
+    assert job.rows == 0 and job.quality["side"]["slots"]["inserted"] == 2
+    # With no appointments the snapshot is the first day of the slots the feed published.
+    assert {r[1] for r in side_rows(world, "slots")} == {"2025-05-05"}
+
+
+def test_the_recompute_counts_next_available_and_hedis_like_follow_up_by_clinic(world):
+    AccessSettings.objects.update_or_create(
+        region=world.region, defaults={"clinic_codes": {"OAK": world.clinic_a.slug}}
+    )
+    upload(world, EVERYTHING)
+    run = recompute_aggregates(world.region)
+    assert run.state == "done", run.last_error
+
+    def get(metric: str, clinic=world.clinic_a, **kw: object) -> AccessAggregate:
+        return AccessAggregate.objects.get(
+            region=world.region, clinic=clinic, metric=metric, dimension="total", **kw
+        )
+
+    # Snapshot Thursday 2025-03-20: the next free slot, Monday 24, is 2 business days out;
+    # the third, 14 April, is 17. An LMFT's standard is 10 business days.
+    nxt = get("supply_next_available", period_start=dt.date(2025, 3, 1))
+    third = get("supply_third_next_available", period_start=dt.date(2025, 3, 1))
+    assert (nxt.compliant, nxt.noncompliant, nxt.waits) == (1, 0, {"2": 1})
+    assert (third.compliant, third.noncompliant, third.waits) == (0, 1, {"17": 1})
+    by_class = AccessAggregate.objects.get(
+        clinic=world.clinic_a, metric="supply_next_available", dimension="provider_class"
+    )
+    assert by_class.value == "lmft"
+    # FUH: discharged 10 January; A1001 (an attended MH visit) on the 21st is day 11.
+    fuh7 = get("hedis_fuh_7", period_start=dt.date(2025, 1, 1))
+    fuh30 = get("hedis_fuh_30", period_start=dt.date(2025, 1, 1))
+    assert (fuh7.compliant, fuh7.noncompliant, fuh30.compliant, fuh30.noncompliant) == (0, 1, 1, 0)
+    region_fuh30 = get("hedis_fuh_30", clinic=None, period_start=dt.date(2025, 1, 1))
+    assert region_fuh30.rate == 1.0
+    # Idempotent: a second recompute gives the same rows.
+    first = sorted(AccessAggregate.objects.values_list("metric", "clinic", "compliant"), key=repr)
+    recompute_aggregates(world.region)
+    assert (
+        sorted(AccessAggregate.objects.values_list("metric", "clinic", "compliant"), key=repr)
+        == first
+    )
+
+
+# -- the pure parts --------------------------------------------------------------------------
+
+
+def unit(point: dt.date, provider: str, next_bd: int | None, cls: str = "lcsw") -> slots.Unit:
+    standard = slots.STANDARD_BY_CLASS.get(cls)
+    return slots.Unit(
+        level="provider" if provider else "clinic_class", point=point, clinic_id="oak",
+        provider_class=cls, provider_key=provider, next_day=None, third_day=None,
+        next_bd=next_bd, third_bd=None, standard=standard,
+        status=slots._status(next_bd, standard),
+    )  # fmt: skip
+
+
+def test_supply_counts_providers_at_the_last_point_of_each_month():
+    early, late = dt.date(2025, 3, 3), dt.date(2025, 3, 24)
+    units = [
+        unit(early, "p1", 30),  # superseded by the month's later snapshot
+        unit(late, "p1", 4),
+        unit(late, "p2", 12),
+        unit(late, "p3", None),  # no free slot in the feed: not measurable
+        unit(late, "", 4),  # the clinic x class unit: providers are named, so not used
+    ]
+    found = {
+        (a.clinic_code, a.dimension): a
+        for a in side.supply_aggregates(units)
+        if a.metric == "supply_next_available"
+    }
+    total = found[("oak", "total")]
+    assert (total.compliant, total.noncompliant, total.not_applicable) == (1, 1, 1)
+    assert total.waits == {"4": 1, "12": 1}
+    assert found[(None, "total")].denominator == 2
+
+
+@given(st.dictionaries(st.integers(0, 60), st.integers(1, 20), min_size=1, max_size=15))
+def test_wait_statistics_from_a_histogram_match_the_values_themselves(hist):
+    values = sorted(v for v, n in hist.items() for _ in range(n))
+    observed, mean, median, p90 = side.wait_statistics({str(k): n for k, n in hist.items()})
+    con = duckdb.connect()
+    con.execute("CREATE TABLE w (v INTEGER)")
+    con.executemany("INSERT INTO w VALUES (?)", [(v,) for v in values])
+    ref_median, ref_p90 = con.execute(
+        "SELECT quantile_cont(v, 0.5), quantile_cont(v, 0.9) FROM w"
+    ).fetchone()
+    assert observed == len(values)
+    assert mean == round(statistics.fmean(values), 3)
+    assert (median, p90) == (round(ref_median, 3), round(ref_p90, 3))
+
+
+def test_stored_partitions_do_not_read_side_files_as_appointments(tmp_path: Path):
+    (tmp_path / "side").mkdir()
+    con = duckdb.connect()
+    con.execute(f"COPY (SELECT 1 AS x) TO '{tmp_path / 'side' / 'slots.parquet'}' (FORMAT parquet)")
+    part = tmp_path / "year=2025" / "month=1"
+    part.mkdir(parents=True)
+    con.execute(
+        f"COPY (SELECT 'A1' AS appointment_id) TO '{part / 'c_oak.parquet'}' (FORMAT parquet)"
+    )
+    extract.parquet_view(con, tmp_path)
+    assert con.execute("SELECT appointment_id FROM appt").fetchall() == [("A1",)]
+
+
+def test_the_dashboards_show_supply_and_hedis_like_tables_suppressed_with_csv(world, login):
+    from django.urls import reverse
+
+    from commonground.access import dashboards
+
+    AccessSettings.objects.update_or_create(
+        region=world.region, defaults={"clinic_codes": {"OAK": world.clinic_a.slug}}
+    )
+    upload(world, EVERYTHING)
+    recompute_aggregates(world.region)
+    client = login(world.person("clinician_a"))
+    page = client.get(reverse("access:clinic-dashboard", args=[world.clinic_a.slug]))
+    html = page.content.decode()
+    assert "Days to the next available appointment, by provider class (March 2025)" in html
+    assert "HEDIS-like follow-up after acute care" in html
+    # One provider and one discharge: every count is under 11, so none is shown.
+    data = dashboards.load(dashboards.Scope(world.region, world.clinic_a))
+    hedis_rows = dashboards.hedis_table(data).rows
+    cells = {v for r in hedis_rows for v in r["cells"].values()}
+    assert "1" not in cells and "<11" in cells
+    assert all(r["rate"] is None for r in hedis_rows)
+    csv_url = reverse("access:clinic-table-csv", args=[world.clinic_a.slug, "supply.third"])
+    body = client.get(csv_url).content.decode()
+    assert body.startswith("Provider class,") and "LMFT" in body and ",1," not in body
+    assert (
+        client.get(
+            reverse("access:clinic-table-csv", args=[world.clinic_a.slug, "hedis"])
+        ).status_code
+        == 200
+    )
