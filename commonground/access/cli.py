@@ -156,7 +156,15 @@ def _check(
     max_errors = 10**7 if args.errors_out is not None else max(args.max_errors, 1)
     # XLSX and FHIR uploads become the canonical CSV first; lines are mapped back.
     converted = readers.convert(path, args.workdir / "input", name=path.name, max_errors=max_errors)
-    loaded = converted.finish(extract.load(con, converted.path, version, max_errors=max_errors))
+    loaded = converted.finish(
+        extract.load(
+            con,
+            converted.path,
+            version,
+            max_errors=max_errors,
+            booking_time_optional=converted.booking_time_optional,
+        )
+    )
     w = out.write
     w(f"Common Ground access check: {path}\n")
     for warning in loaded.header.warnings:

@@ -338,8 +338,13 @@ def reader_type(column: str) -> str:
     return "VARCHAR"
 
 
-def build_checks(present: Sequence[str], calendar: CalendarVersion) -> list[Check]:
+def build_checks(
+    present: Sequence[str], calendar: CalendarVersion, *, booking_time_optional: bool = False
+) -> list[Check]:
     """Row checks (SQL over the parsed sub-query) for the columns present.
+
+    ``booking_time_optional``: a scheduled appointment may lack its booking time (FHIR's
+    booked appointments without ``created``; the canonical CSV itself always requires it).
 
     Types and vocabularies of enum, boolean and integer columns are checked by the CSV
     reader itself (a bad cell rejects its row, reported with its line).
@@ -356,7 +361,9 @@ def build_checks(present: Sequence[str], calendar: CalendarVersion) -> list[Chec
         if name not in present:
             continue
         c = f'"{name}"'
-        if col.required:
+        if col.required and name == "booked_datetime" and booking_time_optional:
+            add(name, "required value missing", f"{c} IS NULL AND status <> 'scheduled'")
+        elif col.required:
             add(name, "required value missing", f"{c} IS NULL")
         if col.kind in ("id", "text"):
             add(
@@ -428,12 +435,17 @@ class LoadSql:
 
 
 def load_sql(
-    path_param: str, header: Header, calendar: CalendarVersion, *, keep_patient_id: bool = False
+    path_param: str,
+    header: Header,
+    calendar: CalendarVersion,
+    *,
+    keep_patient_id: bool = False,
+    booking_time_optional: bool = False,
 ) -> LoadSql:
     """The ``CREATE TABLE appt AS ...`` statement, the bad-row scan and the checks."""
     present = [c for c in header.columns if c in BY_NAME]
     has = set(present)
-    checks = build_checks(present, calendar)
+    checks = build_checks(present, calendar, booking_time_optional=booking_time_optional)
     read_columns = ", ".join(f"{_q(name)}: {_q(reader_type(name))}" for name in header.columns)
     raw = (
         f"read_csv({path_param}, header = true, auto_detect = false, delim = ',', "
@@ -578,6 +590,7 @@ def load(
     *,
     max_errors: int = 1000,
     keep_patient_id: bool = False,
+    booking_time_optional: bool = False,
 ) -> LoadResult:
     """Parse and check ``path`` into the table ``appt`` of ``con`` (see ``configure``).
 
@@ -608,7 +621,13 @@ def load(
     con.execute("DROP TABLE IF EXISTS reject_errors")
     con.execute("DROP TABLE IF EXISTS reject_scans")
     create_types(con)
-    statements = load_sql("$path", header, calendar, keep_patient_id=keep_patient_id)
+    statements = load_sql(
+        "$path",
+        header,
+        calendar,
+        keep_patient_id=keep_patient_id,
+        booking_time_optional=booking_time_optional,
+    )
     con.execute(statements.create, {"path": str(path)})
     rows_ = con.execute(
         """

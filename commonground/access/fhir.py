@@ -153,6 +153,8 @@ DEFAULT_CONCEPT_MAP: dict[tuple[str, str], tuple[str, str]] = {
     (NUCC, "2084N0400X"): ("specialist_md", "MS_SPECIALTY"),  # neurology
 }
 
+# Appointment statuses accepted without ``created`` (booked, and pending, which maps alike).
+BOOKING_TIME_OPTIONAL = frozenset({"booked", "pending"})
 SLOT_COLUMNS = (
     "slot_id", "schedule_id", "status", "start", "end", "clinic_id", "provider_id",
     "provider_class", "service_line", "overbooked",
@@ -650,6 +652,12 @@ class Converter:
                 "request without an appointment, so they are kept apart (requests.csv) and do "
                 "not yet count as pending requests"
             )
+        unbooked = self.outcome.counts.get("booked_without_created", 0)
+        if unbooked:
+            self.outcome.warnings.append(
+                f"{unbooked} booked Appointment(s) without created: kept, with the booking time "
+                "unknown (a new request's wait then has no start: \"unknown request date\")"
+            )
         slots = self.outcome.counts.get("slots_written", 0)
         if slots:
             self.outcome.warnings.append(
@@ -882,9 +890,13 @@ class Converter:
             request_dt = ""  # a follow-up's clock starts at the prior visit, not at booking
 
         booked = _text(res.get("created"))
-        if not booked:
-            bad("booked_datetime", "", "Appointment.created is missing: the booking time is "
-                "needed to measure waits")  # fmt: skip
+        if not booked and status in BOOKING_TIME_OPTIONAL:
+            # The R4 invariants allow it (access-and-parity.md 6.2): kept with the booking
+            # time unknown, so a new request's clock has no start ("unknown request date").
+            self.bump("booked_without_created")
+        elif not booked:
+            bad("booked_datetime", "", f"Appointment.created is missing (status {status}): the "
+                "booking time is needed to measure waits")  # fmt: skip
         start = _text(res.get("start"))
         if not start:
             bad("appointment_start", "", f"Appointment.start is missing (status {status})")

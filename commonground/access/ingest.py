@@ -80,13 +80,21 @@ def validate(
     max_errors: int = 100_000,
     on_progress: Callable[[float], None] | None = None,
     interval: float = 1.0,
+    booking_time_optional: bool = False,
 ) -> extract.LoadResult:
     """Check the whole file into the table ``appt`` (raw patient ids kept for the HMAC)."""
     poller = _ProgressPoller(con, on_progress, interval) if on_progress else None
     if poller is not None:
         poller.start()
     try:
-        return extract.load(con, path, calendar, max_errors=max_errors, keep_patient_id=True)
+        return extract.load(
+            con,
+            path,
+            calendar,
+            max_errors=max_errors,
+            keep_patient_id=True,
+            booking_time_optional=booking_time_optional,
+        )
     finally:
         if poller is not None:
             poller.stopped.set()

@@ -70,6 +70,7 @@ class Converted:
     outputs: dict[str, Path] = field(default_factory=dict)
     counts: dict[str, int] = field(default_factory=dict)
     fatal: bool = False  # the reader could not make a canonical CSV: only its problems count
+    booking_time_optional: bool = False  # scheduled rows may lack booked_datetime (FHIR)
 
     def source_lines(self, lines: Iterable[int]) -> dict[int, int]:
         """The upload's line (sheet row) for lines of the canonical CSV."""
@@ -274,7 +275,7 @@ class FhirReader:
         self.mapping = mapping
 
     def convert(self, source: Path, workdir: Path, *, max_errors: int = 100_000) -> Converted:
-        out = Converted(path=workdir / "canonical.csv", kind=self.kind)
+        out = Converted(path=workdir / "canonical.csv", kind=self.kind, booking_time_optional=True)
         writer = _CanonicalWriter(workdir, list(CANONICAL_COLUMNS), 1)
         at = {c: i for i, c in enumerate(CANONICAL_COLUMNS)}
 

@@ -388,6 +388,7 @@ def _process(job: ImportJob) -> ImportJob:
                     max_errors=MAX_REPORT_ERRORS,
                     on_progress=progress.scanned,
                     interval=progress.every,
+                    booking_time_optional=converted.booking_time_optional,
                 )
             )
             side_files = _side_files(converted.outputs)

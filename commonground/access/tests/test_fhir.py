@@ -122,11 +122,13 @@ def test_hl7_example_request_is_rejected_as_an_open_request_and_kept_apart(tmp_p
     assert "1 open request(s)" in report
 
 
-def test_hl7_two_doctors_example_is_rejected_for_missing_booking_time_and_clinic(tmp_path):
+def test_hl7_two_doctors_example_is_rejected_for_its_missing_clinic_only(tmp_path):
     path = write(tmp_path, "appointment-example2doctors.json", EXAMPLES["2docs"])
     code, report = check(path)
     assert code == 2
-    assert "line 1: booked_datetime = '': Appointment.created is missing" in report, report
+    # Booked without created is accepted (access-and-parity.md 6.2): only the clinic is missing.
+    assert "booked_datetime" not in report.split("Problems", 1)[1], report
+    assert "1 booked Appointment(s) without created: kept" in report
     assert "line 1: clinic_id = '': no clinic: no participant.actor references a Location" in report
     # Two practitioners: the first is the provider; the display-only "Phone Call" is ignored.
     assert "provider_id" not in report and "patient_id" not in report
@@ -140,7 +142,7 @@ def test_the_three_hl7_examples_in_one_bundle_report_each_by_its_line(tmp_path):
     text = path.read_text()
     at = text.rindex('"fullUrl"', 0, text.index('"id": "2docs"'))
     line_2docs = text[:at].count("\n")  # the line of the entry's "{", just above fullUrl
-    assert f"line {line_2docs}: booked_datetime" in report, report
+    assert f"line {line_2docs}: clinic_id" in report, report
 
 
 # -- the spec rows as FHIR: same canonical rows, same metrics ------------------------------------
@@ -436,3 +438,24 @@ def test_encounter_reason_codes_give_the_hedis_like_diagnoses(tmp_path):
         "F10.20",
         "home",
     )
+
+
+def test_a_booked_appointment_without_created_is_kept_with_an_unknown_request_date(tmp_path):
+    intake = appointment("NC1", created=None,
+                         appointmentType={"text": "NEW THERAPY INTAKE 60"})  # fmt: skip
+    out = tmp_path / "units.csv"
+    code, report = check(write(tmp_path, "nc.json", intake), "--out", str(out), "--as-of",
+                         "2025-01-31")  # fmt: skip
+    assert code == 0, report
+    with out.open(newline="") as handle:
+        units = [u for u in csv.DictReader(handle) if u["start_appointment_id"] == "NC1"]
+    assert [(u["metric"], u["status"]) for u in units] == [
+        ("initial_non_urgent_mh", "unknown_request_date")
+    ]
+
+
+def test_a_fulfilled_appointment_without_created_is_still_refused(tmp_path):
+    done = appointment("NC2", created=None, status="fulfilled")
+    code, report = check(write(tmp_path, "nc2.json", done))
+    assert code == 2
+    assert "Appointment.created is missing (status fulfilled)" in report
