@@ -28,8 +28,10 @@ class ImportUploadForm(forms.Form):
         help_text=(
             "One row per appointment, every status, with a header row (CSV in UTF-8, or the "
             "first worksheet of an .xlsx workbook); or FHIR R4 Appointment resources as JSON, "
-            "a Bundle or Bulk Data ndjson. Patient ids are replaced by a keyed code on arrival "
-            "and the file is deleted after processing."
+            "a Bundle or Bulk Data ndjson (with Slot, Schedule and Encounter resources if you "
+            "have them). A slot CSV or an encounter CSV on its own is recognised by its header "
+            "and feeds next available and the HEDIS-like follow-up rates. Patient ids are "
+            "replaced by a keyed code on arrival and the file is deleted after processing."
         ),
     )
     region = forms.ModelChoiceField(queryset=Region.objects.none(), empty_label=None)

@@ -34,6 +34,8 @@ class ImportJob(models.Model):
         CSV = "csv", "Canonical CSV extract"
         XLSX = "xlsx", "Canonical extract as an Excel workbook (.xlsx)"
         FHIR = "fhir", "FHIR R4 resources, Bundle or Bulk Data ndjson"
+        SLOTS = "slots", "Slot CSV (open and booked slots: next available)"
+        ENCOUNTERS = "encounters", "Encounter CSV (HEDIS-like follow-up after acute care)"
 
     FINISHED = frozenset({State.INVALID, State.DONE, State.FAILED})
 

@@ -54,6 +54,8 @@ LABELS = {
     "csv": "Canonical CSV extract",
     "xlsx": "Canonical extract as an Excel workbook (.xlsx)",
     "fhir": "FHIR R4 resources, Bundle or Bulk Data ndjson",
+    "slots": "Slot CSV (open and booked slots: next available)",
+    "encounters": "Encounter CSV (HEDIS-like follow-up after acute care)",
 }
 
 
@@ -71,6 +73,7 @@ class Converted:
     counts: dict[str, int] = field(default_factory=dict)
     fatal: bool = False  # the reader could not make a canonical CSV: only its problems count
     booking_time_optional: bool = False  # scheduled rows may lack booked_datetime (FHIR)
+    side_file: str = ""  # "slots" / "encounters": the upload is that side file, not appointments
 
     def source_lines(self, lines: Iterable[int]) -> dict[int, int]:
         """The upload's line (sheet row) for lines of the canonical CSV."""
@@ -154,6 +157,21 @@ class CsvReader:
 
     def convert(self, source: Path, workdir: Path, *, max_errors: int = 100_000) -> Converted:
         return Converted(path=source, kind=self.kind)
+
+
+class SideCsvReader:
+    """A slot or encounter CSV (layouts in ``slots.py`` / ``hedis.py``): no appointment rows,
+    the file itself is the side output, checked whole by the importer before it is stored."""
+
+    def __init__(self, kind: str) -> None:
+        self.kind = kind
+        self.label = LABELS[kind]
+
+    def convert(self, source: Path, workdir: Path, *, max_errors: int = 100_000) -> Converted:
+        path = workdir / "canonical.csv"
+        path.write_text(",".join(CANONICAL_COLUMNS) + "\n", encoding="utf-8")
+        return Converted(path=path, kind=self.kind, outputs={self.kind: source},
+                         side_file=self.kind)  # fmt: skip
 
 
 class _CanonicalWriter:
@@ -305,7 +323,13 @@ class FhirReader:
         return out
 
 
-READERS: dict[str, Reader] = {"csv": CsvReader(), "xlsx": XlsxReader(), "fhir": FhirReader()}
+READERS: dict[str, Reader] = {
+    "csv": CsvReader(),
+    "xlsx": XlsxReader(),
+    "fhir": FhirReader(),
+    "slots": SideCsvReader("slots"),
+    "encounters": SideCsvReader("encounters"),
+}
 
 
 def reader_for(kind: str) -> Reader:
@@ -332,7 +356,23 @@ def detect_head(head: bytes, name: str) -> str:
         return "fhir"
     # No signature (CSV has none): the name decides, so a damaged "x.xlsx" is reported as
     # a damaged workbook rather than as a CSV with a strange header.
-    return EXTENSIONS.get(Path(name).suffix.lower(), "csv")
+    found = EXTENSIONS.get(Path(name).suffix.lower(), "csv")
+    if found == "csv":  # an appointment extract, or a slot or encounter file by its header
+        return side_kind(text) or "csv"
+    return found
+
+
+def side_kind(head: bytes) -> str | None:
+    """ "slots" or "encounters" when a CSV's header is one of those layouts, else None."""
+    first = head.split(b"\n", 1)[0].decode("utf-8", "replace")
+    cols = {c.strip().strip('"').lower() for c in first.split(",")}
+    if "appointment_id" in cols:
+        return None
+    if "encounter_id" in cols:
+        return "encounters"
+    if {"status", "start"} <= cols and cols & {"slot_id", "schedule_id"}:
+        return "slots"
+    return None
 
 
 def convert(

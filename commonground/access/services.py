@@ -397,8 +397,12 @@ def _process(job: ImportJob) -> ImportJob:
                 loaded.errors.clear()
                 loaded.error_count = 0
                 loaded.error_summary.clear()
-            side_warnings = _side_warnings(side_files, tz)
-            loaded.header.warnings.extend(side_warnings)
+            if converted.side_file:
+                # The upload is the side file itself: every bad row is an error, as for
+                # an extract, and nothing is stored.
+                _add_side_errors(loaded, side_files, tz)
+            else:
+                loaded.header.warnings.extend(_side_warnings(side_files, tz))
             if not loaded.valid:
                 return _finish_invalid(job, loaded)
             quality = ingest.quality(con, loaded) if not side_only else _side_only_quality(loaded)
@@ -467,6 +471,17 @@ def _side_warnings(side_files: dict[str, Path], tz: str) -> list[str]:
                 f"({'; '.join(reasons[:5])})"
             )
     return out
+
+
+def _add_side_errors(loaded: extract.LoadResult, side_files: dict[str, Path], tz: str) -> None:
+    for name, path in side_files.items():
+        for line, column, value, reason in side.problems(name, path, timezone=tz):
+            loaded.errors.append(extract.ExtractError(line, column, value, reason))
+            loaded.error_summary[(column, reason)] = (
+                loaded.error_summary.get((column, reason), 0) + 1
+            )
+    loaded.error_count = len(loaded.errors)
+    del loaded.errors[MAX_REPORT_ERRORS:]
 
 
 def _side_only_quality(loaded: extract.LoadResult) -> dict[str, Any]:

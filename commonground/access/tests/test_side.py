@@ -251,3 +251,62 @@ def test_the_dashboards_show_supply_and_hedis_like_tables_suppressed_with_csv(wo
         ).status_code
         == 200
     )
+
+
+# -- slot and encounter CSV files uploaded on their own ----------------------------------------
+
+SLOT_CSV = """\
+slot_id,schedule_id,status,start,end,clinic_id,provider_id,provider_class,snapshot_date
+S1,SCH1,free,2025-06-03T09:00:00-07:00,2025-06-03T09:50:00-07:00,OAK,PR1,lcsw,2025-06-02
+S2,SCH1,busy,2025-06-03T10:00:00-07:00,2025-06-03T10:50:00-07:00,OAK,PR1,lcsw,2025-06-02
+"""
+ENCOUNTER_CSV = """\
+encounter_id,patient_id,status,class,start,end,principal_dx,patient_birth_year,clinic_id
+IP1,P77,finished,IMP,2025-02-01,2025-02-05,F33.1,1990,OAK
+OP1,P77,finished,AMB,2025-02-08,,F33.1,1990,OAK
+OP2,P77,finished,AMB,2025-04-01,,F33.1,1990,OAK
+"""
+
+
+def upload_csv(world, text: str, name: str) -> ImportJob:
+    job = services.import_receive(
+        actor=world.person("data_steward"), upload=ContentFile(text.encode(), name=name),
+        original_name=name, region=world.region, enqueue=False,
+    )  # fmt: skip
+    return services.import_run(job.pk)
+
+
+def test_a_slot_csv_and_an_encounter_csv_import_on_their_own_and_again_change_nothing(world):
+    slots_job = upload_csv(world, SLOT_CSV, "slots.csv")
+    assert (slots_job.kind, slots_job.state) == ("slots", "done"), slots_job.quality
+    enc_job = upload_csv(world, ENCOUNTER_CSV, "encounters.csv")
+    assert (enc_job.kind, enc_job.state) == ("encounters", "done"), enc_job.quality
+    stored = (side_rows(world, "slots"), side_rows(world, "encounters"))
+    assert {r[1] for r in stored[0]} == {"2025-06-02"}  # the file's own snapshot date
+    assert "P77" not in repr(stored[1]) and "1990" not in repr(stored[1])
+    for _ in range(3):
+        assert upload_csv(world, SLOT_CSV, "slots.csv").generation == enc_job.generation
+        assert upload_csv(world, ENCOUNTER_CSV, "e.csv").generation == enc_job.generation
+    assert (side_rows(world, "slots"), side_rows(world, "encounters")) == stored
+    recompute_aggregates(world.region)
+    fuh7 = AccessAggregate.objects.get(clinic=None, metric="hedis_fuh_7", dimension="total")
+    # Day 3 after discharge; the cut-off (the last encounter, 1 April) closed the window.
+    assert (fuh7.compliant, fuh7.noncompliant, fuh7.pending) == (1, 0, 0)
+
+
+def test_a_bad_slot_csv_is_refused_whole_with_a_report_and_nothing_stored(world):
+    bad = SLOT_CSV + "S3,SCH1,open,2025-06-04T09:00:00-07:00,,OAK,PR1,lcsw,2025-06-02\n"
+    bad += "S4,SCH1,free,tomorrow,,OAK,PR1,lcsw,2025-06-02\n"
+    job = upload_csv(world, bad, "slots.csv")
+    assert job.state == ImportJob.State.INVALID and job.rejected == 2
+    report = job_report(job)
+    assert "4,status,open,not a FHIR Slot.status" in report
+    assert "5,start,tomorrow,not an ISO date-time" in report
+    assert services.store_for(world.region.pk).current() is None
+
+
+def job_report(job: ImportJob) -> str:
+    from commonground.access.services import private_storage
+
+    with private_storage().open(job.error_report, "rb") as handle:
+        return handle.read().decode()
