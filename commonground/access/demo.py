@@ -32,7 +32,7 @@ import duckdb
 from django.conf import settings
 from django.utils import timezone
 
-from commonground.access import extract, ingest, synthetic
+from commonground.access import extract, ingest, synthetic, synthetic_side
 from commonground.access.services import private_root, pseudonym_key, store_for
 from commonground.audit.models import AuditEvent
 from commonground.audit.services import audit_record
@@ -48,6 +48,7 @@ DEFAULT_ROWS = 2_000_000
 YEARS = 2
 WARM_UP_DAYS = 180
 WORSEN_MONTHS = 8
+ENCOUNTERS_PER_CLINIC_YEAR = 70  # index events (stays, emergency visits) per clinic and year
 # Clinics whose follow-ups worsen (slugs; those present in the region are used).
 WORSENING = ("oakland", "stockton", "vallejo")
 # Relative sizes (patients seen) of the bigger and smaller demo clinics; others are 1.
@@ -178,8 +179,13 @@ def load_demo_access(
             )
             stored = time.perf_counter()
             ingest.stage_incoming(con, key)
+            side_rows = _stage_side(con, shape, as_of=as_of, holidays=holidays, seed=seed)
             outcome = store.merge(
-                con, job=JOB, key_id=ingest.key_id(key), incoming=_prunable(con, "incoming")
+                con,
+                job=JOB,
+                key_id=ingest.key_id(key),
+                incoming=_prunable(con, "incoming"),
+                side=sorted(side_rows),
             )
         finally:
             con.close()
@@ -199,6 +205,7 @@ def load_demo_access(
             "generation": outcome.generation,
             "worsening": worsening,
             "calendar": HOLIDAY_PRESET,
+            "side": {n: c.rows for n, c in outcome.side.items()},
         },
     )
     result: dict[str, Any] = {
@@ -222,6 +229,27 @@ def _count_closures_as_the_clinics_do(region: Region) -> None:
     from commonground.access.models import AccessSettings
 
     AccessSettings.objects.update_or_create(region=region, defaults={"calendar": HOLIDAY_PRESET})
+
+
+def _stage_side(
+    con: duckdb.DuckDBPyConnection,
+    shape: synthetic.Shape,
+    *,
+    as_of: dt.date,
+    holidays: list[dt.date],
+    seed: int,
+) -> dict[str, int]:
+    """Slots and encounters for the supply and HEDIS-like tables (``synthetic_side``)."""
+    slots = synthetic_side.demo_slots(
+        con, shape.clinic_codes, as_of=as_of, holidays=holidays, weekmask=shape.weekmask,
+        worsening=shape.worsening, worsen_from=shape.worsen_from, seed=seed,
+    )  # fmt: skip
+    encounters = synthetic_side.demo_encounters(
+        con, shape.clinic_codes, first=as_of - dt.timedelta(days=365 * YEARS), as_of=as_of,
+        worsening=shape.worsening, worsen_from=shape.worsen_from,
+        per_clinic_per_year=ENCOUNTERS_PER_CLINIC_YEAR, seed=seed,
+    )  # fmt: skip
+    return {"slots": slots, "encounters": encounters}
 
 
 def _prunable(con: duckdb.DuckDBPyConnection, table: str) -> str:

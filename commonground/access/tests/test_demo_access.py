@@ -202,10 +202,15 @@ def test_two_loads_give_identical_data(region: Region, private_files: Path) -> N
     earlier = next(first.glob("gen-*"))
     con.execute(
         "CREATE VIEW before AS SELECT * EXCLUDE (year, month) FROM "  # noqa: S608 - our tmp path
-        f"read_parquet({quote(str(earlier / '**' / '*.parquet'))}, hive_partitioning = true)"
+        f"read_parquet({quote(str(earlier / 'year=*' / 'month=*' / '*.parquet'))}, "
+        "hive_partitioning = true)"
     )
     for a, b in (("appt", "before"), ("before", "appt")):
         assert scalar(con, f"SELECT count(*) FROM (FROM {a} EXCEPT ALL FROM {b})") == 0  # noqa: S608 - names from code
+    for name in ("slots", "encounters"):  # the side tables too, row for row
+        now, then = (quote(str(g / "side" / f"{name}.parquet")) for g in (path, earlier))
+        assert scalar(con, f"SELECT count(*) FROM (FROM {now} EXCEPT ALL FROM {then})") == 0  # noqa: S608 - our tmp paths
+        assert scalar(con, f"SELECT count(*) FROM {now}") > 0  # noqa: S608 - our tmp path
     assert sorted(p.relative_to(path) for p in path.rglob("*.parquet")) == sorted(
         p.relative_to(earlier) for p in earlier.rglob("*.parquet")
     )
@@ -271,3 +276,37 @@ def test_the_aggregates_are_recomputed_after_loading(region: Region) -> None:
     assert AccessAggregate.objects.filter(
         region=region, clinic=oakland, metric="follow_up_sb221", period="month"
     ).exists()
+
+
+def test_the_demo_has_slots_and_encounters_and_oakland_gets_worse_on_both(region: Region) -> None:
+    from commonground.access.models import AccessAggregate
+
+    result = _load(region, recompute=True)
+    generation = store_for(region.pk).current()
+    assert generation is not None and set(generation.side) == {"slots", "encounters"}
+    assert result["aggregates_state"] == "done"
+    con = duckdb.connect()
+    encounters = str(generation.side_path("encounters"))
+    stored_keys = {r[0] for r in con.execute(
+        f"SELECT DISTINCT patient_key FROM read_parquet('{encounters}')"  # noqa: S608 - test path
+    ).fetchall()}  # fmt: skip
+    _stored(con, region)
+    appointment_keys = {
+        r[0] for r in con.execute("SELECT DISTINCT patient_key FROM appt").fetchall()
+    }
+    assert stored_keys and stored_keys <= appointment_keys  # the same keyed patients
+
+    def median_lag(slug: str, since: dt.date | None = None) -> float:
+        rows = AccessAggregate.objects.filter(
+            clinic__slug=slug, metric="supply_next_available", dimension="total"
+        )
+        rows = rows.filter(period_start__gte=since) if since else rows
+        medians = [
+            r.median_wait for r in rows.order_by("period_start") if r.median_wait is not None
+        ]
+        return medians[-1]
+
+    # Oakland worsens over the last months; Richmond does not.
+    assert median_lag("oakland") > median_lag("richmond") + 4
+    fuh = AccessAggregate.objects.filter(metric="hedis_fuh_30", clinic__isnull=True)
+    assert sum(r.denominator for r in fuh) > 50
