@@ -801,7 +801,23 @@ def hedis_table(data: Data) -> Table:
 
 
 def side_tables(data: Data) -> list[Table]:
-    """The supply and HEDIS-like tables that have figures (none without slots or encounters)."""
+    """The supply and HEDIS-like tables that have figures (none without slots or encounters);
+    cached per run like the panels, as a region's are checked against all its clinics'."""
+    if data.run is None:
+        return []
+    from django.core.cache import cache
+
+    clinic = data.scope.clinic.pk if data.scope.clinic is not None else "region"
+    key = f"access-side-tables:{data.scope.region.pk}:{clinic}:{data.run.pk}"
+    found = cache.get(key)
+    if isinstance(found, list):
+        return found
+    built = _build_side_tables(data)
+    cache.set(key, built, timeout=PANEL_CACHE_SECONDS)
+    return built
+
+
+def _build_side_tables(data: Data) -> list[Table]:
     metrics = {r.metric for r in data.rows}
     out = []
     if "supply_next_available" in metrics:
@@ -881,6 +897,7 @@ def warm(region: Region) -> None:
     data = load(Scope(region))
     for period in ("month", "week"):
         panels(data, period)
+    side_tables(data)
 
 
 def _build_panels(data: Data, period: str) -> list[MetricPanel]:
