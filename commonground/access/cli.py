@@ -24,7 +24,7 @@ from typing import Protocol
 
 import duckdb
 
-from . import extract, hedis, metrics, parity, readers, slots, suppression
+from . import extract, hedis, metrics, parity, readers, side, slots, suppression
 from .calendars import CALENDARS, alternate, calendar_version
 from .suppression import SUPPRESSED, Line, fmt_count
 
@@ -156,6 +156,8 @@ def _check(
     max_errors = 10**7 if args.errors_out is not None else max(args.max_errors, 1)
     # XLSX and FHIR uploads become the canonical CSV first; lines are mapped back.
     converted = readers.convert(path, args.workdir / "input", name=path.name, max_errors=max_errors)
+    if converted.side_file:
+        return _side_check(con, args, converted, version, out)
     loaded = converted.finish(
         extract.load(
             con,
@@ -203,6 +205,51 @@ def _check(
             f"\nwrote {n:,} rows (one per measured unit) to {args.out}: unit-level data for "
             "the data steward, not for sharing\n"
         )
+    return EXIT_OK
+
+
+def _side_check(
+    con: duckdb.DuckDBPyConnection,
+    args: argparse.Namespace,
+    converted: readers.Converted,
+    version: extract.CalendarVersion,
+    out: Writer,
+) -> int:
+    """A slot or encounter file on its own: every row checked, then its measures."""
+    w = out.write
+    w(f"Common Ground access check: {args.file} ({readers.LABELS[converted.side_file]})\n")
+    name, path = converted.side_file, converted.outputs[converted.side_file]
+    found = side.problems(name, path, timezone=args.timezone)
+    if found:
+        loaded = extract.LoadResult(
+            path=path, rows=0, errors=[], error_count=0, error_summary={},
+            timezone=args.timezone, header=extract.Header(columns=[]), tz_assumed_values=0,
+            first_day=None, last_day=None, last_event_day=None,
+        )  # fmt: skip
+        for line, column, value, reason in found:
+            loaded.errors.append(extract.ExtractError(line, column, value, reason))
+            key = (column, reason)
+            loaded.error_summary[key] = loaded.error_summary.get(key, 0) + 1
+        loaded.error_count = len(found)
+        _error_report(loaded, args, out)
+        return EXIT_INVALID
+    as_of = args.as_of or side.file_cutoff(name, path, timezone=args.timezone)
+    if as_of is None or not version.covers(as_of):
+        w(f"  no cut-off inside calendar {version.label}: pass --as-of\n")
+        return EXIT_INVALID
+    # No appointments here: the HEDIS-like follow-ups come from the encounters alone.
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE appt (patient_key UBIGINT, appointment_id VARCHAR, "
+        "start_day DATE, service_line VARCHAR, provider_class VARCHAR, modality VARCHAR, "
+        "status VARCHAR)"
+    )
+    other = alternate(version.name)
+    alt = other if other.covers(as_of) else None
+    extra = _extra_measures(con, args, {name: path}, version, alt, as_of)
+    if isinstance(extra, int):
+        return extra
+    for text in extra():
+        w(text)
     return EXIT_OK
 
 

@@ -224,6 +224,18 @@ def side_path(generation_path: Path, name: str) -> Path | None:
     return path if path.exists() else None
 
 
+def file_cutoff(name: str, path: Path, *, timezone: str) -> dt.date | None:
+    """The measurement date a side file implies on its own (as the importer takes it): a
+    slot file's first slot day (unless it has snapshot dates), an encounter file's last day."""
+    if name == "slots":
+        data = slots.read_slots(path, timezone=timezone)
+        if data.snapshots:
+            return max(data.snapshots)
+        return min((s.day for s in data.open_slots), default=None)
+    enc = hedis.read_encounters(path, timezone=timezone)
+    return max((e.end or e.start for e in enc.encounters), default=None)
+
+
 def problems(name: str, path: Path, *, timezone: str) -> list[tuple[int, str, str, str]]:
     """Every bad row of a side file (line, column, value, reason), read whole before storing.
 

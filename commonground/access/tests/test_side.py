@@ -310,3 +310,24 @@ def job_report(job: ImportJob) -> str:
 
     with private_storage().open(job.error_report, "rb") as handle:
         return handle.read().decode()
+
+
+def test_access_check_takes_a_slot_or_encounter_file_on_its_own(tmp_path: Path):
+    import io
+
+    from commonground.access.cli import run_check
+
+    def check(text: str, name: str, *args: str) -> tuple[int, str]:
+        path = tmp_path / name
+        path.write_text(text, encoding="utf-8")
+        out = io.StringIO()
+        return run_check([str(path), *args], out), out.getvalue()
+
+    code, report = check(SLOT_CSV, "slots.csv")
+    assert code == 0, report
+    assert "measurement point(s): 2025-06-02" in report
+    code, report = check(ENCOUNTER_CSV, "encounters.csv")
+    assert code == 0 and "FUH" in report, report
+    bad = SLOT_CSV.replace("busy,", "open,")
+    code, report = check(bad, "bad.csv")
+    assert code == 2 and "line 3: status = 'open': not a FHIR Slot.status" in report
