@@ -656,7 +656,7 @@ class Converter:
         if unbooked:
             self.outcome.warnings.append(
                 f"{unbooked} booked Appointment(s) without created: kept, with the booking time "
-                "unknown (a new request's wait then has no start: \"unknown request date\")"
+                'unknown (a new request\'s wait then has no start: "unknown request date")'
             )
         slots = self.outcome.counts.get("slots_written", 0)
         if slots:
