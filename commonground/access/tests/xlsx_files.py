@@ -146,3 +146,49 @@ def csv_to_xlsx_rows(text: str) -> list[list[Any]]:
     import io
 
     return [list(r) for r in csv.reader(io.StringIO(text))]
+
+
+def write_raw_xlsx(
+    path: Path, sheet: str | bytes, shared: str | bytes | None = None, *, date1904: bool = False
+) -> Path:
+    """A workbook whose worksheet (and shared strings) parts are the given XML, verbatim.
+
+    For the reader's parsing paths: attribute orders, rich text, entities, whitespace ...
+    Styles: xf 0 is General, xf 1 a custom date-time, xf 2 the built-in date 14.
+    """
+    pr = '<workbookPr date1904="1"/>' if date1904 else "<workbookPr/>"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr(
+            "_rels/.rels",
+            f'<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="{PKG}">'
+            f'<Relationship Id="rId1" Type="{RELS}/officeDocument" Target="xl/workbook.xml"/>'
+            "</Relationships>",
+        )
+        z.writestr(
+            "xl/workbook.xml",
+            f'<?xml version="1.0" encoding="UTF-8"?><workbook xmlns="{MAIN}" xmlns:r="{RELS}">'
+            f'{pr}<sheets><sheet name="Extract" sheetId="1" r:id="rId1"/></sheets></workbook>',
+        )
+        sst_rel = (
+            f'<Relationship Id="rId3" Type="{RELS}/sharedStrings" Target="sharedStrings.xml"/>'
+            if shared is not None
+            else ""
+        )
+        z.writestr(
+            "xl/_rels/workbook.xml.rels",
+            f'<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="{PKG}">'
+            f'<Relationship Id="rId1" Type="{RELS}/worksheet" Target="worksheets/sheet1.xml"/>'
+            f'<Relationship Id="rId2" Type="{RELS}/styles" Target="styles.xml"/>{sst_rel}'
+            "</Relationships>",
+        )
+        z.writestr(
+            "xl/styles.xml",
+            f'<?xml version="1.0" encoding="UTF-8"?><styleSheet xmlns="{MAIN}">'
+            '<numFmts count="1"><numFmt numFmtId="164" formatCode="yyyy\\-mm\\-dd hh:mm"/>'
+            '</numFmts><cellXfs count="3"><xf numFmtId="0"/><xf numFmtId="164"/>'
+            '<xf numFmtId="14"/></cellXfs></styleSheet>',
+        )
+        if shared is not None:
+            z.writestr("xl/sharedStrings.xml", shared)
+        z.writestr("xl/worksheets/sheet1.xml", sheet)
+    return path
