@@ -60,6 +60,9 @@ PAGES = {
     "/search/": "Search",
     "/access/clinics/oakland/": "Timely access at Oakland Mental Health Center",
     "/access/region/": "Timely access: Northern California",
+    "/access/region/settings/": "Access settings: Northern California",
+    "/access/imports/": "Scheduling extract imports",
+    "/access/imports/counts/": "Weekly counts (aggregate-only)",
     "/region/concerns/": "Concerns across Northern California",
     "/committees/ppc-oakland/conversations/": "Conversations",
     "/committees/ppc-oakland/polls/": "Polls",
@@ -72,6 +75,9 @@ ONLY_FOR = {
     "/audit/": {"admin.region"},
     "/improvement/accountability/": {"admin.region", "datasteward.region"},
     "/access/region/": {"admin.region", "datasteward.region"},
+    "/access/region/settings/": {"admin.region", "datasteward.region"},
+    "/access/imports/": {"datasteward.region"},
+    "/access/imports/counts/": {"datasteward.region"},
     "/region/concerns/": {"admin.region", "datasteward.region"},
 }
 
