@@ -277,7 +277,8 @@ def _appointment_aggregates(
         SELECT least(min(req_day), min(booked_day), min(start_day), min(offer_day)),
                greatest(max(req_day), max(booked_day), max(start_day), max(offer_day),
                         max(cancel_day)),
-               greatest(max(booked_day), max(cancel_day))
+               greatest(max(booked_day), max(cancel_day),
+                        max(req_day) FILTER (WHERE status = 'requested'))
         FROM appt
         """
     ).fetchall()[0]

@@ -80,6 +80,11 @@ def add_check_arguments(parser: argparse.ArgumentParser) -> None:
         help="clinic time zone for values without an offset (default America/Los_Angeles)",
     )
     parser.add_argument(
+        "--clinic", default=None, metavar="CODE",
+        help="clinic code for FHIR appointments that name no clinic (as an import made for "
+        "one clinic does)",
+    )  # fmt: skip
+    parser.add_argument(
         "--memory-limit",
         default="1500MB",
         help="DuckDB memory limit before it spills to a private temporary folder (1500MB; "
@@ -155,7 +160,13 @@ def _check(
     path: Path = args.file
     max_errors = 10**7 if args.errors_out is not None else max(args.max_errors, 1)
     # XLSX and FHIR uploads become the canonical CSV first; lines are mapped back.
-    converted = readers.convert(path, args.workdir / "input", name=path.name, max_errors=max_errors)
+    converted = readers.convert(
+        path,
+        args.workdir / "input",
+        name=path.name,
+        max_errors=max_errors,
+        default_clinic=args.clinic or "",
+    )
     if converted.side_file:
         return _side_check(con, args, converted, version, out)
     loaded = converted.finish(

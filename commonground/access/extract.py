@@ -92,7 +92,13 @@ STATUSES = (
     "no_show",
     "left_without_seen",
     "entered_in_error",
+    # A request with no appointment yet (FHIR proposed / waitlist): its wait is still running.
+    "requested",
 )
+# Columns a ``requested`` row may leave blank: it has no appointment, booking or provider yet.
+# The day that files a row: its appointment's, else (a request not yet booked) its request's.
+PARTITION_DAY = "coalesce(start_day, req_day)"
+NOT_YET_FOR_REQUESTS = frozenset({"appointment_start", "booked_datetime", "provider_id"})
 ATTENDED = ("completed", "arrived", "checked_in")
 CANCEL_INITIATORS = ("patient", "provider", "clinic", "system")
 MODALITIES = ("in_person", "video", "telephone")
@@ -361,10 +367,21 @@ def build_checks(
         if name not in present:
             continue
         c = f'"{name}"'
-        if col.required and name == "booked_datetime" and booking_time_optional:
-            add(name, "required value missing", f"{c} IS NULL AND status <> 'scheduled'")
+        if col.required and name in NOT_YET_FOR_REQUESTS:
+            waived = ["requested"]
+            if name == "booked_datetime" and booking_time_optional:
+                waived.append("scheduled")
+            add(name, "required value missing", f"{c} IS NULL AND status NOT IN {_in(waived)}")
         elif col.required:
             add(name, "required value missing", f"{c} IS NULL")
+        if name == "status" and "request_datetime" in present:
+            add(
+                "request_datetime",
+                "a requested row (no appointment yet) needs its request time",
+                "status = 'requested' AND \"request_datetime\" IS NULL",
+            )
+        elif name == "status":
+            add("status", "requested rows need a request_datetime column", "status = 'requested'")
         if col.kind in ("id", "text"):
             add(
                 name,
@@ -557,7 +574,8 @@ class LoadResult:
     tz_assumed_values: int
     first_day: dt.date | None
     last_day: dt.date | None
-    last_event_day: dt.date | None  # latest booking or cancellation: the inferred cut-off
+    # Latest booking, cancellation or waiting request: the inferred cut-off.
+    last_event_day: dt.date | None
 
     @property
     def valid(self) -> bool:
@@ -635,7 +653,8 @@ def load(
                least(min(req_day), min(booked_day), min(start_day), min(offer_day)),
                greatest(max(req_day), max(booked_day), max(start_day), max(offer_day),
                         max(cancel_day)),
-               greatest(max(booked_day), max(cancel_day))
+               greatest(max(booked_day), max(cancel_day),
+                        max(req_day) FILTER (WHERE status = 'requested'))
         FROM appt
         """
     ).fetchall()
@@ -979,7 +998,7 @@ def deidentified_select(key: bytes, reference_year: int) -> tuple[str, dict[str,
     sql = (
         f"SELECT {hmac_sql('patient_key')} AS patient_key, {cols}, "  # noqa: S608 - SQL from schema constants; values bound or quoted
         f"{age_band_sql('birth_year', reference_year)} AS age_band, "
-        "year(start_day) AS year, month(start_day) AS month FROM appt"
+        f"year({PARTITION_DAY}) AS year, month({PARTITION_DAY}) AS month FROM appt"
     )
     return sql, {"ipad": ipad, "opad": opad}
 

@@ -80,9 +80,12 @@ STATUS_MAP = {
     "noshow": "no_show",
     "entered-in-error": "entered_in_error",
     "checked-in": "checked_in",
+    # No time finalised yet: a request still waiting (its wait runs until an offer).
+    "proposed": "requested",
+    "waitlist": "requested",
 }
 REQUEST_STATUSES = ("proposed", "waitlist")
-APPOINTMENT_STATUSES = ("proposed", *STATUS_MAP, "waitlist")
+APPOINTMENT_STATUSES = tuple(STATUS_MAP)
 
 APPOINTMENT_TYPES = ("CHECKUP", "EMERGENCY", "FOLLOWUP", "ROUTINE", "WALKIN")  # v2-0276
 
@@ -591,9 +594,15 @@ class Converter:
     """Two passes over a FHIR file: stage, then emit canonical rows in file order."""
 
     def __init__(
-        self, workdir: Path, mapping: ConceptMap | None = None, max_errors: int = 100_000
+        self,
+        workdir: Path,
+        mapping: ConceptMap | None = None,
+        max_errors: int = 100_000,
+        default_clinic: str = "",
     ) -> None:
         self.workdir = workdir
+        # The clinic of an import made for one clinic: for appointments that name none.
+        self.default_clinic = default_clinic
         self.mapping = mapping or ConceptMap()
         self.max_errors = max_errors
         self.outcome = Outcome()
@@ -644,13 +653,23 @@ class Converter:
                     yield line, row
         finally:
             requests[0].close()
+        waiting = self.outcome.counts.get("requests_waiting", 0)
+        if waiting:
+            self.outcome.warnings.append(
+                f"{waiting} proposed or waitlist Appointment(s) read as requests still waiting "
+                "(status requested): pending until their deadline, then noncompliant if "
+                "nothing was offered"
+            )
         n = self.outcome.counts.get("open_requests", 0)
         if n:
             self.outcome.warnings.append(
-                f"{n} open request(s) (Appointment proposed or waitlist, or cancelled before a "
-                "time was set) are not appointment rows: the canonical layout has no row for a "
-                "request without an appointment, so they are kept apart (requests.csv) and do "
-                "not yet count as pending requests"
+                f"{n} Appointment(s) cancelled before a time was set are withdrawn requests, "
+                "not appointment rows: kept apart (requests.csv)"
+            )
+        defaulted = self.outcome.counts.get("clinic_from_import", 0)
+        if defaulted:
+            self.outcome.warnings.append(
+                f"{defaulted} Appointment(s) named no clinic: given the clinic of this import"
             )
         unbooked = self.outcome.counts.get("booked_without_created", 0)
         if unbooked:
@@ -825,9 +844,13 @@ class Converter:
         clinic = next((r[1] for r, _ in actors if r and r[0] == "Location"), "")
         if not clinic:
             clinic = _schedule_actors(schedule)[0]
+        if not clinic and self.default_clinic:
+            clinic = self.default_clinic
+            self.bump("clinic_from_import")
         request_dt = self._request_datetime(res)
+        waiting = status in REQUEST_STATUSES
 
-        if status in REQUEST_STATUSES or (status == "cancelled" and not res.get("start")):
+        if status == "cancelled" and not res.get("start"):
             period = _earliest_period(res.get("requestedPeriod"))
             requests.writerow(
                 {
@@ -856,7 +879,7 @@ class Converter:
                 "patient (group visits too)")  # fmt: skip
 
         provider, role = self._provider(actors)
-        if not provider:
+        if not provider and not waiting:
             bad("provider_id", "", "no participant.actor references a Practitioner or "
                 "PractitionerRole")  # fmt: skip
         if not clinic:
@@ -890,15 +913,23 @@ class Converter:
             request_dt = ""  # a follow-up's clock starts at the prior visit, not at booking
 
         booked = _text(res.get("created"))
-        if not booked and status in BOOKING_TIME_OPTIONAL:
+        if waiting:
+            # A request, not an appointment: no booking and no start yet, whatever time was
+            # proposed. Its clock needs the request time.
+            booked = ""
+            if not request_dt:
+                bad("request_datetime", "", f"a {status} Appointment needs its request time: "
+                    "basedOn ServiceRequest.authoredOn, requestedPeriod or created")  # fmt: skip
+            self.bump("requests_waiting")
+        elif not booked and status in BOOKING_TIME_OPTIONAL:
             # The R4 invariants allow it (access-and-parity.md 6.2): kept with the booking
             # time unknown, so a new request's clock has no start ("unknown request date").
             self.bump("booked_without_created")
         elif not booked:
             bad("booked_datetime", "", f"Appointment.created is missing (status {status}): the "
                 "booking time is needed to measure waits")  # fmt: skip
-        start = _text(res.get("start"))
-        if not start:
+        start = "" if waiting else _text(res.get("start"))
+        if not start and not waiting:
             bad("appointment_start", "", f"Appointment.start is missing (status {status})")
         duration = res.get("minutesDuration")
         if not isinstance(duration, int):
@@ -1060,9 +1091,10 @@ def convert(
     ndjson: bool,
     mapping: ConceptMap | None = None,
     max_errors: int = 100_000,
+    default_clinic: str = "",
 ) -> Outcome:
     """Read ``path``; ``emit(line, row)`` for every canonical row; return the rest."""
-    converter = Converter(workdir, mapping, max_errors)
+    converter = Converter(workdir, mapping, max_errors, default_clinic)
     try:
         converter.stage(iter_resources(path, ndjson=ndjson))
         for line, row in converter.rows():

@@ -178,7 +178,7 @@ def key_id(key: bytes) -> str:
 
 def _age_band_sql() -> str:
     """Age band at the appointment's year (per row, so a re-import gives the same band)."""
-    age = "(year(start_day) - birth_year)"
+    age = f"(year({extract.PARTITION_DAY}) - birth_year)"
     parts = []
     for low, high, label in extract.AGE_BANDS:
         upper = f" AND {age} <= {high}" if high is not None else ""

@@ -108,7 +108,8 @@ def _enum(values: Iterable[str]) -> str:
 
 
 WITHDRAWN = "(status = 'cancelled' AND coalesce(cancel_initiator::VARCHAR, '') <> 'patient')"
-OFFER = f"(status <> 'entered_in_error' AND NOT {WITHDRAWN})"
+# A requested row (no appointment yet) is no offer: it only starts a request's clock.
+OFFER = f"(status NOT IN ('entered_in_error', 'requested') AND NOT {WITHDRAWN})"
 IS_ATTENDED = f"(status IN {_in(ATTENDED)})"
 
 
@@ -280,7 +281,8 @@ def compute_units(
           min(req_day) AS r_day,
           arg_min(req_dateonly, req_ts) AS r_dateonly,
           bool_or(req_eq_booked) AS r_eq_booked,
-          arg_min(appointment_id, start_ts) AS start_id,
+          coalesce(arg_min(appointment_id, start_ts), arg_min(appointment_id, req_ts))
+            AS start_id,
           min({offer_ts}) AS fo_ts,
           arg_min(appointment_id, {offer_ts}) AS fo_id,
           min(CASE WHEN offer THEN offer_day END) AS fo_day,

@@ -148,14 +148,18 @@ class Reader(Protocol):
     kind: str
     label: str
 
-    def convert(self, source: Path, workdir: Path, *, max_errors: int) -> Converted: ...
+    def convert(
+        self, source: Path, workdir: Path, *, max_errors: int, default_clinic: str = ""
+    ) -> Converted: ...
 
 
 class CsvReader:
     kind = "csv"
     label = LABELS["csv"]
 
-    def convert(self, source: Path, workdir: Path, *, max_errors: int = 100_000) -> Converted:
+    def convert(
+        self, source: Path, workdir: Path, *, max_errors: int = 100_000, default_clinic: str = ""
+    ) -> Converted:
         return Converted(path=source, kind=self.kind)
 
 
@@ -167,7 +171,9 @@ class SideCsvReader:
         self.kind = kind
         self.label = LABELS[kind]
 
-    def convert(self, source: Path, workdir: Path, *, max_errors: int = 100_000) -> Converted:
+    def convert(
+        self, source: Path, workdir: Path, *, max_errors: int = 100_000, default_clinic: str = ""
+    ) -> Converted:
         path = workdir / "canonical.csv"
         path.write_text(",".join(CANONICAL_COLUMNS) + "\n", encoding="utf-8")
         return Converted(path=path, kind=self.kind, outputs={self.kind: source},
@@ -207,7 +213,9 @@ class XlsxReader:
     def __init__(self, limits: xlsx.Limits | None = None) -> None:
         self.limits = limits or xlsx.Limits()
 
-    def convert(self, source: Path, workdir: Path, *, max_errors: int = 100_000) -> Converted:
+    def convert(
+        self, source: Path, workdir: Path, *, max_errors: int = 100_000, default_clinic: str = ""
+    ) -> Converted:
         workdir.mkdir(parents=True, exist_ok=True)
         out = Converted(path=workdir / "canonical.csv", kind=self.kind)
 
@@ -292,7 +300,9 @@ class FhirReader:
     def __init__(self, mapping: fhir.ConceptMap | None = None) -> None:
         self.mapping = mapping
 
-    def convert(self, source: Path, workdir: Path, *, max_errors: int = 100_000) -> Converted:
+    def convert(
+        self, source: Path, workdir: Path, *, max_errors: int = 100_000, default_clinic: str = ""
+    ) -> Converted:
         out = Converted(path=workdir / "canonical.csv", kind=self.kind, booking_time_optional=True)
         writer = _CanonicalWriter(workdir, list(CANONICAL_COLUMNS), 1)
         at = {c: i for i, c in enumerate(CANONICAL_COLUMNS)}
@@ -310,6 +320,7 @@ class FhirReader:
                 emit,
                 ndjson=fhir.looks_like_ndjson(source),
                 mapping=self.mapping,
+                default_clinic=default_clinic,
                 max_errors=max_errors,
             )
         finally:
@@ -382,6 +393,7 @@ def convert(
     name: str = "",
     kind: str | None = None,
     max_errors: int = 100_000,
+    default_clinic: str = "",
 ) -> Converted:
     """Convert an upload to the canonical CSV. ``kind`` "csv" or None means: detect it.
 
@@ -399,4 +411,8 @@ def convert(
             )
         )
         return out
-    return reader_for(found).convert(source, workdir, max_errors=max_errors)
+    # ``default_clinic``: the clinic of an import made for one clinic, for FHIR appointments
+    # that name none (the canonical layouts require their clinic column).
+    return reader_for(found).convert(
+        source, workdir, max_errors=max_errors, default_clinic=default_clinic
+    )

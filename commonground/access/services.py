@@ -370,6 +370,7 @@ def _process(job: ImportJob) -> ImportJob:
             name=job.original_name,
             kind=job.kind,
             max_errors=MAX_REPORT_ERRORS,
+            default_clinic=job.clinic.slug if job.clinic is not None else "",
         )
         spill = work / "spill"
         spill.mkdir()

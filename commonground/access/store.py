@@ -48,7 +48,7 @@ from typing import Any
 import duckdb
 
 from ._db import quote, scalar
-from .extract import STORED_COLUMNS
+from .extract import PARTITION_DAY, STORED_COLUMNS
 from .side import SIDE_DIR, TABLES, SideTable
 
 FORMAT = 1
@@ -66,7 +66,7 @@ FILE_COLUMNS = ("patient_key", *STORED_COLUMNS, "age_band")
 # lower-cased (case-insensitive file systems) and hashed when not a plain token, so no code can
 # name a path outside the store.
 PARTITION_SQL = (
-    "'year=' || year(start_day) || '/month=' || month(start_day) || '/' || "
+    f"'year=' || year({PARTITION_DAY}) || '/month=' || month({PARTITION_DAY}) || '/' || "
     "CASE WHEN regexp_full_match(clinic_id, '[A-Za-z0-9_-]{1,64}') "
     "THEN 'c_' || lower(clinic_id) ELSE 'h_' || left(sha256(clinic_id), 24) END || '.parquet'"
 )

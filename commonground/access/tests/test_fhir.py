@@ -100,26 +100,29 @@ def test_hl7_example_appointment_imports_as_a_primary_care_follow_up(tmp_path):
     assert code == 0 and "rows: 1; valid: yes" in report, report
 
 
-def test_hl7_example_request_is_rejected_as_an_open_request_and_kept_apart(tmp_path):
+def test_hl7_example_request_imports_as_a_request_still_waiting(tmp_path):
     path = write(tmp_path, "appointment-example-request.json", EXAMPLES["examplereq"])
-    converted, rows = canonical(path, tmp_path / "w")
-    assert rows == []
-    with converted.outputs["requests"].open(newline="") as handle:
-        (request,) = list(csv.DictReader(handle))
-    assert request == {
-        "appointment_id": "examplereq",
-        "patient_id": "example",
-        "clinic_id": "1",
-        "status": "proposed",
-        "created": "2015-12-02",
-        "request_datetime": "2016-06-02",  # the earliest requestedPeriod.start
-        "requested_start": "2016-06-02",
-        "requested_end": "2016-06-09",
-    }
-    code, report = check(path)
-    assert code == 2
-    assert "open requests (proposed or waitlist Appointments without a booked time)" in report
-    assert "1 open request(s)" in report
+    _, (row_,) = canonical(path, tmp_path / "w")
+    # Proposed, with no time finalised: a request, not an appointment (access-and-parity.md
+    # 7: canonical "requested" / pending). The proposed slot and its creation are not offers.
+    assert {k: row_[k] for k in ("appointment_id", "patient_id", "clinic_id", "status",
+                                 "request_datetime", "booked_datetime", "appointment_start",
+                                 "provider_id")} == {
+        "appointment_id": "examplereq", "patient_id": "example", "clinic_id": "1",
+        "status": "requested", "request_datetime": "2016-06-02",  # earliest requestedPeriod
+        "booked_datetime": "", "appointment_start": "", "provider_id": "",
+    }  # fmt: skip
+    out = tmp_path / "units.csv"
+    code, report = check(path, "--out", str(out))
+    assert code == 0, report
+    assert "1 proposed or waitlist Appointment(s) read as requests still waiting" in report
+    with out.open(newline="") as handle:
+        (unit,) = list(csv.DictReader(handle))
+    assert (unit["start_date"], unit["stop_appointment_id"], unit["status"]) == (
+        "2016-06-02",
+        "",
+        "pending",
+    )
 
 
 def test_hl7_two_doctors_example_is_rejected_for_its_missing_clinic_only(tmp_path):
@@ -276,7 +279,7 @@ def test_an_unmapped_status_blocks_the_import_with_a_clear_report(tmp_path):
     path = write(tmp_path, "u.ndjson", [appointment("U1"), appointment("U2", status="done")])
     code, report = check(path)
     assert code == 2
-    assert "line 2: status = 'done': unmapped Appointment.status: allowed proposed" in report
+    assert "line 2: status = 'done': unmapped Appointment.status: allowed pending" in report
 
 
 def test_an_unmapped_encounter_class_blocks_the_import(tmp_path):
@@ -459,3 +462,26 @@ def test_a_fulfilled_appointment_without_created_is_still_refused(tmp_path):
     code, report = check(write(tmp_path, "nc2.json", done))
     assert code == 2
     assert "Appointment.created is missing (status fulfilled)" in report
+
+
+def test_hl7s_three_example_appointments_import_into_an_import_made_for_one_clinic(world):
+    """HL7's examples: "example" (booked), "examplereq" (proposed) and "2docs" (booked, no
+    created, no clinic). An import made for Oakland gives the last its clinic."""
+    from django.core.files.base import ContentFile
+
+    from commonground.access import services
+    from commonground.access.models import ImportJob
+
+    entries = [json.loads(EXAMPLES[k]) for k in ("example", "2docs", "examplereq")]
+    content = json.dumps(bundle(*entries, kind="searchset")).encode()
+    job = services.import_receive(
+        actor=world.person("data_steward"), upload=ContentFile(content, name="examples.json"),
+        original_name="examples.json", region=world.region, clinic=world.clinic_a,
+        enqueue=False,
+    )  # fmt: skip
+    job = services.import_run(job.pk)
+    assert (job.state, job.rows, job.inserted) == (ImportJob.State.DONE, 3, 3), job.quality
+    warnings = " ".join(job.quality["warnings"])
+    assert "1 Appointment(s) named no clinic: given the clinic of this import" in warnings
+    assert "1 booked Appointment(s) without created: kept" in warnings
+    assert "1 proposed or waitlist Appointment(s) read as requests still waiting" in warnings
