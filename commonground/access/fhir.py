@@ -173,6 +173,26 @@ REQUEST_COLUMNS = (
 )  # fmt: skip
 
 
+# What the reader tells the data steward about rows it kept, changed or set apart: a counter
+# and the sentence after its number.
+COUNT_WARNINGS = (
+    ("requests_waiting", "proposed or waitlist Appointment(s) read as requests still waiting "
+     "(status requested): pending until their deadline, then noncompliant if nothing was "
+     "offered"),
+    ("open_requests", "Appointment(s) cancelled before a time was set are withdrawn requests, "
+     "not appointment rows: kept apart (requests.csv)"),
+    ("clinic_from_import", "Appointment(s) named no clinic: given the clinic of this import"),
+    ("booked_without_created", "booked Appointment(s) without created: kept, with the booking "
+     'time unknown (a new request\'s wait then has no start: "unknown request date")'),
+    ("slots_written", "Slot(s) read and kept apart (slots.csv): they give next and third-next "
+     "available"),
+    ("Encounter", "Encounter(s) read: they complete linked appointments and, with their "
+     "ICD-10-CM reason codes, feed the HEDIS-like measures (encounters.csv kept apart)"),
+    ("entered_in_error_dropped", "Appointment(s) entered-in-error without enough data for a "
+     "row were dropped"),
+)  # fmt: skip
+
+
 # -- reading JSON with flat memory ---------------------------------------------------------
 
 
@@ -653,49 +673,10 @@ class Converter:
                     yield line, row
         finally:
             requests[0].close()
-        waiting = self.outcome.counts.get("requests_waiting", 0)
-        if waiting:
-            self.outcome.warnings.append(
-                f"{waiting} proposed or waitlist Appointment(s) read as requests still waiting "
-                "(status requested): pending until their deadline, then noncompliant if "
-                "nothing was offered"
-            )
-        n = self.outcome.counts.get("open_requests", 0)
-        if n:
-            self.outcome.warnings.append(
-                f"{n} Appointment(s) cancelled before a time was set are withdrawn requests, "
-                "not appointment rows: kept apart (requests.csv)"
-            )
-        defaulted = self.outcome.counts.get("clinic_from_import", 0)
-        if defaulted:
-            self.outcome.warnings.append(
-                f"{defaulted} Appointment(s) named no clinic: given the clinic of this import"
-            )
-        unbooked = self.outcome.counts.get("booked_without_created", 0)
-        if unbooked:
-            self.outcome.warnings.append(
-                f"{unbooked} booked Appointment(s) without created: kept, with the booking time "
-                'unknown (a new request\'s wait then has no start: "unknown request date")'
-            )
-        slots = self.outcome.counts.get("slots_written", 0)
-        if slots:
-            self.outcome.warnings.append(
-                f"{slots} Slot(s) read and kept apart (slots.csv): they give next and "
-                "third-next available"
-            )
-        encounters = self.outcome.counts.get("Encounter", 0)
-        if encounters:
-            self.outcome.warnings.append(
-                f"{encounters} Encounter(s) read: they complete linked appointments and, "
-                "with their ICD-10-CM reason codes, feed the HEDIS-like measures "
-                "(encounters.csv kept apart)"
-            )
-        dropped = self.outcome.counts.get("entered_in_error_dropped", 0)
-        if dropped:
-            self.outcome.warnings.append(
-                f"{dropped} Appointment(s) entered-in-error without enough data for a row "
-                "were dropped"
-            )
+        for counter, text in COUNT_WARNINGS:
+            n = self.outcome.counts.get(counter, 0)
+            if n:
+                self.outcome.warnings.append(f"{n} {text}")
 
     def _writer(self, name: str, columns: tuple[str, ...]) -> tuple[IO[str], Any]:
         path = self.workdir / f"{name}.csv"
