@@ -11,25 +11,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
-from tests.access_matrix import ANONYMOUS, LOGIN, Entry
+from tests.access_matrix import Entry
 from tests.access_matrix_access import AccessEntry
-
-SETTINGS_ROLES = ("regional_admin", "data_steward")
-
-
-@dataclass(frozen=True)
-class SettingsEntry(Entry):
-    def expected(self, role: str, scope: str, method: str) -> int:
-        if self.need != "settings":
-            return super().expected(role, scope, method)
-        if role == ANONYMOUS:
-            return LOGIN
-        if method not in self.ok:
-            return 405
-        return self.ok[method] if role in SETTINGS_ROLES else 403
 
 
 def _counts_run(world: Any, scope: str) -> dict[str, Any]:
@@ -59,7 +44,7 @@ def _counts_run(world: Any, scope: str) -> dict[str, Any]:
 
 
 EXTRA_MATRIX: dict[str, Entry] = {
-    "access:region-settings": SettingsEntry("settings", {"GET": 200, "POST": 422}),
+    "access:region-settings": AccessEntry("settings", {"GET": 200, "POST": 422}),
     "access:counts-errors": AccessEntry(
         "steward", {"GET": 200}, ("region",), _counts_run, object_scoped=True
     ),

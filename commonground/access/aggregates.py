@@ -86,9 +86,12 @@ def known_codes(region: Region) -> dict[str, int]:
     return out
 
 
-def clinic_code_map(region: Region, codes: Iterable[str]) -> dict[str, int]:
-    """Extract clinic code -> clinic id for the codes that can be matched."""
-    known = known_codes(region)
+def clinic_code_map(
+    region: Region, codes: Iterable[str], known: dict[str, int] | None = None
+) -> dict[str, int]:
+    """Extract clinic code -> clinic id for the codes that can be matched (``known``: the
+    region's ``known_codes``, when the caller already has them)."""
+    known = known_codes(region) if known is None else known
     return {code: known[code.lower()] for code in codes if code.lower() in known}
 
 
@@ -252,13 +255,16 @@ def _compute(
             rows: list[AccessAggregate] = []
             as_of: dt.date | None = None
             codes: list[str] = []
+            known = known_codes(region)  # once: it reads the region's settings and imports
             if generation.rows:
-                rows, as_of, codes = _appointment_aggregates(con, region, version, generation, run)
+                rows, as_of, codes = _appointment_aggregates(
+                    con, region, version, generation, run, known
+                )
             side_rows, side_as_of, side_codes = _side_aggregates(
-                con, region, version, generation, as_of
+                con, region, version, generation, as_of, known
             )
             codes = sorted({*codes, *side_codes})
-            unmapped = sorted(c for c in codes if c.lower() not in known_codes(region))
+            unmapped = sorted(c for c in codes if c.lower() not in known)
             return [*rows, *side_rows], as_of or side_as_of, version.label, unmapped
         finally:
             con.close()
@@ -270,6 +276,7 @@ def _appointment_aggregates(
     version: CalendarVersion,
     generation: Generation,
     run: AggregateRun,
+    known: dict[str, int],
 ) -> tuple[list[AccessAggregate], dt.date | None, list[str]]:
     extract.parquet_view(con, generation.path)
     first, last, as_of = con.execute(
@@ -292,7 +299,7 @@ def _appointment_aggregates(
     metrics.compute_units(con, metrics.Options(calendar=version, as_of=as_of, alternate=alt))
     _progress(run, "aggregating", 1, 3)
     codes = [r[0] for r in con.execute("SELECT DISTINCT clinic_id FROM appt").fetchall()]
-    mapping = clinic_code_map(region, codes)
+    mapping = clinic_code_map(region, codes, known)
     con.execute("CREATE TEMP TABLE code_map (code VARCHAR, clinic BIGINT)")
     if mapping:
         con.executemany("INSERT INTO code_map VALUES (?, ?)", list(mapping.items()))
@@ -306,6 +313,7 @@ def _side_aggregates(
     version: CalendarVersion,
     generation: Generation,
     as_of: dt.date | None,
+    known: dict[str, int],
 ) -> tuple[list[AccessAggregate], dt.date | None, list[str]]:
     """Supply (slots) and HEDIS-like (encounters) counts, when the store holds them."""
     tz = extract.DEFAULT_TZ
@@ -335,7 +343,7 @@ def _side_aggregates(
             found += side.hedis_aggregates(side.hedis_results([*enc.encounters, *visits], cutoff))
             as_of = as_of or cutoff
     codes = sorted({a.clinic_code for a in found if a.clinic_code is not None})
-    mapping = clinic_code_map(region, codes)
+    mapping = clinic_code_map(region, codes, known)
     out = []
     for a in found:
         clinic = None

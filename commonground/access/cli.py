@@ -237,11 +237,7 @@ def _side_check(
             timezone=args.timezone, header=extract.Header(columns=[]), tz_assumed_values=0,
             first_day=None, last_day=None, last_event_day=None,
         )  # fmt: skip
-        for line, column, value, reason in found:
-            loaded.errors.append(extract.ExtractError(line, column, value, reason))
-            key = (column, reason)
-            loaded.error_summary[key] = loaded.error_summary.get(key, 0) + 1
-        loaded.error_count = len(found)
+        side.add_problems(loaded, found, keep=len(found))
         _error_report(loaded, args, out)
         return EXIT_INVALID
     as_of = args.as_of or side.file_cutoff(name, path, timezone=args.timezone)

@@ -476,13 +476,8 @@ def _side_warnings(side_files: dict[str, Path], tz: str) -> list[str]:
 
 def _add_side_errors(loaded: extract.LoadResult, side_files: dict[str, Path], tz: str) -> None:
     for name, path in side_files.items():
-        for line, column, value, reason in side.problems(name, path, timezone=tz):
-            loaded.errors.append(extract.ExtractError(line, column, value, reason))
-            loaded.error_summary[(column, reason)] = (
-                loaded.error_summary.get((column, reason), 0) + 1
-            )
-    loaded.error_count = len(loaded.errors)
-    del loaded.errors[MAX_REPORT_ERRORS:]
+        found = side.problems(name, path, timezone=tz)
+        side.add_problems(loaded, found, keep=MAX_REPORT_ERRORS - len(loaded.errors))
 
 
 def _side_only_quality(loaded: extract.LoadResult) -> dict[str, Any]:

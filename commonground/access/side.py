@@ -224,6 +224,17 @@ def side_path(generation_path: Path, name: str) -> Path | None:
     return path if path.exists() else None
 
 
+def add_problems(
+    loaded: extract.LoadResult, found: list[tuple[int, str, str, str]], *, keep: int
+) -> None:
+    """Record a side file's bad rows on ``loaded`` as errors of the file (the first ``keep``
+    in full, all of them in the count and the summary)."""
+    for _line, column, _value, reason in found:
+        loaded.error_summary[(column, reason)] = loaded.error_summary.get((column, reason), 0) + 1
+    loaded.errors.extend(extract.ExtractError(*problem) for problem in found[: max(keep, 0)])
+    loaded.error_count += len(found)
+
+
 def file_cutoff(name: str, path: Path, *, timezone: str) -> dt.date | None:
     """The measurement date a side file implies on its own (as the importer takes it): a
     slot file's first slot day (unless it has snapshot dates), an encounter file's last day."""
