@@ -175,6 +175,64 @@ def _index_at(con: duckdb.DuckDBPyConnection, day: dt.date) -> tuple[int, int | 
     return int(row[0]), (int(row[1]) if row[1] is not None else None)
 
 
+# One request's columns: (name, aggregate over its rows, the same for a request of one row).
+# ``arg_min`` ignores rows whose key or value is NULL, hence the CASEs of the one-row form;
+# CASE WHEN offer ... makes the offer columns pick among offers only.
+_REQUEST_COLUMNS: tuple[tuple[str, str, str], ...] = (
+    ("r_ts", "min(req_ts)", "req_ts"),
+    ("r_day", "min(req_day)", "req_day"),
+    (
+        "r_dateonly",
+        "arg_min(req_dateonly, req_ts)",
+        "CASE WHEN req_ts IS NOT NULL THEN req_dateonly END",
+    ),
+    ("r_eq_booked", "bool_or(req_eq_booked)", "req_eq_booked"),
+    (
+        "start_id",
+        "coalesce(arg_min(appointment_id, start_ts), arg_min(appointment_id, req_ts))",
+        "CASE WHEN start_ts IS NOT NULL OR req_ts IS NOT NULL THEN appointment_id END",
+    ),
+    ("fo_ts", "min(CASE WHEN offer THEN offer_ts END)", "CASE WHEN offer THEN offer_ts END"),
+    (
+        "fo_id",
+        "arg_min(appointment_id, CASE WHEN offer THEN offer_ts END)",
+        "CASE WHEN offer AND offer_ts IS NOT NULL THEN appointment_id END",
+    ),
+    ("fo_day", "min(CASE WHEN offer THEN offer_day END)", "CASE WHEN offer THEN offer_day END"),
+    (
+        "fo_dateonly",
+        "arg_min(offer_dateonly, CASE WHEN offer THEN offer_ts END)",
+        "CASE WHEN offer AND offer_ts IS NOT NULL THEN offer_dateonly END",
+    ),
+    ("bk_ts", "min(CASE WHEN offer THEN start_ts END)", "CASE WHEN offer THEN start_ts END"),
+    (
+        "bk_id",
+        "arg_min(appointment_id, CASE WHEN offer THEN start_ts END)",
+        "CASE WHEN offer AND start_ts IS NOT NULL THEN appointment_id END",
+    ),
+    ("bk_day", "min(CASE WHEN offer THEN start_day END)", "CASE WHEN offer THEN start_day END"),
+    (
+        "bk_dateonly",
+        "arg_min(start_dateonly, CASE WHEN offer THEN start_ts END)",
+        "CASE WHEN offer AND start_ts IS NOT NULL THEN start_dateonly END",
+    ),
+    ("prl", "coalesce(bool_or(offer AND prl), false)", "coalesce(offer AND prl, false)"),
+    ("longer", "coalesce(bool_or(longer), false)", "coalesce(longer, false)"),
+    ("prior_auth", "coalesce(bool_or(prior_auth), false)", "coalesce(prior_auth, false)"),
+    ("clinic_id", "min(clinic_id)", "clinic_id"),
+    ("service_line", "min(service_line)", "service_line"),
+    ("provider_class", "min(provider_class)", "provider_class"),
+    ("product_line", "min(product_line)", "product_line"),
+    ("modality", "min(modality)", "modality"),
+)
+
+
+def _request_columns(*, aggregate: bool) -> str:
+    return ", ".join(
+        f"{many if aggregate else one} AS {name}" for name, many, one in _REQUEST_COLUMNS
+    )
+
+
 def compute_units(
     con: duckdb.DuckDBPyConnection, options: Options, *, drop_source: bool = False
 ) -> None:
@@ -256,16 +314,18 @@ def compute_units(
         derived_join = ""
         initial = "coalesce(r.kind = 'initial', false)"
     # Requests: initial non-urgent rows of a measured class, and urgent rows. Rows of one
-    # request share referral_id, else episode_id, else the request date-time. A NULL ordering
-    # key is ignored by arg_min, so CASE WHEN offer ... picks among offers only.
-    offer_ts = "CASE WHEN offer THEN offer_ts END"
-    start_ts = "CASE WHEN offer THEN start_ts END"
+    # request share referral_id, else episode_id, else the request date-time. Nearly every
+    # request is one row: only the keys shared by several rows are aggregated (wide
+    # aggregate states are what makes a grouping of millions slow); the others are the row.
     con.execute(
         f"""
         CREATE OR REPLACE TABLE req AS
         WITH rows AS (
           SELECT r.*, {OFFER} AS offer,
-                 CASE WHEN r.urgent THEN 'urgent' ELSE {_metric_case()} END AS metric
+                 CASE WHEN r.urgent THEN 'urgent' ELSE {_metric_case()} END AS metric,
+                 coalesce(r.request_key,
+                          CASE WHEN r.req_ts IS NOT NULL THEN hash(epoch_us(r.req_ts)) END,
+                          hash(r.appointment_id)) AS request_group
           FROM (SELECT appointment_id, patient_key, request_key, kind, urgent, provider_class,
                        service_line, clinic_id, product_line, modality, status, cancel_initiator,
                        req_ts, req_day, req_dateonly, req_eq_booked, offer_ts, offer_day,
@@ -274,36 +334,17 @@ def compute_units(
                 FROM appt WHERE status <> 'entered_in_error'
                 AND (urgent OR kind IS NULL OR kind = 'initial')) AS r
           {derived_join}
-          WHERE r.urgent OR {initial}
+          WHERE (r.urgent OR {initial}) AND metric IS NOT NULL
+        ), shared AS (
+          SELECT metric, patient_key, request_group FROM rows
+          GROUP BY ALL HAVING count(*) > 1
         )
-        SELECT metric, patient_key,
-          min(req_ts) AS r_ts,
-          min(req_day) AS r_day,
-          arg_min(req_dateonly, req_ts) AS r_dateonly,
-          bool_or(req_eq_booked) AS r_eq_booked,
-          coalesce(arg_min(appointment_id, start_ts), arg_min(appointment_id, req_ts))
-            AS start_id,
-          min({offer_ts}) AS fo_ts,
-          arg_min(appointment_id, {offer_ts}) AS fo_id,
-          min(CASE WHEN offer THEN offer_day END) AS fo_day,
-          arg_min(offer_dateonly, {offer_ts}) AS fo_dateonly,
-          min({start_ts}) AS bk_ts,
-          arg_min(appointment_id, {start_ts}) AS bk_id,
-          min(CASE WHEN offer THEN start_day END) AS bk_day,
-          arg_min(start_dateonly, {start_ts}) AS bk_dateonly,
-          coalesce(bool_or(offer AND prl), false) AS prl,
-          coalesce(bool_or(longer), false) AS longer,
-          coalesce(bool_or(prior_auth), false) AS prior_auth,
-          min(clinic_id) AS clinic_id,
-          min(service_line) AS service_line,
-          min(provider_class) AS provider_class,
-          min(product_line) AS product_line,
-          min(modality) AS modality
-        FROM rows
-        WHERE metric IS NOT NULL
-        GROUP BY metric, patient_key,
-          coalesce(request_key, CASE WHEN req_ts IS NOT NULL THEN hash(epoch_us(req_ts)) END,
-                   hash(appointment_id))
+        SELECT metric, patient_key, {_request_columns(aggregate=True)}
+        FROM rows SEMI JOIN shared USING (metric, patient_key, request_group)
+        GROUP BY metric, patient_key, request_group
+        UNION ALL
+        SELECT metric, patient_key, {_request_columns(aggregate=False)}
+        FROM rows ANTI JOIN shared USING (metric, patient_key, request_group)
         """  # noqa: S608 - SQL from schema constants; values bound or quoted
     )
     # Visits with no next offer: still in treatment if a clinician asked for a return, or a
