@@ -1,0 +1,128 @@
+"""The load's shortcuts give exactly what they replace.
+
+* ``cg_local_day(ts)`` (arithmetic over the zone's offset changes) equals ICU's ``ts::DATE``,
+  every second around each daylight-saving change included;
+* the two GLOB patterns accept exactly the strings the strict ISO 8601 regex accepts.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import duckdb
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from commonground.access import extract
+
+FIRST, LAST = dt.date(2015, 1, 1), dt.date(2031, 12, 31)
+ZONES = (
+    "America/Los_Angeles",
+    "UTC",
+    "Australia/Lord_Howe",  # a 30-minute daylight-saving shift
+    "Asia/Kolkata",  # a half-hour offset, no daylight saving
+    "America/St_Johns",
+)
+
+
+def _connect(zone: str) -> duckdb.DuckDBPyConnection:
+    con = duckdb.connect()
+    con.execute(f"SET TimeZone = '{zone}'")
+    extract.create_local_day_macro(con, FIRST, LAST)
+    return con
+
+
+_MISMATCHES = """
+    SELECT count(*), count(*) FILTER (WHERE cg_local_day(x) IS DISTINCT FROM x::DATE)
+    FROM (SELECT make_timestamptz($start) + to_seconds(s) AS x
+          FROM generate_series($low, $high, $step) AS g(s))
+"""
+
+
+def _mismatches(
+    con: duckdb.DuckDBPyConnection, start_us: int, low: int, high: int, step: int
+) -> tuple[int, int]:
+    """(instants checked, instants where the macro and ICU disagree) from ``start_us``."""
+    params = {"start": start_us, "low": low, "high": high, "step": step}
+    checked, differ = con.execute(_MISMATCHES, params).fetchall()[0]
+    return int(checked), int(differ)
+
+
+@pytest.mark.parametrize("zone", ZONES)
+def test_local_day_equals_icu_across_the_calendar(zone):
+    con = _connect(zone)
+    # Every 61 minutes and 7 seconds for 17 years (and a little beyond each end), then
+    # every second of the hour on either side of each offset change.
+    start = int(dt.datetime(2014, 12, 20, tzinfo=dt.UTC).timestamp() * 1_000_000)
+    checked, differ = _mismatches(con, start, 0, 17 * 366 * 86400, 3667)
+    assert checked > 140_000
+    assert differ == 0
+    changes = con.execute(
+        """
+        SELECT epoch_us(t) FROM (
+          SELECT t, epoch_us(t::TIMESTAMP) - epoch_us(t) AS o,
+                 lag(epoch_us(t::TIMESTAMP) - epoch_us(t)) OVER (ORDER BY t) AS p
+          FROM generate_series(TIMESTAMPTZ '2015-01-01 00:00:00+00',
+                               TIMESTAMPTZ '2031-12-31 00:00:00+00', INTERVAL 15 MINUTE) AS g(t)
+        ) WHERE o <> p
+        """
+    ).fetchall()
+    if zone in ("UTC", "Asia/Kolkata"):
+        assert changes == []
+    else:
+        assert len(changes) >= 30
+    for (when,) in changes[:6] + changes[-2:]:
+        assert _mismatches(con, when, -3600, 3600, 1) == (7201, 0)
+
+
+def test_local_day_outside_the_calendar_falls_back_to_icu():
+    con = _connect("America/Los_Angeles")
+    for text, day in (
+        ("1999-07-01T23:30:00-07:00", "1999-07-01"),
+        ("2040-01-01T07:59:59Z", "2039-12-31"),
+        ("2025-03-09T09:59:59Z", "2025-03-09"),  # 01:59:59 PST, just before the change
+        ("2025-11-02T07:30:00Z", "2025-11-02"),  # 00:30 PDT
+    ):
+        got = con.execute("SELECT cg_local_day($t::TIMESTAMPTZ)::VARCHAR", {"t": text}).fetchall()
+        assert got == [(day,)]
+    assert con.execute("SELECT cg_local_day(NULL::TIMESTAMPTZ)").fetchall() == [(None,)]
+
+
+_PLAIN = duckdb.connect()  # one connection for the many examples below
+
+
+def _regex(con: duckdb.DuckDBPyConnection, text: str) -> bool:
+    """The strict test as the load made it before: DuckDB's (RE2) regular expression."""
+    got = con.execute("SELECT regexp_matches($t, $p)", {"t": text, "p": extract.ISO_PREFIX})
+    return bool(got.fetchall()[0][0])
+
+
+PIECES = st.sampled_from(
+    ["2025", "-", "01", "06", "T", " ", "09", ":", "00", "Z", "+", "1", "a", "", "-08:00", "٣"]
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(PIECES, max_size=9).map("".join) | st.text(max_size=20))
+def test_glob_patterns_accept_what_the_regex_accepts(text):
+    con = _PLAIN
+    glob = con.execute(f"SELECT {extract.iso_prefix_sql('$t')}", {"t": text}).fetchall()[0][0]
+    assert glob == _regex(con, text)
+
+
+def test_glob_patterns_on_the_usual_forms():
+    con = duckdb.connect()
+    for text, ok in (
+        ("2025-01-06", True),
+        ("2025-01-06T09:00", True),
+        ("2025-01-06 09:00:00-08:00", True),
+        ("2025-1-6", False),
+        (" 2025-01-06", False),
+        ("2025-01-06T9:00", False),
+        ("2025-01-06X", False),
+        ("2025-01-06 ", False),
+    ):
+        got = con.execute(f"SELECT {extract.iso_prefix_sql('$t')}", {"t": text}).fetchall()
+        assert got == [(ok,)], text
+        assert _regex(con, text) is ok
