@@ -441,11 +441,35 @@ ISO_PREFIX = r"^\d{4}-\d\d-\d\d([T ]\d\d:\d\d|$)"
 _DIGITS_DATE = "[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]"
 ISO_DATETIME_GLOB = _DIGITS_DATE + "[T ][0-9][0-9]:[0-9][0-9]*"
 ISO_DATE_GLOB = _DIGITS_DATE
+# Seconds and an explicit offset (2025-01-06T09:00:00-08:00): strictly ISO, not tz-assumed.
+ISO_WITH_OFFSET_GLOB = _DIGITS_DATE + "T[0-9][0-9]:[0-9][0-9]:[0-9][0-9][+-][0-9][0-9]:[0-9][0-9]"
 
 
 def iso_prefix_sql(column: str) -> str:
     """SQL true when ``column`` starts like ISO_PREFIX says (NULL stays NULL)."""
     return f"({column} GLOB {_q(ISO_DATETIME_GLOB)} OR {column} GLOB {_q(ISO_DATE_GLOB)})"
+
+
+def usual_sql(column: str) -> str:
+    """True for the commonest form, seconds and an offset (2025-01-06T09:00:00-08:00)."""
+    return f"coalesce({column} GLOB {_q(ISO_WITH_OFFSET_GLOB)}, false)"
+
+
+# A CASE evaluates a later branch only for the rows its earlier ones did not take, so the
+# usual form skips the slower general tests below.
+def timestamp_sql(column: str, usual: str) -> str:
+    """The instant of a strictly ISO date or date-time (``usual``: ``usual_sql``), else NULL."""
+    cast = f"TRY_CAST({column} AS TIMESTAMPTZ)"
+    return f"CASE WHEN {usual} THEN {cast} WHEN {iso_prefix_sql(column)} THEN {cast} END"
+
+
+def no_offset_sql(column: str, usual: str) -> str:
+    """True when a value has no UTC offset, so the clinic's time zone is assumed."""
+    return (
+        f"CASE WHEN {usual} OR {column} IS NULL THEN false "
+        f"ELSE NOT (suffix({column}, 'Z') OR contains(substr({column}, 17), '+') "
+        f"OR contains(substr({column}, 17), '-')) END"
+    )
 
 
 LOCAL_DAY_MACRO = "cg_local_day"
@@ -562,20 +586,17 @@ def load_sql(
     def col(name: str, default: str = "NULL") -> str:
         return f'"{name}"' if name in has else default
 
+    # Level 0: the commonest form settles both tests of level 1 at once (``usual_sql``).
+    level0 = [f"{usual_sql(col(n))} AS {_SHORT[n]}_usual" for n in DATETIME_COLUMNS if n in has]
     # Level 1: parse each date-time once (strict prefix, then the cast).
     level1 = []
     for name in DATETIME_COLUMNS:
         short = _SHORT[name]
         c = col(name)
         if name in has:
-            level1.append(
-                f"CASE WHEN {iso_prefix_sql(c)} THEN TRY_CAST({c} AS TIMESTAMPTZ) END AS {short}_ts"
-            )
+            level1.append(f"{timestamp_sql(c, f'{short}_usual')} AS {short}_ts")
             level1.append(f"coalesce(strlen({c}) = 10, false) AS {short}_dateonly")
-            level1.append(
-                f"{c} IS NOT NULL AND NOT (suffix({c}, 'Z') OR contains(substr({c}, 17), '+') "
-                f"OR contains(substr({c}, 17), '-')) AS {short}_noffset"
-            )
+            level1.append(f"{no_offset_sql(c, f'{short}_usual')} AS {short}_noffset")
         else:
             level1.append(f"NULL::TIMESTAMPTZ AS {short}_ts")
             level1.append(f"false AS {short}_dateonly")
@@ -604,7 +625,8 @@ def load_sql(
     tz_assumed = " + ".join(f"{_SHORT[n]}_noffset::UTINYINT" for n in DATETIME_COLUMNS)
     source = f"""(
       SELECT *, {level2}
-      FROM (SELECT *, {", ".join(level1)} FROM {raw}) AS parsed
+      FROM (SELECT *, {", ".join(level1)}
+            FROM (SELECT *, {", ".join(level0) or "NULL AS no_datetime"} FROM {raw})) AS parsed
     ) AS src"""  # noqa: S608 - SQL from schema constants; the path is a bound parameter
     text_columns = [c for c in header.columns if reader_type(c) == "VARCHAR"]
     shown = ", ".join(f'"{c}"::VARCHAR AS "{c}"' for c in header.columns)

@@ -126,3 +126,39 @@ def test_glob_patterns_on_the_usual_forms():
         got = con.execute(f"SELECT {extract.iso_prefix_sql('$t')}", {"t": text}).fetchall()
         assert got == [(ok,)], text
         assert _regex(con, text) is ok
+
+
+# The parse before the usual-form shortcut: the regular expression, the cast, the offset test.
+_BEFORE = (
+    "SELECT (CASE WHEN regexp_matches(t, $p) THEN TRY_CAST(t AS TIMESTAMPTZ) END)::VARCHAR, "
+    "t IS NOT NULL AND NOT (suffix(t, 'Z') OR contains(substr(t, 17), '+') "
+    "OR contains(substr(t, 17), '-')) FROM (SELECT $t::VARCHAR AS t)"
+)
+_NOW = "SELECT ({})::VARCHAR, {} FROM (SELECT t, {} AS u FROM (SELECT $t::VARCHAR AS t))".format(  # noqa: S608 - SQL from module functions
+    extract.timestamp_sql("t", "u"), extract.no_offset_sql("t", "u"), extract.usual_sql("t")
+)
+USUAL = "2025-01-06T09:00:00-08:00"
+MUTATIONS = st.lists(
+    st.tuples(st.integers(0, len(USUAL) - 1), st.sampled_from("0123456789 +-:TZ.a٣")),
+    max_size=3,
+)
+
+
+def _mutate(edits: list[tuple[int, str]]) -> str:
+    chars = list(USUAL)
+    for position, char in edits:
+        chars[position] = char
+    return "".join(chars)
+
+
+@settings(max_examples=400, deadline=None)
+@given(MUTATIONS.map(_mutate) | st.lists(PIECES, max_size=9).map("".join))
+def test_usual_form_shortcut_parses_as_before(text):
+    before = _PLAIN.execute(_BEFORE, {"t": text, "p": extract.ISO_PREFIX}).fetchall()
+    assert _PLAIN.execute(_NOW, {"t": text}).fetchall() == before
+
+
+def test_usual_form_shortcut_on_null_and_usual_values():
+    for text in (None, USUAL, "2025-01-06T09:00:00Z", "2025-01-06", "2025-01-06T09:00"):
+        before = _PLAIN.execute(_BEFORE, {"t": text, "p": extract.ISO_PREFIX}).fetchall()
+        assert _PLAIN.execute(_NOW, {"t": text}).fetchall() == before
