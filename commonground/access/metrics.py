@@ -364,10 +364,34 @@ def compute_units(
     if drop_source:  # free the rows before the units are built (peak memory)
         con.execute("DROP TABLE IF EXISTS appt")
     con.execute(_units_sql(options, as_of, asof_p, asof_a_sql))
-    con.execute("CREATE OR REPLACE VIEW units AS SELECT * FROM units_t")
+    con.execute(_units_view_sql(options.calendar.label))
     for name in ("seq", "req", "fu_active"):
         con.execute(f"DROP TABLE IF EXISTS {name}")
     con.execute("DROP TABLE IF EXISTS derived")
+
+
+def _units_view_sql(label: str) -> str:
+    """The ``units`` view: ``UNIT_COLUMNS`` as text over the narrower table ``units_t``.
+
+    The table keeps codes as enums, the deadline as a day or an instant and no calendar
+    label (the same for every row): writing nine million rows of text was a good share of
+    the check.
+    """
+    deadline = (
+        "CASE WHEN deadline_ts IS NOT NULL THEN strftime(deadline_ts, '%Y-%m-%dT%H:%M:%S') "
+        "|| printf('%+03d:%02d', date_part('timezone_hour', deadline_ts), "
+        "abs(date_part('timezone_minute', deadline_ts))) ELSE deadline_day::VARCHAR END"
+    )
+    return f"""
+    CREATE OR REPLACE VIEW units AS
+    SELECT metric, start_appointment_id, start_date, stop_appointment_id, stop_date,
+      business_days, hours, {deadline} AS deadline, status, status_detail, censored,
+      clock_stop, precision, {_q(label)} AS calendar, status_other_calendar,
+      business_days_other_calendar, clinic_id, service_line::VARCHAR AS service_line,
+      provider_class::VARCHAR AS provider_class, product_line::VARCHAR AS product_line,
+      is_group, request_equals_booking
+    FROM units_t
+    """  # noqa: S608 - SQL from schema constants; the label is quoted
 
 
 def _status(
@@ -393,7 +417,6 @@ def _status(
 
 
 def _units_sql(options: Options, as_of: dt.date, asof_p: int, asof_a: str) -> str:
-    label = options.calendar.label
     asof = f"DATE '{as_of.isoformat()}'"
     initial_n = (
         "CASE q.metric "
@@ -453,12 +476,10 @@ def _units_sql(options: Options, as_of: dt.date, asof_p: int, asof_a: str) -> st
         f"CASE WHEN {urgent_dateonly} THEN q.r_day + ({urgent_limit} // 24)::INT "
         f"ELSE (q.r_ts + to_hours({urgent_limit}))::DATE END"
     )
-    urgent_deadline_text = (
-        f"CASE WHEN {urgent_dateonly} THEN strftime(q.r_day + ({urgent_limit} // 24)::INT, "
-        "'%Y-%m-%d') ELSE strftime(q.r_ts + to_hours(" + urgent_limit + "), "
-        "'%Y-%m-%dT%H:%M:%S') || printf('%+03d:%02d', "
-        f"date_part('timezone_hour', q.r_ts + to_hours({urgent_limit})), "
-        f"abs(date_part('timezone_minute', q.r_ts + to_hours({urgent_limit})))) END"
+    # The deadline is a day, or an instant for urgent clocks with times (text in the view).
+    urgent_deadline = (
+        f"CASE WHEN {urgent_dateonly} THEN q.r_day + ({urgent_limit} // 24)::INT END, "
+        f"CASE WHEN NOT {urgent_dateonly} THEN q.r_ts + to_hours({urgent_limit}) END"
     )
     urgent_status = _status(
         req_missing="q.r_ts IS NULL",
@@ -496,17 +517,15 @@ def _units_sql(options: Options, as_of: dt.date, asof_p: int, asof_a: str) -> st
         q.a_id AS stop_appointment_id, q.a_day AS stop_date,
         {initial_bd("p", str(asof_p))} AS business_days,
         NULL::DOUBLE AS hours,
-        {dl("p")}::VARCHAR AS deadline,
+        {dl("p")} AS deadline_day, NULL::TIMESTAMPTZ AS deadline_ts,
         {initial_status("p")} AS status,
         NULL::VARCHAR AS status_detail,
         (q.r_day IS NOT NULL AND a_day IS NULL) AS censored,
         q.clock_stop, NULL::VARCHAR AS precision,
-        {_q(label)} AS calendar,
         CASE WHEN c1.i_a IS NOT NULL THEN {initial_status("a")} END
           AS status_other_calendar,
         {initial_bd("a", asof_a)} AS business_days_other_calendar,
-        q.clinic_id, q.service_line::VARCHAR AS service_line,
-        q.provider_class::VARCHAR AS provider_class, q.product_line::VARCHAR AS product_line,
+        q.clinic_id, q.service_line, q.provider_class, q.product_line,
         false AS is_group, q.r_eq_booked AS request_equals_booking
       FROM q1 q
       LEFT JOIN cal c1 ON c1.d = q.r_day
@@ -514,15 +533,14 @@ def _units_sql(options: Options, as_of: dt.date, asof_p: int, asof_a: str) -> st
       WHERE q.metric <> 'urgent'
     ), urgent_units AS (
       SELECT q.metric, q.start_id, q.r_day, q.a_id, q.a_day,
-        NULL::INTEGER, {urgent_hours}, {urgent_deadline_text},
+        NULL::INTEGER, {urgent_hours}, {urgent_deadline},
         {urgent_status}, NULL::VARCHAR,
         (q.r_ts IS NOT NULL AND a_ts IS NULL),
         q.clock_stop,
         CASE WHEN q.r_ts IS NULL THEN NULL WHEN {urgent_dateonly} THEN 'date'
              ELSE 'datetime' END,
-        {_q(label)}, NULL::VARCHAR, NULL::INTEGER,
-        q.clinic_id, q.service_line::VARCHAR, q.provider_class::VARCHAR,
-        q.product_line::VARCHAR, false, q.r_eq_booked
+        NULL::VARCHAR, NULL::INTEGER,
+        q.clinic_id, q.service_line, q.provider_class, q.product_line, false, q.r_eq_booked
       FROM q1 q
       WHERE q.metric = 'urgent'
     ), fu AS (
@@ -535,7 +553,7 @@ def _units_sql(options: Options, as_of: dt.date, asof_p: int, asof_a: str) -> st
       FROM seq s WHERE s.is_vi
     ), fu_units AS (
       SELECT '{FOLLOW_UP}', s.appointment_id, s.start_day, s.next_id, s.next_day,
-        {fu_bd("p", str(asof_p))}, NULL::DOUBLE, c1.dl10_p::VARCHAR,
+        {fu_bd("p", str(asof_p))}, NULL::DOUBLE, c1.dl10_p, NULL::TIMESTAMPTZ,
         {fu_status("p")} AS st,
         CASE WHEN s.start_day < DATE '{SB221_EFFECTIVE.isoformat()}' THEN 'before_sb221'
              WHEN s.next_id IS NOT NULL AND s.next_initial THEN 'episode_ended'
@@ -544,11 +562,10 @@ def _units_sql(options: Options, as_of: dt.date, asof_p: int, asof_a: str) -> st
              WHEN s.next_id IS NULL AND {asof} > c1.dl10_p THEN 'episode_ended' END,
         (s.next_id IS NULL AND {asof} <= c1.dl10_p),
         CASE WHEN s.next_id IS NOT NULL THEN 'next_appointment' END,
-        NULL::VARCHAR, {_q(label)},
+        NULL::VARCHAR,
         CASE WHEN c1.i_a IS NOT NULL THEN {fu_status("a")} END,
         CASE WHEN c1.i_a IS NOT NULL THEN {fu_bd("a", asof_a)} END,
-        s.clinic_id, s.service_line::VARCHAR, s.provider_class::VARCHAR,
-        s.product_line::VARCHAR, s.is_group, false
+        s.clinic_id, s.service_line, s.provider_class, s.product_line, s.is_group, false
       FROM fu s
       LEFT JOIN cal c1 ON c1.d = s.start_day
       LEFT JOIN cal c2 ON c2.d = s.next_day
@@ -557,13 +574,12 @@ def _units_sql(options: Options, as_of: dt.date, asof_p: int, asof_a: str) -> st
       start_appointment_id, start_date, stop_appointment_id, stop_date,
       CASE WHEN status = 'not_applicable' AND stop_appointment_id IS NULL THEN NULL
            ELSE business_days END AS business_days,
-      hours, deadline,
+      hours, deadline_day, deadline_ts,
       status::{_enum(STATUSES)} AS status,
       status_detail::{_enum(DETAILS)} AS status_detail,
       censored,
       clock_stop::{_enum(CLOCK_STOPS)} AS clock_stop,
       precision::ENUM ('date', 'datetime') AS precision,
-      calendar,
       status_other_calendar::{_enum(STATUSES)} AS status_other_calendar,
       business_days_other_calendar,
       clinic_id, service_line, provider_class, product_line, is_group, request_equals_booking
