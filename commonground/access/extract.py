@@ -488,7 +488,7 @@ def create_local_day_macro(
 
     ICU's ``ts::DATE`` converts every value through a calendar, a good share of the load at
     ten million rows, while a zone has only a few dozen offsets over a calendar's years. The
-    offsets come from ICU itself (sampled every 15 minutes, then to the second around each
+    offsets come from ICU itself (sampled every hour, then to the second around each
     change), so both give the same day; instants outside ``first_day``..``last_day`` still
     use ICU.
     """
@@ -535,7 +535,7 @@ def _offset_changes(
         SELECT epoch_us(before), epoch_us(t), offset_us, t = $start::TIMESTAMPTZ FROM (
           SELECT t, {offset} AS offset_us, lag(t) OVER (ORDER BY t) AS before,
                  lag({offset}) OVER (ORDER BY t) AS offset_before
-          FROM generate_series($start::TIMESTAMPTZ, $stop::TIMESTAMPTZ, INTERVAL 15 MINUTE)
+          FROM generate_series($start::TIMESTAMPTZ, $stop::TIMESTAMPTZ, INTERVAL 1 HOUR)
             AS g(t)
         ) WHERE before IS NULL OR offset_us <> offset_before ORDER BY t
         """,  # noqa: S608 - SQL from constants; values bound
@@ -544,7 +544,7 @@ def _offset_changes(
     bounds: list[int] = []
     offsets: list[int] = []
     for before, after, offset_us, first in rows:
-        if not first:  # the change happened within these 15 minutes: find its second
+        if not first:  # the change happened within this hour: find its second
             after = scalar(con, _FIRST_SECOND_AT, {"a": before, "b": after, "o": offset_us})
         bounds.append(int(after))
         offsets.append(int(offset_us))

@@ -115,7 +115,6 @@ def determined_cells(
 ) -> set[Cell]:
     """Suppressed cells whose value follows from the published cells (LP bounds meet)."""
     import numpy as np
-    from scipy.optimize import linprog  # type: ignore[import-untyped]
 
     order = sorted(hidden, key=repr)
     index = {c: i for i, c in enumerate(order)}
@@ -166,6 +165,10 @@ def determined_cells(
             continue
         if free_both_ways[i]:
             continue
+        # Imported here: most tables never need an LP, and scipy.optimize takes a
+        # quarter of a second to import (the preflight check prints a few tables).
+        from scipy.optimize import linprog  # type: ignore[import-untyped]
+
         objective = np.zeros(len(order))
         objective[i] = 1.0
         low = linprog(objective, A_eq=a_eq, b_eq=b_eq, bounds=bounds, method="highs")
