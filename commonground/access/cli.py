@@ -86,8 +86,8 @@ def add_check_arguments(parser: argparse.ArgumentParser) -> None:
     )  # fmt: skip
     parser.add_argument(
         "--memory-limit",
-        default="1500MB",
-        help="DuckDB memory limit before it spills to a private temporary folder (1500MB; "
+        default="1700MB",
+        help="DuckDB memory limit before it spills to a private temporary folder (1700MB; "
         "the whole process stays under 2 GB)",
     )
     parser.add_argument(

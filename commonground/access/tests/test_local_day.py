@@ -162,3 +162,29 @@ def test_usual_form_shortcut_on_null_and_usual_values():
     for text in (None, USUAL, "2025-01-06T09:00:00Z", "2025-01-06", "2025-01-06T09:00"):
         before = _PLAIN.execute(_BEFORE, {"t": text, "p": extract.ISO_PREFIX}).fetchall()
         assert _PLAIN.execute(_NOW, {"t": text}).fetchall() == before
+
+
+def test_usual_form_pattern_with_the_cast_is_strict_for_every_pair_of_characters():
+    # Two characters of the usual form replaced, at every pair of positions, by any of the
+    # printable ASCII characters, whitespace and two non-ASCII digits (U+0663, U+FF10):
+    # what the looser pattern and the cast let through, the strict expression accepts too.
+    found = _PLAIN.execute(
+        f"""
+        WITH chars AS (
+          SELECT chr(unnest(range(32, 127))::INTEGER) AS c
+          UNION ALL SELECT unnest([chr(9), chr(10), chr(13), chr(1635), chr(65296)])
+        ), positions AS (SELECT unnest(range(0, {len(USUAL)})) AS p),
+        variants AS (
+          SELECT left($u, a.p) || x.c || substr($u, a.p + 2, b.p - a.p - 1) || y.c
+                 || substr($u, b.p + 2) AS t
+          FROM positions a, positions b, chars x, chars y WHERE a.p < b.p
+        )
+        SELECT count(*), count(*) FILTER (
+          WHERE {extract.usual_sql("t")} AND TRY_CAST(t AS TIMESTAMPTZ) IS NOT NULL
+            AND NOT coalesce(regexp_matches(t, $p), false))
+        FROM variants
+        """,  # noqa: S608 - SQL from module functions; values bound
+        {"u": USUAL, "p": extract.ISO_PREFIX},
+    ).fetchall()
+    assert found[0][0] > 2_500_000
+    assert found[0][1] == 0
