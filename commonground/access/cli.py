@@ -86,8 +86,8 @@ def add_check_arguments(parser: argparse.ArgumentParser) -> None:
     )  # fmt: skip
     parser.add_argument(
         "--memory-limit",
-        default="1700MB",
-        help="DuckDB memory limit before it spills to a private temporary folder (1700MB; "
+        default="1600MB",
+        help="DuckDB memory limit before it spills to a private temporary folder (1600MB; "
         "the whole process stays under 2 GB)",
     )
     parser.add_argument(
