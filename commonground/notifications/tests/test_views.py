@@ -10,6 +10,7 @@ from django.template import Context, Template
 from django.test import RequestFactory
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from commonground.audit.models import AuditEvent
 from commonground.notifications import services
@@ -57,7 +58,10 @@ def test_the_list_shows_my_notifications_newest_first_with_unread_marked(login, 
 def test_the_list_shows_dates_not_times(login, carmen):
     [notification] = _give(carmen)
     html = login(carmen).get(LIST).content.decode()
-    assert f'datetime="{notification.created_at:%Y-%m-%d}"' in html
+    # The page shows the day in the site's time zone, not UTC's: from 4 or 5 pm until
+    # midnight in California they are different days.
+    shown_day = timezone.localtime(notification.created_at)
+    assert f'datetime="{shown_day:%Y-%m-%d}"' in html
     assert ":" not in html.split("<time", 1)[1].split("</time>", 1)[0].split(">", 1)[1]
 
 
