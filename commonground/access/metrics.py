@@ -382,15 +382,19 @@ def _units_view_sql(label: str) -> str:
         "|| printf('%+03d:%02d', date_part('timezone_hour', deadline_ts), "
         "abs(date_part('timezone_minute', deadline_ts))) ELSE deadline_day::VARCHAR END"
     )
+    formatted = {
+        "deadline": deadline,
+        "calendar": _q(label),
+        "service_line": "service_line::VARCHAR",
+        "provider_class": "provider_class::VARCHAR",
+        "product_line": "product_line::VARCHAR",
+    }
+    columns = ", ".join(
+        f"{formatted[name]} AS {name}" if name in formatted else name
+        for name in (*UNIT_COLUMNS, "request_equals_booking")
+    )
     return f"""
-    CREATE OR REPLACE VIEW units AS
-    SELECT metric, start_appointment_id, start_date, stop_appointment_id, stop_date,
-      business_days, hours, {deadline} AS deadline, status, status_detail, censored,
-      clock_stop, precision, {_q(label)} AS calendar, status_other_calendar,
-      business_days_other_calendar, clinic_id, service_line::VARCHAR AS service_line,
-      provider_class::VARCHAR AS provider_class, product_line::VARCHAR AS product_line,
-      is_group, request_equals_booking
-    FROM units_t
+    CREATE OR REPLACE VIEW units AS SELECT {columns} FROM units_t
     """  # noqa: S608 - SQL from schema constants; the label is quoted
 
 
