@@ -203,7 +203,7 @@ def _check(
     extra = _extra_measures(con, args, converted.outputs, version, alt, as_of)
     if isinstance(extra, int):
         return extra
-    metrics.compute_units(con, options, drop_source=True)
+    metrics.compute_units(con, options, drop_source=True, keep_units=args.out is not None)
     summary = metrics.summarise(con)
     quality = metrics.data_quality(con, rows_quality)
     comparisons = parity.parity(con)

@@ -89,6 +89,23 @@ UNIT_COLUMNS = (
     "product_line",
     "is_group",
 )
+# What the summaries read (``summarise``, ``data_quality``, ``parity``): table
+# ``unit_summary``.
+SUMMARY_COLUMNS = (
+    "metric",
+    "start_date",
+    "business_days",
+    "hours",
+    "status",
+    "status_detail",
+    "censored",
+    "clock_stop",
+    "precision",
+    "status_other_calendar",
+    "clinic_id",
+    "is_group",
+    "request_equals_booking",
+)
 
 
 def _q(value: str) -> str:
@@ -234,7 +251,11 @@ def _request_columns(*, aggregate: bool) -> str:
 
 
 def compute_units(
-    con: duckdb.DuckDBPyConnection, options: Options, *, drop_source: bool = False
+    con: duckdb.DuckDBPyConnection,
+    options: Options,
+    *,
+    drop_source: bool = False,
+    keep_units: bool = True,
 ) -> None:
     """Build the ``units`` view (over the table ``units_t``) from ``appt``.
 
@@ -243,6 +264,10 @@ def compute_units(
     the requests. The calendar table must cover every date of ``appt`` and
     ``options.as_of`` (``build_calendar_table``). ``drop_source`` drops the table ``appt``
     once it is no longer needed, before the units are built (lower peak memory).
+
+    The summaries (``summarise``, ``data_quality``, ``parity``) read ``unit_summary``, the
+    columns they need. Without ``keep_units`` only that table is built: no ``units`` (and
+    no identifiers or deadlines) for a check that writes no unit rows.
     """
     as_of = options.as_of
     asof_p, asof_a = _index_at(con, as_of)
@@ -363,11 +388,32 @@ def compute_units(
     )
     if drop_source:  # free the rows before the units are built (peak memory)
         con.execute("DROP TABLE IF EXISTS appt")
-    con.execute(_units_sql(options, as_of, asof_p, asof_a_sql))
-    con.execute(_units_view_sql(options.calendar.label))
+    units_sql = _units_sql(options, as_of, asof_p, asof_a_sql)
+    summary = ", ".join(SUMMARY_COLUMNS)
+    _drop_units(con)
+    if keep_units:
+        con.execute(f"CREATE TABLE units_t AS {units_sql}")
+        con.execute(_units_view_sql(options.calendar.label))
+        con.execute(f"CREATE VIEW unit_summary AS SELECT {summary} FROM units_t")  # noqa: S608
+    else:  # only the columns of the summaries are computed (nine million rows)
+        con.execute(f"CREATE TABLE unit_summary AS SELECT {summary} FROM ({units_sql})")  # noqa: S608
     for name in ("seq", "req", "fu_active"):
         con.execute(f"DROP TABLE IF EXISTS {name}")
     con.execute("DROP TABLE IF EXISTS derived")
+
+
+def _drop_units(con: duckdb.DuckDBPyConnection) -> None:
+    """Drop what an earlier ``compute_units`` on this connection built."""
+    kinds = dict(
+        con.execute(
+            "SELECT table_name, table_type FROM information_schema.tables "
+            "WHERE table_name IN ('units', 'units_t', 'unit_summary')"
+        ).fetchall()
+    )
+    for name in ("units", "unit_summary", "units_t"):  # views before their tables
+        if name in kinds:
+            kind = "VIEW" if kinds[name] == "VIEW" else "TABLE"
+            con.execute(f"DROP {kind} {name}")
 
 
 def _units_view_sql(label: str) -> str:
@@ -501,7 +547,6 @@ def _units_sql(options: Options, as_of: dt.date, asof_p: int, asof_a: str) -> st
         CASE WHEN q.fo_ts IS NOT NULL AND (q.bk_ts IS NULL OR q.fo_ts <= q.bk_ts)
              THEN 'first_offered' WHEN q.bk_ts IS NOT NULL THEN 'booked_proxy' END"""
     return f"""
-    CREATE OR REPLACE TABLE units_t AS
     WITH q0 AS (
       SELECT q.*, {stop} AS clock_stop
       FROM req q
@@ -724,7 +769,7 @@ def summarise(con: duckdb.DuckDBPyConnection) -> dict[str, MetricSummary]:
         """
         SELECT metric, status, coalesce(status_detail, ''), coalesce(status_other_calendar, ''),
                is_group, coalesce(clock_stop, ''), censored, business_days, count(*)
-        FROM units WHERE metric <> 'urgent'
+        FROM unit_summary WHERE metric <> 'urgent'
         GROUP BY ALL
         """
     ).fetchall()
@@ -755,7 +800,7 @@ def summarise(con: duckdb.DuckDBPyConnection) -> dict[str, MetricSummary]:
     urgent = con.execute(
         """
         SELECT status, coalesce(clock_stop, ''), precision, hours, count(*)
-        FROM units WHERE metric = 'urgent' GROUP BY ALL
+        FROM unit_summary WHERE metric = 'urgent' GROUP BY ALL
         """
     ).fetchall()
     for status, stop, precision, hours, n in urgent:
@@ -821,7 +866,7 @@ def data_quality(con: duckdb.DuckDBPyConnection, rows: dict[str, int]) -> DataQu
         SELECT count(*) FILTER (WHERE start_date IS NOT NULL),
                count(*) FILTER (WHERE start_date IS NOT NULL AND request_equals_booking),
                count(*) FILTER (WHERE status = 'unknown_request_date')
-        FROM units WHERE metric::VARCHAR LIKE 'initial%'
+        FROM unit_summary WHERE metric::VARCHAR LIKE 'initial%'
         """,
     )
     return DataQuality(

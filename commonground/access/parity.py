@@ -202,14 +202,14 @@ def parity(
     con: duckdb.DuckDBPyConnection,
     thresholds: Thresholds = Thresholds(),
 ) -> list[Comparison]:
-    """Both comparisons over the ``units`` view, restricted to shared clinics and period."""
+    """Both comparisons over ``unit_summary``, restricted to shared clinics and period."""
     out = []
     for label, mh_metric, ms_metric in PAIRS:
         pair = f"({quote(mh_metric)}, {quote(ms_metric)})"
         ranges = con.execute(
             f"""
             SELECT metric, min(start_date), max(start_date), list(DISTINCT clinic_id)
-            FROM units WHERE metric IN {pair} AND start_date IS NOT NULL
+            FROM unit_summary WHERE metric IN {pair} AND start_date IS NOT NULL
               AND status IN ('compliant', 'noncompliant')
             GROUP BY metric
             """  # noqa: S608 - SQL from schema constants; values bound or quoted
@@ -233,7 +233,7 @@ def parity(
         rows = con.execute(
             f"""
             SELECT metric, status, CASE WHEN NOT censored THEN business_days END, count(*)
-            FROM units
+            FROM unit_summary
             WHERE metric IN {pair} AND status IN ('compliant', 'noncompliant')
               AND start_date BETWEEN $first AND $last
               AND list_contains($clinics, clinic_id)

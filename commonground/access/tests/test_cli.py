@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 
 import pytest
 
+from commonground.access import synthetic
 from commonground.access.cli import main, run_check
 from commonground.access.tests.helpers import SPEC_ROWS, initial, row, write_csv
+from commonground.core.business_days import preset_holidays
 
 REQUIRED_COLUMNS = [
     "metric",
@@ -101,6 +104,26 @@ def test_summary_names_its_choices_and_suppresses_small_counts(tmp_path):
             assert all(c in ("<11", "0") for c in cells), line
             assert line.split()[-2:] == ["-", "-"]  # rates from hidden cells are hidden
     assert "Parity" in report and "not enough data" in report
+
+
+def test_the_report_is_the_same_with_and_without_unit_rows(tmp_path):
+    """Without ``--out`` only the columns the summaries read are computed (a shortcut)."""
+    as_of = dt.date(2025, 10, 31)
+    period = synthetic.Period(dt.date(2024, 1, 1), dt.date(2025, 12, 31), as_of)
+    holidays = sorted(preset_holidays("federal", range(2024, 2027)))
+    path = tmp_path / "extract.csv"
+    synthetic.write_csv(path, 30_000, seed=3, period=period, holidays=holidays)
+    reports = []
+    for extra in ([], ["--out", str(tmp_path / "units.csv")]):
+        stdout = io.StringIO()
+        assert run_check([str(path), "--as-of", as_of.isoformat(), *extra], stdout=stdout) == 0
+        reports.append(stdout.getvalue().split("\nwrote ")[0])
+    # Every section is filled: counts, waits, calendar sensitivity, data quality, parity.
+    for shown in ("initial_non_urgent_mh        4,", "no follow-up scheduled (patient still",
+                  "initial_non_urgent_mh          31", "equals the booking time: 15.",
+                  "25 shared clinic(s)", "95% bootstrap CI"):  # fmt: skip
+        assert shown in reports[0]
+    assert reports[0] == reports[1]
 
 
 def test_large_enough_counts_are_shown_with_rates(tmp_path):
