@@ -23,3 +23,20 @@ def scalar(con: duckdb.DuckDBPyConnection, sql: str, params: Any = None) -> Any:
 def quote(value: str) -> str:
     """A SQL string literal."""
     return "'" + value.replace("'", "''") + "'"
+
+
+def drop_relations(con: duckdb.DuckDBPyConnection, *names: str) -> None:
+    """Drop each of ``names`` that exists, as the view or table it is, in the order given
+    (a view before the table it reads)."""
+    kinds = dict(
+        con.execute(
+            "SELECT table_name, table_type FROM information_schema.tables "
+            "WHERE table_name IN (SELECT unnest($names::VARCHAR[]))",
+            {"names": list(names)},
+        ).fetchall()
+    )
+    for name in names:
+        if name in kinds:
+            kind = "VIEW" if kinds[name] == "VIEW" else "TABLE"
+            identifier = '"' + name.replace('"', '""') + '"'
+            con.execute(f"DROP {kind} {identifier}")

@@ -4,8 +4,9 @@ Layout: ``shared/docs/access-and-parity.md`` section 6.1 (one row per appointmen
 status, UTF-8, header row, ISO 8601 date-times in local time or with an offset).
 
 ``load(con, path, ...)`` streams the CSV once through DuckDB into a compact typed table
-``appt`` (memory stays flat: above its memory limit DuckDB spills to the private temporary
-directory set by ``configure``) and checks every row on the way:
+``appt_rows``, read through the view ``appt`` (memory stays flat: above its memory limit
+DuckDB spills to the private temporary directory set by ``configure``), and checks every row
+on the way:
 
 * types (ISO 8601 date-times, booleans, integers with ranges), required values;
 * vocabularies: an unmapped provider class, service line, status, ... blocks the import;
@@ -44,7 +45,7 @@ from typing import Literal
 
 import duckdb
 
-from ._db import one_row, scalar
+from ._db import drop_relations, one_row, scalar
 from .calendars import CalendarVersion
 
 DEFAULT_TZ = "America/Los_Angeles"
@@ -566,7 +567,8 @@ def _key(expr: str) -> str:
 
 @dataclass(frozen=True)
 class LoadSql:
-    create: str  # CREATE TABLE appt AS ...
+    create: str  # CREATE TABLE appt_rows AS ...
+    view: str  # CREATE VIEW appt AS ... (over appt_rows)
     bad_rows: str  # SELECT err, <text columns as read> ... of the rows failing a check
     text_columns: list[str]  # columns read as text: their raw value identifies a row
     checks: list[Check]
@@ -580,7 +582,8 @@ def load_sql(
     keep_patient_id: bool = False,
     booking_time_optional: bool = False,
 ) -> LoadSql:
-    """The ``CREATE TABLE appt AS ...`` statement, the bad-row scan and the checks."""
+    """The statements that make ``appt`` (a table and its view), the bad-row scan and the
+    checks."""
     present = [c for c in header.columns if c in BY_NAME]
     has = set(present)
     checks = build_checks(present, calendar, booking_time_optional=booking_time_optional)
@@ -645,8 +648,23 @@ def load_sql(
         if keep_patient_id
         else ""
     )
+    flags = {
+        "visit_new": visit_new,
+        "urgent": f"coalesce({col('urgency', 'NULL::cg_urgency')} = 'urgent', false)",
+        "prior_auth": flag("prior_auth_required"),
+        "req_dateonly": "req_dateonly",
+        "req_eq_booked": "coalesce(req_ts = booked_ts AND NOT req_dateonly "
+        "AND NOT booked_dateonly, false)",
+        "offer_dateonly": "offer_dateonly",
+        "start_dateonly": "start_dateonly",
+        "is_group": flag("is_group"),
+        "longer": flag("longer_interval_documented"),
+        "prl": flag("patient_requested_later"),
+        "bad": f"({any_bad})",
+    }
+    packed = " + ".join(f"({flags[name]})::INTEGER * {1 << bit}" for bit, name in enumerate(FLAGS))
     sql = f"""
-    CREATE OR REPLACE TABLE appt AS
+    CREATE OR REPLACE TABLE {ROWS_TABLE} AS
     SELECT
       appointment_id,
       {"patient_id" if keep_patient_id else "hash(patient_id)"} AS patient_key,
@@ -654,33 +672,81 @@ def load_sql(
       provider_class,
       service_line,
       {col("appointment_kind", "NULL::cg_kind")} AS kind,
-      {visit_new} AS visit_new,
-      coalesce({col("urgency", "NULL::cg_urgency")} = 'urgent', false) AS urgent,
-      {flag("prior_auth_required")} AS prior_auth,
-      req_ts, req_day, req_dateonly,
+      req_ts,
       booked_day,
-      coalesce(req_ts = booked_ts AND NOT req_dateonly AND NOT booked_dateonly, false)
-        AS req_eq_booked,
-      offer_ts, offer_day, offer_dateonly,
-      start_ts, start_day, start_dateonly,
+      offer_ts,
+      start_ts,
       status,
       {col("cancel_initiator", "NULL::cg_cancel_initiator")} AS cancel_initiator,
       cancel_day,
-      {flag("is_group")} AS is_group,
       {col("modality", "NULL::cg_modality")} AS modality,
       {_key(col("episode_id"))} AS episode_key,
       {_key(f"coalesce('r' || {col('referral_id')}, 'e' || {col('episode_id')})")} AS request_key,
-      {flag("longer_interval_documented")} AS longer,
-      {flag("patient_requested_later")} AS prl,
       TRY_CAST({col("recommended_return_days")} AS SMALLINT) AS rec_days,
       {col("product_line", "NULL::cg_product_line")} AS product_line,
       {birth_year}
-
-      ({tz_assumed})::UTINYINT AS tz_assumed,
-      ({any_bad}) AS bad
+      ({packed} + ({tz_assumed})::INTEGER * {1 << TZ_ASSUMED_SHIFT})::USMALLINT AS flags
     FROM {source}
     """  # noqa: S608 - SQL from schema constants; values bound or quoted
-    return LoadSql(create=sql, bad_rows=bad_rows, text_columns=text_columns, checks=checks)
+    return LoadSql(
+        create=sql,
+        view=appt_view_sql(birth_year=keep_patient_id),
+        bad_rows=bad_rows,
+        text_columns=text_columns,
+        checks=checks,
+    )
+
+
+# The checked rows are kept compact, because the metrics after the load run under the same
+# memory limit: yes/no columns packed as bits of ``flags`` (one byte each would be ten), the
+# number of values read in the clinic's time zone (at most five) in its top bits, and no
+# local days (the view works them out from the instants, cheaply: ``cg_local_day``).
+ROWS_TABLE = "appt_rows"
+FLAGS = (
+    "visit_new",
+    "urgent",
+    "prior_auth",
+    "req_dateonly",
+    "req_eq_booked",
+    "offer_dateonly",
+    "start_dateonly",
+    "is_group",
+    "longer",
+    "prl",
+    "bad",
+)
+TZ_ASSUMED_SHIFT = len(FLAGS)
+
+
+def appt_view_sql(*, birth_year: bool = False) -> str:
+    """The view ``appt`` over ``appt_rows``: the columns the metrics read, unpacked."""
+
+    def bit(name: str) -> str:
+        return f"(flags & {1 << FLAGS.index(name)}) <> 0 AS {name}"
+
+    def day(short: str) -> str:
+        return f"{LOCAL_DAY_MACRO}({short}_ts) AS {short}_day"
+
+    return f"""
+    CREATE OR REPLACE VIEW appt AS
+    SELECT
+      appointment_id, patient_key, clinic_id, provider_class, service_line, kind,
+      {bit("visit_new")}, {bit("urgent")}, {bit("prior_auth")},
+      req_ts, {day("req")}, {bit("req_dateonly")},
+      booked_day, {bit("req_eq_booked")},
+      offer_ts, {day("offer")}, {bit("offer_dateonly")},
+      start_ts, {day("start")}, {bit("start_dateonly")},
+      status, cancel_initiator, cancel_day, {bit("is_group")}, modality, episode_key,
+      request_key, {bit("longer")}, {bit("prl")}, rec_days, product_line,
+      {"birth_year," if birth_year else ""}
+      (flags >> {TZ_ASSUMED_SHIFT})::UTINYINT AS tz_assumed, {bit("bad")}
+    FROM {ROWS_TABLE}
+    """  # noqa: S608 - SQL from schema constants
+
+
+def drop_appt(con: duckdb.DuckDBPyConnection) -> None:
+    """Drop ``appt`` whether the load made it (a view over ``appt_rows``) or a table."""
+    drop_relations(con, "appt", ROWS_TABLE)
 
 
 @dataclass
@@ -768,17 +834,22 @@ def load(
         keep_patient_id=keep_patient_id,
         booking_time_optional=booking_time_optional,
     )
+    drop_appt(con)
     con.execute(statements.create, {"path": str(path)})
+    con.execute(statements.view)
+    # A local day never decreases as the instant grows: the first and last days are the
+    # days of the first and last instants (one conversion, not one per row).
+    day = LOCAL_DAY_MACRO
     rows_ = con.execute(
-        """
+        f"""
         SELECT count(*), count(*) FILTER (WHERE bad), 0, sum(tz_assumed),
-               least(min(req_day), min(booked_day), min(start_day), min(offer_day)),
-               greatest(max(req_day), max(booked_day), max(start_day), max(offer_day),
-                        max(cancel_day)),
+               least({day}(least(min(req_ts), min(start_ts), min(offer_ts))), min(booked_day)),
+               greatest({day}(greatest(max(req_ts), max(start_ts), max(offer_ts))),
+                        max(booked_day), max(cancel_day)),
                greatest(max(booked_day), max(cancel_day),
-                        max(req_day) FILTER (WHERE status = 'requested'))
+                        {day}(max(req_ts) FILTER (WHERE status = 'requested')))
         FROM appt
-        """
+        """  # noqa: S608 - SQL from schema constants
     ).fetchall()
     rows, bad_rows, _, tz_assumed, first_day, last_day, last_event = rows_[0]
     duplicates = scalar(

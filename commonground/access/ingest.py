@@ -215,5 +215,5 @@ def stage_incoming(con: duckdb.DuckDBPyConnection, key: bytes) -> int:
         f"FROM (SELECT {select} FROM appt) ORDER BY part",
         {"ipad": ipad, "opad": opad},
     )
-    con.execute("DROP TABLE appt")
+    extract.drop_appt(con)
     return int(one_row(con, "SELECT count(*) FROM incoming")[0])

@@ -40,9 +40,9 @@ from dataclasses import dataclass, field
 
 import duckdb
 
-from ._db import one_row, scalar
+from ._db import drop_relations, one_row, scalar
 from .calendars import CalendarVersion, day_index
-from .extract import ATTENDED, NPMH_CLASSES
+from .extract import ATTENDED, NPMH_CLASSES, drop_appt
 
 SB221_EFFECTIVE = dt.date(2022, 7, 1)
 NEW_EPISODE_LOOKBACK_DAYS = 180
@@ -387,10 +387,10 @@ def compute_units(
         """  # noqa: S608 - SQL from schema constants; values bound or quoted
     )
     if drop_source:  # free the rows before the units are built (peak memory)
-        con.execute("DROP TABLE IF EXISTS appt")
+        drop_appt(con)
     units_sql = _units_sql(options, as_of, asof_p, asof_a_sql)
     summary = ", ".join(SUMMARY_COLUMNS)
-    _drop_units(con)
+    drop_relations(con, "units", "unit_summary", "units_t")  # an earlier run's
     if keep_units:
         con.execute(f"CREATE TABLE units_t AS {units_sql}")
         con.execute(_units_view_sql(options.calendar.label))
@@ -400,20 +400,6 @@ def compute_units(
     for name in ("seq", "req", "fu_active"):
         con.execute(f"DROP TABLE IF EXISTS {name}")
     con.execute("DROP TABLE IF EXISTS derived")
-
-
-def _drop_units(con: duckdb.DuckDBPyConnection) -> None:
-    """Drop what an earlier ``compute_units`` on this connection built."""
-    kinds = dict(
-        con.execute(
-            "SELECT table_name, table_type FROM information_schema.tables "
-            "WHERE table_name IN ('units', 'units_t', 'unit_summary')"
-        ).fetchall()
-    )
-    for name in ("units", "unit_summary", "units_t"):  # views before their tables
-        if name in kinds:
-            kind = "VIEW" if kinds[name] == "VIEW" else "TABLE"
-            con.execute(f"DROP {kind} {name}")
 
 
 def _units_view_sql(label: str) -> str:
