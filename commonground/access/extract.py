@@ -662,7 +662,10 @@ def load_sql(
         "prl": flag("patient_requested_later"),
         "bad": f"({any_bad})",
     }
-    packed = " + ".join(f"({flags[name]})::INTEGER * {1 << bit}" for bit, name in enumerate(FLAGS))
+    # (CASE costs less here than casts and shifts.)
+    packed = " + ".join(
+        f"CASE WHEN {flags[name]} THEN {1 << bit} ELSE 0 END" for bit, name in enumerate(FLAGS)
+    )
     sql = f"""
     CREATE OR REPLACE TABLE {ROWS_TABLE} AS
     SELECT
