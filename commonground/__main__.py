@@ -18,6 +18,15 @@ def main(argv: list[str] | None = None) -> None:
         # Command names read better with hyphens (`commonground opinion-groups`); Django's
         # module names use underscores. Accept both.
         args[1] = args[1].replace("-", "_")
+    if args[1:3] == ["access", "check"]:
+        # The data steward's preflight is pure computation on a file, as the management
+        # command forwards it: no settings, apps or database to load first (half a second).
+        from commonground.access.cli import run_check
+
+        code = run_check(args[3:])
+        if code:
+            raise SystemExit(code)
+        return
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     from django.core.management import execute_from_command_line
 

@@ -5,6 +5,9 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import os
+import subprocess
+import sys
 
 import pytest
 
@@ -167,3 +170,39 @@ def test_management_command_forwards_to_run_check(tmp_path, capsys):
     with pytest.raises(SystemExit) as exc:
         Command().run_from_argv(["commonground", "access", "check", str(bad)])
     assert exc.value.code == 2
+
+
+def test_console_script_checks_without_django_and_says_the_same(tmp_path, capsys):
+    """``commonground access check`` skips Django's start-up: same report, same exit status."""
+    from commonground.__main__ import main as console
+    from commonground.access.management.commands.access import Command
+
+    bad = tmp_path / "bad.csv"
+    bad.write_text(SPEC_ROWS.replace(",lmft,", ",therapist,", 1))
+    for path, status in ((_spec(tmp_path), None), (bad, 2)):
+        said = []
+        for run in (console, Command().run_from_argv):
+            try:
+                run(["commonground", "access", "check", str(path), "--as-of", "2025-03-25"])
+                code = None
+            except SystemExit as exc:
+                code = exc.code
+            assert code == status
+            said.append(capsys.readouterr())
+        assert said[0].out == said[1].out and said[0].out.startswith("Common Ground access check")
+        assert said[0].err == said[1].err
+
+
+def test_console_script_check_imports_no_django(tmp_path):
+    code = (
+        "import sys\n"
+        "from commonground.__main__ import main\n"
+        f"main(['commonground', 'access', 'check', {str(_spec(tmp_path))!r}])\n"
+        "print('django' in sys.modules)\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"}
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True
+    )
+    assert "valid: yes" in done.stdout
+    assert done.stdout.splitlines()[-1] == "False"
