@@ -482,12 +482,6 @@ def no_offset_sql(column: str, usual: str) -> str:
 
 
 LOCAL_DAY_MACRO = "cg_local_day"
-# The first second from $a to $b (epoch microseconds) whose UTC offset is $o.
-_FIRST_SECOND_AT = """
-    SELECT epoch_us(min(t)) FROM generate_series(make_timestamptz($a), make_timestamptz($b),
-                                                 INTERVAL 1 SECOND) AS g(t)
-    WHERE epoch_us(t::TIMESTAMP) - epoch_us(t) = $o
-"""
 
 
 def create_local_day_macro(
@@ -538,26 +532,33 @@ _OFFSET_CHANGES: dict[tuple[str, dt.datetime, dt.datetime], tuple[list[int], lis
 def _offset_changes(
     con: duckdb.DuckDBPyConnection, start: dt.datetime, stop: dt.datetime
 ) -> tuple[list[int], list[int]]:
-    offset = "epoch_us(t::TIMESTAMP) - epoch_us(t)"  # wall clock minus UTC, microseconds
+    def offset(t: str) -> str:  # wall clock minus UTC, microseconds
+        return f"epoch_us({t}::TIMESTAMP) - epoch_us({t})"
+
+    # Hourly samples find the hours in which the offset changes; within each such hour the
+    # change is the first second with the new offset (one query for all of them).
     rows = con.execute(
         f"""
-        SELECT epoch_us(before), epoch_us(t), offset_us, t = $start::TIMESTAMPTZ FROM (
-          SELECT t, {offset} AS offset_us, lag(t) OVER (ORDER BY t) AS before,
-                 lag({offset}) OVER (ORDER BY t) AS offset_before
+        WITH hours AS (
+          SELECT t, {offset("t")} AS offset_us, lag(t) OVER (ORDER BY t) AS before,
+                 lag({offset("t")}) OVER (ORDER BY t) AS offset_before
           FROM generate_series($start::TIMESTAMPTZ, $stop::TIMESTAMPTZ, INTERVAL 1 HOUR)
             AS g(t)
-        ) WHERE before IS NULL OR offset_us <> offset_before ORDER BY t
+        ), changes AS (
+          SELECT t, offset_us, before FROM hours
+          WHERE before IS NULL OR offset_us <> offset_before
+        ), seconds AS (
+          SELECT t, offset_us,
+                 unnest(CASE WHEN before IS NULL THEN [t]
+                             ELSE generate_series(before, t, INTERVAL 1 SECOND) END) AS s
+          FROM changes
+        )
+        SELECT epoch_us(min(s) FILTER (WHERE {offset("s")} = offset_us)), offset_us
+        FROM seconds GROUP BY t, offset_us ORDER BY t
         """,  # noqa: S608 - SQL from constants; values bound
         {"start": start.isoformat(), "stop": stop.isoformat()},
     ).fetchall()
-    bounds: list[int] = []
-    offsets: list[int] = []
-    for before, after, offset_us, first in rows:
-        if not first:  # the change happened within this hour: find its second
-            after = scalar(con, _FIRST_SECOND_AT, {"a": before, "b": after, "o": offset_us})
-        bounds.append(int(after))
-        offsets.append(int(offset_us))
-    return bounds, offsets
+    return [int(at) for at, _ in rows], [int(o) for _, o in rows]
 
 
 def _key(expr: str) -> str:
