@@ -280,7 +280,17 @@ def compute_units(
         if need_kinds
         else "NULL::DATE"
     )
-    line_filter = "" if need_kinds else "AND service_line IN ('MH', 'SUD')"
+    # Follow-ups need every MH/SUD offer; other lines only where a blank kind is derived
+    # (the offers of those patients and lines: a smaller sort).
+    derive_lines = (
+        f"SELECT patient_key, service_line FROM appt WHERE kind IS NULL AND {OFFER} "  # noqa: S608 - SQL from schema constants
+        "AND service_line NOT IN ('MH', 'SUD')"
+    )
+    line_filter = (
+        f"AND (service_line IN ('MH', 'SUD') OR (patient_key, service_line) IN ({derive_lines}))"
+        if need_kinds
+        else "AND service_line IN ('MH', 'SUD')"
+    )
     vi = (
         f"(provider_class IN {_in(NPMH_CLASSES)} AND service_line IN ('MH', 'SUD') "
         f"AND {IS_ATTENDED} AND NOT urgent)"
