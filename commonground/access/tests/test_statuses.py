@@ -265,6 +265,9 @@ def test_follow_up_population_and_next_offer_scope(tmp_path):
 # -- appointment kind derived when blank -----------------------------------------------------
 
 
+PC = {"service_line": "PC", "provider_class": "pcp"}
+
+
 def test_blank_kinds_are_derived_from_visit_type_and_history(tmp_path):
     r = run(
         tmp_path,
@@ -287,11 +290,20 @@ def test_blank_kinds_are_derived_from_visit_type_and_history(tmp_path):
             row("K5", "2025-01-20T10:00:00", patient_id="P5", appointment_kind="",
                 request_datetime=REQ, booked=REQ, status="cancelled", cancel_initiator="provider",
                 cancel_datetime="2025-01-10T10:00:00"),
+            # Primary care keeps its own history: a PC visit 30 days before makes K6 a
+            # follow-up; K7's only history is in MH, so it starts primary care.
+            row("H6", "2024-12-09T10:00:00", patient_id="P6", **PC),
+            row("K6", "2025-01-08T10:00:00", patient_id="P6", appointment_kind="",
+                booked="2024-12-09T11:00:00", **PC),
+            row("H7", "2024-12-09T10:00:00", patient_id="P7"),
+            row("K7", "2025-01-20T10:00:00", patient_id="P7", appointment_kind="",
+                request_datetime=REQ, booked=REQ, **PC),
         ],
         as_of="2025-02-28",
     )  # fmt: skip
     starts = {u["start_appointment_id"] for u in r.units("initial_non_urgent_mh")}
     assert starts == {"K1", "K2", "K4", "K5"}  # not K3; H1 and H2 are coded follow-ups
+    assert {u["start_appointment_id"] for u in r.units("initial_primary_care")} == {"K7"}
     assert r.unit("initial_non_urgent_mh", "K5")["status"] == "noncompliant"
     assert r.unit("initial_non_urgent_mh", "K1")["status"] == "compliant"
 
