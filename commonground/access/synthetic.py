@@ -1,8 +1,9 @@
 """Synthetic canonical appointment rows (access-and-parity.md section 6.1). No Django.
 
 One generator feeds both the benchmark's CSV (``write_csv``; ``benchmarks/access_generate.py``)
-and the demo region (``load_appt``: the typed table ``appt`` exactly as ``extract.load`` leaves
-a checked extract, raw patient ids kept for the importer's keyed HMAC).
+and the demo region (``load_appt``: a table ``appt`` with exactly the columns and types that
+``extract.load`` gives a checked extract, there a view over compact rows, raw patient ids kept
+for the importer's keyed HMAC).
 
 Shapes follow section 10 of the spec loosely: most non-physician MH intakes within 10 business
 days but a long tail, follow-up intervals that average around 15 business days under strain
@@ -37,7 +38,7 @@ import duckdb
 import numpy as np
 import pyarrow as pa  # type: ignore[import-untyped]
 
-from .extract import DEFAULT_TZ, VISIT_NEW, _q
+from .extract import DEFAULT_TZ, VISIT_NEW, _q, drop_appt
 
 COLUMNS = [
     "appointment_id",
@@ -698,7 +699,8 @@ def load_appt(
         if created:
             con.execute(f"INSERT INTO appt {select}")
         else:
-            con.execute(f"CREATE OR REPLACE TABLE appt AS {select}")
+            drop_appt(con)  # a load's view, say
+            con.execute(f"CREATE TABLE appt AS {select}")
             created = True
         con.unregister("blk")
         written += block.table.num_rows
