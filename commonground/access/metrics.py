@@ -257,13 +257,14 @@ def compute_units(
     drop_source: bool = False,
     keep_units: bool = True,
 ) -> None:
-    """Build the ``units`` view (over the table ``units_t``) from ``appt``.
+    """Build the units (the view ``units`` over the table ``units_t``) from ``appt``.
 
     One window pass (each patient's offers per service line in start order) gives the
     follow-ups and the history that derives blank appointment kinds; one aggregate pass gives
     the requests. The calendar table must cover every date of ``appt`` and
-    ``options.as_of`` (``build_calendar_table``). ``drop_source`` drops the table ``appt``
-    once it is no longer needed, before the units are built (lower peak memory).
+    ``options.as_of`` (``build_calendar_table``). ``drop_source`` drops ``appt`` (and the
+    rows under it) once it is no longer needed, before the units are built (lower peak
+    memory).
 
     The summaries (``summarise``, ``data_quality``, ``parity``) read ``unit_summary``, the
     columns they need. Without ``keep_units`` only that table is built: no ``units`` (and
