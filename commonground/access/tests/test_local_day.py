@@ -2,7 +2,9 @@
 
 * ``cg_local_day(ts)`` (arithmetic over the zone's offset changes) equals ICU's ``ts::DATE``,
   every second around each daylight-saving change included;
-* the two GLOB patterns accept exactly the strings the strict ISO 8601 regex accepts.
+* the two GLOB patterns accept exactly the strings the strict ISO 8601 regex accepts;
+* the formula-injection test by text comparisons flags exactly the cells whose first
+  character is one of ``FORMULA_STARTS``.
 """
 
 from __future__ import annotations
@@ -188,3 +190,36 @@ def test_usual_form_pattern_with_the_cast_is_strict_for_every_pair_of_characters
     ).fetchall()
     assert found[0][0] > 2_500_000
     assert found[0][1] == 0
+
+
+FORMULA_PIECES = st.sampled_from(
+    ["=", "+", "-", "@", "\t", "\r", "\n", " ", ",", ".", "?", "A", "a", "0", "é", "\uff1d", "\x00"]
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(FORMULA_PIECES, max_size=4).map("".join) | st.text(max_size=6))
+def test_formula_test_flags_exactly_the_formula_starts(text):
+    got = _PLAIN.execute(f"SELECT {extract.formula_sql('$t')}", {"t": text}).fetchall()[0][0]
+    assert got is (text[:1] in extract.FORMULA_STARTS and text != "")
+
+
+def test_formula_test_on_the_usual_cells():
+    con = duckdb.connect()
+    for text, bad in (
+        ('=HYPERLINK("http://x","y")', True),
+        ("+cmd|' /C calc'!A0", True),
+        ("-1", True),
+        ("@SUM(1+1)", True),
+        ("\tA", True),
+        ("\r=1", True),
+        ("A1001", False),
+        ("1001", False),
+        (",", False),
+        ("NEW THERAPY INTAKE 60", False),
+        ("\uff1d1", False),  # a full-width equals sign is not a formula start
+    ):
+        got = con.execute(f"SELECT {extract.formula_sql('$t')}", {"t": text}).fetchall()
+        assert got == [(bad,)], text
+    got = con.execute(f"SELECT {extract.formula_sql('NULL::VARCHAR')}").fetchall()
+    assert got == [(None,)]
