@@ -543,11 +543,13 @@ def _units_sql(options: Options, as_of: dt.date, asof_p: int, asof_a: str) -> st
     stop = """
         CASE WHEN q.fo_ts IS NOT NULL AND (q.bk_ts IS NULL OR q.fo_ts <= q.bk_ts)
              THEN 'first_offered' WHEN q.bk_ts IS NOT NULL THEN 'booked_proxy' END"""
+    # q0 and q1 are read twice (initial and urgent units): NOT MATERIALIZED, as working them
+    # out twice costs less than storing three million rows between the two reads.
     return f"""
-    WITH q0 AS (
+    WITH q0 AS NOT MATERIALIZED (
       SELECT q.*, {stop} AS clock_stop
       FROM req q
-    ), q1 AS (
+    ), q1 AS NOT MATERIALIZED (
       SELECT q0.*,
         CASE clock_stop WHEN 'first_offered' THEN fo_ts WHEN 'booked_proxy' THEN bk_ts END
           AS a_ts,
