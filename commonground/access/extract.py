@@ -690,6 +690,15 @@ def load_sql(
     text_columns = [c for c in header.columns if reader_type(c) == "VARCHAR"]
     shown = ", ".join(f'"{c}"::VARCHAR AS "{c}"' for c in header.columns)
     bad_rows = f"SELECT * FROM (SELECT ({mask}) AS err, {shown} FROM {source}) WHERE err <> 0"  # noqa: S608
+    # The rows of one request share a referral, else an episode: the episode's key, or a
+    # key of the referral that no episode's can equal (a second argument to the hash).
+    # (Joining 'r' or 'e' to the id first built ten million strings.)
+    request_key = _key(col("episode_id"))
+    if "referral_id" in has:
+        request_key = (
+            f"CASE WHEN {col('referral_id')} IS NOT NULL "
+            f"THEN hash({col('referral_id')}, 'referral') ELSE {request_key} END"
+        )
     # Birth year only feeds the age band of the de-identified store (kept with the raw id).
     birth_year = (
         f"TRY_CAST({col('patient_birth_year')} AS SMALLINT) AS birth_year,"
@@ -732,7 +741,7 @@ def load_sql(
       cancel_day,
       {col("modality", "NULL::cg_modality")} AS modality,
       {_key(col("episode_id"))} AS episode_key,
-      {_key(f"coalesce('r' || {col('referral_id')}, 'e' || {col('episode_id')})")} AS request_key,
+      {request_key} AS request_key,
       TRY_CAST({col("recommended_return_days")} AS SMALLINT) AS rec_days,
       {col("product_line", "NULL::cg_product_line")} AS product_line,
       {birth_year}

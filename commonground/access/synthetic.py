@@ -658,7 +658,7 @@ def appt_select(shape: Shape, row_base: int) -> str:
         is_group,
         modality::VARCHAR AS modality,
         hash({_EPISODE_ID}) AS episode_key,
-        hash('e' || {_EPISODE_ID}) AS request_key,
+        hash({_EPISODE_ID}) AS request_key,  -- as a loaded file's (it has no referrals)
         longer,
         later AS prl,
         CASE WHEN rec_days < 0 THEN NULL ELSE rec_days END::SMALLINT AS rec_days,

@@ -155,6 +155,22 @@ def test_referral_id_groups_rows_and_the_earliest_request_starts_the_clock(tmp_p
     )
 
 
+def test_a_referral_and_an_episode_with_the_same_id_are_two_requests(tmp_path):
+    from commonground.access.tests.helpers import HEADER, Run, write_csv
+
+    rows = [
+        initial("R1", "2025-01-06T09:00:00", "2025-01-10T10:00:00", referral_id="X7",
+                episode_id="E1"),
+        initial("R2", "2025-01-08T09:00:00", "2025-01-22T10:00:00", episode_id="X7"),
+    ]  # fmt: skip
+    path = write_csv(tmp_path / "same.csv", rows, header=[*HEADER, "referral_id"])
+    units = Run(path, as_of="2025-02-28").units("initial_non_urgent_mh")
+    assert sorted((u["start_appointment_id"], u["stop_appointment_id"]) for u in units) == [
+        ("R1", "R1"),
+        ("R2", "R2"),
+    ]
+
+
 # -- SB 221 follow-up ------------------------------------------------------------------------
 
 
