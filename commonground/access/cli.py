@@ -30,6 +30,8 @@ from .suppression import SUPPRESSED, Line, fmt_count
 
 EXIT_OK = 0
 EXIT_INVALID = 2
+# From this size (about 50,000 rows) reading the file outlasts importing the solvers.
+IMPORT_SOLVERS_FROM_BYTES = 10_000_000
 
 DESCRIPTION = (
     "Validate a canonical appointment extract and compute timely-access metrics without "
@@ -131,6 +133,20 @@ def run_check(argv: Sequence[str], stdout: Writer | None = None) -> int:
         return EXIT_INVALID
     version = calendar_version(args.calendar)
     args.stdout = out
+    # A large file takes seconds to read and check: the report's solvers import meanwhile.
+    solvers = (
+        suppression.import_solvers_in_background()
+        if path.stat().st_size >= IMPORT_SOLVERS_FROM_BYTES
+        else None
+    )
+    try:
+        return _run(args, version, out)
+    finally:
+        if solvers is not None:
+            solvers.join()
+
+
+def _run(args: argparse.Namespace, version: extract.CalendarVersion, out: Writer) -> int:
     with tempfile.TemporaryDirectory(prefix="cg-access-") as spill:
         args.workdir = Path(spill)
         con = duckdb.connect(":memory:")

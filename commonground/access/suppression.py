@@ -26,6 +26,8 @@ suppressed (``statistic``).
 
 from __future__ import annotations
 
+import importlib
+import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -42,6 +44,23 @@ class Line:
 
     members: tuple[Cell, ...]
     total: Cell
+
+
+# The audit's solvers are imported when a table first needs them: importing them takes about
+# a third of a second, a cost the preflight of a small file should not pay up front.
+SOLVER_MODULES = ("scipy.linalg", "scipy.optimize")
+
+
+def import_solvers_in_background() -> threading.Thread:
+    """Import ``SOLVER_MODULES`` on a thread, for a caller about to spend longer in work
+    that releases the GIL (DuckDB's queries do): the import then costs it nothing. Join
+    the thread before exiting (an import cut short at shutdown is not safe)."""
+    thread = threading.Thread(
+        target=lambda: [importlib.import_module(name) for name in SOLVER_MODULES],
+        name="import-solvers",
+    )
+    thread.start()
+    return thread
 
 
 def is_small(value: int) -> bool:

@@ -129,6 +129,26 @@ def test_the_report_is_the_same_with_and_without_unit_rows(tmp_path):
     assert reports[0] == reports[1]
 
 
+def test_solvers_imported_alongside_a_large_file_give_the_same_report(tmp_path, monkeypatch):
+    import threading
+
+    from commonground.access import cli
+
+    reports = []
+    for threshold in (10**15, 0):  # never, then always in the background
+        monkeypatch.setattr(cli, "IMPORT_SOLVERS_FROM_BYTES", threshold)
+        stdout = io.StringIO()
+        assert run_check([str(_spec(tmp_path))], stdout=stdout) == 0
+        reports.append(stdout.getvalue())
+        assert not [t for t in threading.enumerate() if t.name == "import-solvers"]
+    assert "<11" in reports[0]  # the spec's counts are suppressed: the solvers were used
+    assert reports[0] == reports[1]
+    bad = tmp_path / "bad.csv"
+    bad.write_text(SPEC_ROWS.replace(",completed,", ",done,", 1))
+    assert run_check([str(bad)], stdout=io.StringIO()) == 2
+    assert not [t for t in threading.enumerate() if t.name == "import-solvers"]
+
+
 def test_large_enough_counts_are_shown_with_rates(tmp_path):
     rows = [
         initial(f"I{i}", "2025-01-06T09:00:00",
