@@ -118,10 +118,24 @@ def _in(values: Iterable[str]) -> str:
 
 DETAILS = ("before_sb221", "episode_ended", "no_follow_up_scheduled")
 CLOCK_STOPS = ("first_offered", "booked_proxy", "next_appointment")
+PRECISIONS = ("date", "datetime")  # of an urgent clock: a time of day on both ends, or not
 
 
 def _enum(values: Iterable[str]) -> str:
     return "ENUM " + _in(values)
+
+
+def _typed(values: Sequence[str]) -> dict[str, str]:
+    """Each value as a literal of the enum of ``values``: a CASE of these yields the enum
+    itself, where a CASE of text would be cast value by value (nine million units)."""
+    enum = _enum(values)
+    return {value: f"{_q(value)}::{enum}" for value in values}
+
+
+ST = _typed(STATUSES)
+DETAIL = _typed(DETAILS)
+CLOCK_STOP = _typed(CLOCK_STOPS)
+PRECISION = _typed(PRECISIONS)
 
 
 WITHDRAWN = "(status = 'cancelled' AND coalesce(cancel_initiator::VARCHAR, '') <> 'patient')"
@@ -451,15 +465,15 @@ def _status(
     longer: str,
     pending: str,
     extra_first: str = "",
-    no_stop: str = "'noncompliant'",
+    no_stop: str = ST["noncompliant"],
 ) -> str:
     return f"""CASE {extra_first}
-        WHEN {req_missing} THEN 'unknown_request_date'
-        WHEN {has_stop} THEN CASE WHEN {within} THEN 'compliant'
-                                  WHEN {longer} THEN 'exception'
-                                  WHEN {proxy} AND {prl} THEN 'patient_preference'
-                                  ELSE 'noncompliant' END
-        WHEN {pending} THEN 'pending'
+        WHEN {req_missing} THEN {ST["unknown_request_date"]}
+        WHEN {has_stop} THEN CASE WHEN {within} THEN {ST["compliant"]}
+                                  WHEN {longer} THEN {ST["exception"]}
+                                  WHEN {proxy} AND {prl} THEN {ST["patient_preference"]}
+                                  ELSE {ST["noncompliant"]} END
+        WHEN {pending} THEN {ST["pending"]}
         ELSE {no_stop} END"""
 
 
@@ -491,20 +505,18 @@ def _units_sql(options: Options, as_of: dt.date, asof_p: int, asof_a: str) -> st
             f"THEN c2.i_{side} - c1.i_{side} ELSE greatest({asof_idx} - c1.i_{side}, 0) END"
         )
 
-    fu_status_tail = f"""
-        WHEN {asof} <= c1.dl10_{{side}} THEN 'pending'
-        ELSE 'not_applicable' END"""
-
     def fu_status(side: str) -> str:
         return f"""CASE
-        WHEN s.start_day < DATE '{SB221_EFFECTIVE.isoformat()}' THEN 'not_applicable'
-        WHEN s.next_id IS NOT NULL AND s.next_initial THEN 'not_applicable'
-        WHEN s.next_id IS NOT NULL THEN CASE WHEN s.next_day <= c1.dl10_{side} THEN 'compliant'
-                                            WHEN s.longer THEN 'exception'
+        WHEN s.start_day < DATE '{SB221_EFFECTIVE.isoformat()}' THEN {ST["not_applicable"]}
+        WHEN s.next_id IS NOT NULL AND s.next_initial THEN {ST["not_applicable"]}
+        WHEN s.next_id IS NOT NULL THEN CASE WHEN s.next_day <= c1.dl10_{side}
+                                              THEN {ST["compliant"]}
+                                            WHEN s.longer THEN {ST["exception"]}
                                             WHEN coalesce(s.next_prl, false)
-                                              THEN 'patient_preference'
-                                            ELSE 'noncompliant' END
-        {fu_status_tail.format(side=side).strip()}"""
+                                              THEN {ST["patient_preference"]}
+                                            ELSE {ST["noncompliant"]} END
+        WHEN {asof} <= c1.dl10_{side} THEN {ST["pending"]}
+        ELSE {ST["not_applicable"]} END"""
 
     def fu_bd(side: str, asof_idx: str) -> str:
         # Censored at the cut-off while pending; none when the course ended or no visit came.
@@ -540,9 +552,10 @@ def _units_sql(options: Options, as_of: dt.date, asof_p: int, asof_a: str) -> st
         longer="q.longer",
         pending=f"{asof} <= {urgent_deadline_day}",
     )
-    stop = """
+    stop = f"""
         CASE WHEN q.fo_ts IS NOT NULL AND (q.bk_ts IS NULL OR q.fo_ts <= q.bk_ts)
-             THEN 'first_offered' WHEN q.bk_ts IS NOT NULL THEN 'booked_proxy' END"""
+             THEN {CLOCK_STOP["first_offered"]}
+             WHEN q.bk_ts IS NOT NULL THEN {CLOCK_STOP["booked_proxy"]} END"""
     # q0 and q1 are read twice (initial and urgent units): NOT MATERIALIZED, as working them
     # out twice costs less than storing three million rows between the two reads.
     return f"""
@@ -567,9 +580,9 @@ def _units_sql(options: Options, as_of: dt.date, asof_p: int, asof_a: str) -> st
         NULL::DOUBLE AS hours,
         {dl("p")} AS deadline_day, NULL::TIMESTAMPTZ AS deadline_ts,
         {initial_status("p")} AS status,
-        NULL::VARCHAR AS status_detail,
+        NULL::{_enum(DETAILS)} AS status_detail,
         (q.r_day IS NOT NULL AND a_day IS NULL) AS censored,
-        q.clock_stop, NULL::VARCHAR AS precision,
+        q.clock_stop, NULL::{_enum(PRECISIONS)} AS precision,
         CASE WHEN c1.i_a IS NOT NULL THEN {initial_status("a")} END
           AS status_other_calendar,
         {initial_bd("a", asof_a)} AS business_days_other_calendar,
@@ -582,12 +595,12 @@ def _units_sql(options: Options, as_of: dt.date, asof_p: int, asof_a: str) -> st
     ), urgent_units AS (
       SELECT q.metric, q.start_id, q.r_day, q.a_id, q.a_day,
         NULL::INTEGER, {urgent_hours}, {urgent_deadline},
-        {urgent_status}, NULL::VARCHAR,
+        {urgent_status}, NULL::{_enum(DETAILS)},
         (q.r_ts IS NOT NULL AND a_ts IS NULL),
         q.clock_stop,
-        CASE WHEN q.r_ts IS NULL THEN NULL WHEN {urgent_dateonly} THEN 'date'
-             ELSE 'datetime' END,
-        NULL::VARCHAR, NULL::INTEGER,
+        CASE WHEN q.r_ts IS NULL THEN NULL WHEN {urgent_dateonly} THEN {PRECISION["date"]}
+             ELSE {PRECISION["datetime"]} END,
+        NULL::{_enum(STATUSES)}, NULL::INTEGER,
         q.clinic_id, q.service_line, q.provider_class, q.product_line, false, q.r_eq_booked
       FROM q1 q
       WHERE q.metric = 'urgent'
@@ -603,14 +616,15 @@ def _units_sql(options: Options, as_of: dt.date, asof_p: int, asof_a: str) -> st
       SELECT '{FOLLOW_UP}', s.appointment_id, s.start_day, s.next_id, s.next_day,
         {fu_bd("p", str(asof_p))}, NULL::DOUBLE, c1.dl10_p, NULL::TIMESTAMPTZ,
         {fu_status("p")} AS st,
-        CASE WHEN s.start_day < DATE '{SB221_EFFECTIVE.isoformat()}' THEN 'before_sb221'
-             WHEN s.next_id IS NOT NULL AND s.next_initial THEN 'episode_ended'
+        CASE WHEN s.start_day < DATE '{SB221_EFFECTIVE.isoformat()}'
+               THEN {DETAIL["before_sb221"]}
+             WHEN s.next_id IS NOT NULL AND s.next_initial THEN {DETAIL["episode_ended"]}
              WHEN s.next_id IS NULL AND {asof} > c1.dl10_p AND s.active
-               THEN 'no_follow_up_scheduled'
-             WHEN s.next_id IS NULL AND {asof} > c1.dl10_p THEN 'episode_ended' END,
+               THEN {DETAIL["no_follow_up_scheduled"]}
+             WHEN s.next_id IS NULL AND {asof} > c1.dl10_p THEN {DETAIL["episode_ended"]} END,
         (s.next_id IS NULL AND {asof} <= c1.dl10_p),
-        CASE WHEN s.next_id IS NOT NULL THEN 'next_appointment' END,
-        NULL::VARCHAR,
+        CASE WHEN s.next_id IS NOT NULL THEN {CLOCK_STOP["next_appointment"]} END,
+        NULL::{_enum(PRECISIONS)},
         CASE WHEN c1.i_a IS NOT NULL THEN {fu_status("a")} END,
         CASE WHEN c1.i_a IS NOT NULL THEN {fu_bd("a", asof_a)} END,
         s.clinic_id, s.service_line, s.provider_class, s.product_line, s.is_group, false
@@ -627,7 +641,7 @@ def _units_sql(options: Options, as_of: dt.date, asof_p: int, asof_a: str) -> st
       status_detail::{_enum(DETAILS)} AS status_detail,
       censored,
       clock_stop::{_enum(CLOCK_STOPS)} AS clock_stop,
-      precision::ENUM ('date', 'datetime') AS precision,
+      precision::{_enum(PRECISIONS)} AS precision,
       status_other_calendar::{_enum(STATUSES)} AS status_other_calendar,
       business_days_other_calendar,
       clinic_id, service_line, provider_class, product_line, is_group, request_equals_booking
