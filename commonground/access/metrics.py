@@ -780,8 +780,8 @@ def summarise(con: duckdb.DuckDBPyConnection) -> dict[str, MetricSummary]:
     """Per-metric counts, rates, waits and Kaplan-Meier (one pass over the units)."""
     cube = con.execute(
         """
-        SELECT metric, status, coalesce(status_detail, ''), coalesce(status_other_calendar, ''),
-               is_group, coalesce(clock_stop, ''), censored, business_days, count(*)
+        SELECT metric, status, status_detail, status_other_calendar,
+               is_group, clock_stop, censored, business_days, count(*)
         FROM unit_summary WHERE metric <> 'urgent'
         GROUP BY ALL
         """
@@ -812,7 +812,7 @@ def summarise(con: duckdb.DuckDBPyConnection) -> dict[str, MetricSummary]:
                     s.over_20 += n
     urgent = con.execute(
         """
-        SELECT status, coalesce(clock_stop, ''), precision, hours, count(*)
+        SELECT status, clock_stop, precision, hours, count(*)
         FROM unit_summary WHERE metric = 'urgent' GROUP BY ALL
         """
     ).fetchall()
