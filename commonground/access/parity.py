@@ -202,20 +202,67 @@ def parity(
     con: duckdb.DuckDBPyConnection,
     thresholds: Thresholds = Thresholds(),
 ) -> list[Comparison]:
-    """Both comparisons over ``unit_summary``, restricted to shared clinics and period."""
-    out = []
-    for label, mh_metric, ms_metric in PAIRS:
-        pair = f"({quote(mh_metric)}, {quote(ms_metric)})"
-        ranges = con.execute(
+    """Both comparisons over ``unit_summary``, restricted to shared clinics and period.
+
+    Two passes over the units serve both pairs: each metric's clinics and period, then the
+    counts and waits within each pair's shared clinics and period.
+    """
+    measured = [m for _, mh_metric, ms_metric in PAIRS for m in (mh_metric, ms_metric)]
+    ranges = con.execute(
+        f"""
+        SELECT metric, min(start_date), max(start_date), list(DISTINCT clinic_id)
+        FROM unit_summary WHERE metric IN ({", ".join(quote(m) for m in measured)})
+          AND start_date IS NOT NULL AND status IN ('compliant', 'noncompliant')
+        GROUP BY metric
+        """  # noqa: S608 - SQL from schema constants; values bound or quoted
+    ).fetchall()
+    info = {m: (lo, hi, set(c)) for m, lo, hi, c in ranges}
+    shared: dict[int, tuple[dt.date, dt.date, list[str]]] = {}
+    for i, (_, mh_metric, ms_metric) in enumerate(PAIRS):
+        if mh_metric in info and ms_metric in info:
+            shared[i] = (
+                max(info[mh_metric][0], info[ms_metric][0]),
+                min(info[mh_metric][1], info[ms_metric][1]),
+                sorted(info[mh_metric][2] & info[ms_metric][2]),
+            )
+    cohorts = {m: Cohort(m, 0, 0, []) for m in measured}
+    if shared:
+        within = " OR ".join(
+            f"(metric IN ({quote(PAIRS[i][1])}, {quote(PAIRS[i][2])}) "
+            f"AND start_date BETWEEN $first{i} AND $last{i} "
+            f"AND list_contains($clinics{i}, clinic_id))"
+            for i in shared
+        )
+        params: dict[str, object] = {}
+        for i, (first, last, clinics) in shared.items():
+            params |= {f"first{i}": first, f"last{i}": last, f"clinics{i}": clinics}
+        rows = con.execute(
             f"""
-            SELECT metric, min(start_date), max(start_date), list(DISTINCT clinic_id)
-            FROM unit_summary WHERE metric IN {pair} AND start_date IS NOT NULL
-              AND status IN ('compliant', 'noncompliant')
-            GROUP BY metric
-            """  # noqa: S608 - SQL from schema constants; values bound or quoted
+            SELECT metric, status, CASE WHEN NOT censored THEN business_days END, count(*)
+            FROM unit_summary
+            WHERE status IN ('compliant', 'noncompliant') AND ({within})
+            GROUP BY ALL
+            """,  # noqa: S608 - SQL from schema constants; values bound or quoted
+            params,
         ).fetchall()
-        info = {m: (lo, hi, set(c)) for m, lo, hi, c in ranges}
-        if mh_metric not in info or ms_metric not in info:
+        for metric, status, bd, n in rows:
+            cohort = cohorts[metric]
+            if status == "compliant":
+                cohort.compliant += n
+            else:
+                cohort.noncompliant += n
+            if bd is not None:
+                cohort.waits.append((int(bd), int(n)))
+    # Censored (no offer yet) noncompliant units have no observed wait: the medians use
+    # observed waits only; Kaplan-Meier in the metric summary covers the censored ones.
+    for cohort in cohorts.values():
+        merged: dict[int, int] = {}
+        for v, c in cohort.waits:
+            merged[v] = merged.get(v, 0) + c
+        cohort.waits = sorted(merged.items())
+    out = []
+    for i, (label, mh_metric, ms_metric) in enumerate(PAIRS):
+        if i not in shared:
             out.append(
                 Comparison(
                     label,
@@ -227,36 +274,7 @@ def parity(
                 )
             )
             continue
-        clinics = sorted(info[mh_metric][2] & info[ms_metric][2])
-        first = max(info[mh_metric][0], info[ms_metric][0])
-        last = min(info[mh_metric][1], info[ms_metric][1])
-        rows = con.execute(
-            f"""
-            SELECT metric, status, CASE WHEN NOT censored THEN business_days END, count(*)
-            FROM unit_summary
-            WHERE metric IN {pair} AND status IN ('compliant', 'noncompliant')
-              AND start_date BETWEEN $first AND $last
-              AND list_contains($clinics, clinic_id)
-            GROUP BY ALL
-            """,  # noqa: S608 - SQL from schema constants; values bound or quoted
-            {"first": first, "last": last, "clinics": clinics},
-        ).fetchall()
-        cohorts = {m: Cohort(m, 0, 0, []) for m in (mh_metric, ms_metric)}
-        for metric, status, bd, n in rows:
-            cohort = cohorts[metric]
-            if status == "compliant":
-                cohort.compliant += n
-            else:
-                cohort.noncompliant += n
-            if bd is not None:
-                cohort.waits.append((int(bd), int(n)))
-        # Censored (no offer yet) noncompliant units have no observed wait: the medians use
-        # observed waits only; Kaplan-Meier in the metric summary covers the censored ones.
-        for cohort in cohorts.values():
-            merged: dict[int, int] = {}
-            for v, c in cohort.waits:
-                merged[v] = merged.get(v, 0) + c
-            cohort.waits = sorted(merged.items())
+        first, last, clinics = shared[i]
         period = (first, last) if first <= last else None
         out.append(
             compare(label, cohorts[mh_metric], cohorts[ms_metric], clinics, period, thresholds)
