@@ -773,7 +773,7 @@ FLAGS = (
     "is_group",
     "longer",
     "prl",
-    "bad",
+    "bad",  # fails a check made row by row (not those verified after the load)
 )
 TZ_ASSUMED_SHIFT = len(FLAGS)
 
