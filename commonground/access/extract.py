@@ -45,6 +45,8 @@ from typing import Literal
 
 import duckdb
 
+from commonground.core.exports import FORMULA_STARTS
+
 from ._db import drop_relations, one_row, scalar
 from .calendars import CalendarVersion
 
@@ -450,10 +452,6 @@ def build_checks(
     if len(checks) > 63:  # pragma: no cover - the schema has fewer checks than bits
         raise RuntimeError("too many checks for one 64-bit mask")
     return checks
-
-
-# First characters a spreadsheet reads as the start of a formula (OWASP CSV injection).
-FORMULA_STARTS = "=+-@\t\r"
 
 
 def formula_sql(column: str) -> str:
@@ -1316,6 +1314,6 @@ def iter_errors_csv(errors: Sequence[ExtractError]) -> Iterator[list[str]]:
 
 def safe_cell(value: str) -> str:
     """Prefix a cell that a spreadsheet would run as a formula with an apostrophe."""
-    if value and value.lstrip(" ")[:1] in ("=", "+", "-", "@", "\t", "\r"):
+    if value and value.lstrip(" ")[:1] in FORMULA_STARTS:
         return "'" + value
     return value
