@@ -49,7 +49,9 @@ def _due_actions(people):
 
 def test_a_daily_run_twice_reminds_once(source, maria, omar, django_capture_on_commit_callbacks):
     source(_due_actions([maria, omar]))
-    now = timezone.now()
+    # Morning, local time: the second run three hours later is still the same day (from
+    # the clock, a run after 21:00 would cross midnight and remind again, rightly).
+    now = timezone.make_aware(dt.datetime.combine(timezone.localdate(), dt.time(9)))
     with django_capture_on_commit_callbacks(execute=True):
         first = services.remind_due(now=now)
     with django_capture_on_commit_callbacks(execute=True):
