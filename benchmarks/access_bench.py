@@ -55,7 +55,7 @@ class Timing:
     output: str
 
 
-def _load() -> str:
+def load_average() -> str:
     return " ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
@@ -79,6 +79,17 @@ def run_timed(label: str, cmd: list[str], env: dict[str, str] | None, repeat: in
         best = min(best, elapsed)
         peak = max(peak, usage.ru_maxrss / 1024)  # KB on Linux
     return Timing(label, best, peak, output)
+
+
+def extract_file(workdir: Path, rows: int) -> Path:
+    """The generated extract of ``rows`` rows in ``workdir`` (generated once, then reused)."""
+    csv_path = workdir / f"extract-{rows}.csv"
+    if not csv_path.exists():
+        generator = REPO / "benchmarks" / "access_generate.py"
+        subprocess.run(  # noqa: S603
+            [sys.executable, str(generator), str(csv_path), "--rows", str(rows)], check=True
+        )
+    return csv_path
 
 
 def ours_command(csv_path: Path, workdir: Path) -> tuple[list[str], dict[str, str]]:
@@ -153,18 +164,12 @@ def main(argv: list[str] | None = None) -> int:
     if workdir.resolve().is_relative_to(REPO):
         parser.error("--workdir must be outside the repository")
     try:
-        csv_path = workdir / f"extract-{args.rows}.csv"
-        if not csv_path.exists():
-            generator = REPO / "benchmarks" / "access_generate.py"
-            subprocess.run(  # noqa: S603
-                [sys.executable, str(generator), str(csv_path), "--rows", str(args.rows)],
-                check=True,
-            )
+        csv_path = extract_file(workdir, args.rows)
         holidays = workdir / "federal.json"
         holidays.write_text(
             json.dumps([d.isoformat() for d in preset_holidays("federal", range(2015, 2031))])
         )
-        print(f"load average before: {_load()}  (2 cores; other load slows every side)")
+        print(f"load average before: {load_average()}  (2 cores; other load slows every side)")
         cmd, env = ours_command(csv_path, workdir)
         results: list[Timing] = []
         results.append(run_timed("(a) commonground access check", cmd, env, args.repeat))
@@ -181,7 +186,7 @@ def main(argv: list[str] | None = None) -> int:
             results.append(run_timed("(b) pandas", pd_cmd, None, 1))
         elif args.skip_pandas:
             print("(b) pandas skipped (--skip-pandas)")
-        print(f"load average after: {_load()}")
+        print(f"load average after: {load_average()}")
 
         ours_rates = rates_from_units(units)
         print(f"\n{'':34}{'wall s':>9}{'peak RSS MB':>13}   rates (initial MH, SB 221)")
