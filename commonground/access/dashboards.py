@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from commonground.access import parity, suppression
+from commonground.access.calendars import CALENDARS, alternate
 from commonground.access.models import AccessAggregate, AccessSettings, AggregateRun
 from commonground.core.exports import safe_cell
 from commonground.organizations.models import Clinic, Region
@@ -168,6 +169,7 @@ def load(scope: Scope, *, today: dt.date | None = None) -> Data:
                 "dimension",
                 "value",
                 "not_applicable",
+                CHANGED,
                 *(c for c, _ in STATUS_COLUMNS),
             )
         )
@@ -361,6 +363,17 @@ def over_time(data: Data, metric: str, period: str) -> Table:
     table.summary = over_time_summary(
         metric, period, [(r["key"], r["rate"]) for r in rows if not r["is_total"]]
     )
+    calendars = _calendar_names(data, metric)
+    if calendars is not None and keys:
+        changed = _changed_table(data, metric, period, wanted, keys)
+        table.columns = [*table.columns, (CHANGED, f"Status differs under {calendars[1]}")]
+        for row in rows:
+            row["cells"][CHANGED] = changed.text(row["key"], CHANGED)
+        table.summary.append(
+            calendar_summary(
+                changed.value(suppression.TOTAL, CHANGED), len(keys), period, *calendars
+            )
+        )
     table.notes = _proxy_notes(data)
     table.spec = _rate_spec(table, period)
     return table
@@ -411,6 +424,67 @@ def over_time_summary(
         sentence += f" for the {ordinal(run)} {unit} running"
     out.append(sentence + ".")
     return out
+
+
+CHANGED = "changed_other_calendar"
+CALENDAR_NAMES = dict(AccessSettings.CalendarChoice.choices)
+
+
+def _calendar_names(data: Data, metric: str) -> tuple[str, str] | None:
+    """The names of the run's holiday calendar and of the other preset; None where no
+    calendar is involved (urgent clocks count hours; weekly counts come as supplied)."""
+    if metric == "urgent" or data.run is None or data.run.source != "extract":
+        return None
+    name = (data.run.calendar or "").split("@")[0]
+    if name not in CALENDARS:
+        return None
+    return CALENDAR_NAMES[name], CALENDAR_NAMES[alternate(name).name]
+
+
+def _changed_table(
+    data: Data, metric: str, period: str, wanted: Sequence[AccessAggregate], keys: Sequence[str]
+) -> suppression.Published:
+    """Per period shown, the results whose status the other calendar would change, with their
+    total: suppressed as a table, and on a region page against its clinics' tables."""
+    columns = [CHANGED]
+
+    def flat(counts: dict[str, int]) -> dict[tuple[str, str], int]:
+        return {(k, CHANGED): counts.get(k, 0) for k in keys}
+
+    shown = set(keys)
+    by_clinic: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for r in data.clinic_rows:
+        start = r.period_start.isoformat()
+        if (
+            r.clinic_id is not None
+            and r.metric == metric
+            and r.period == period
+            and r.dimension == "total"
+            and start in shown
+        ):
+            by_clinic[r.clinic_id][start] += r.changed_other_calendar
+    parts = [
+        suppression.two_way(flat(c), list(keys), columns, row_totals=False)
+        for c in by_clinic.values()
+    ]
+    forced = suppression.across_parts(parts, list(keys), columns) if parts else set()
+    ours = {r.period_start.isoformat(): r.changed_other_calendar for r in wanted}
+    return suppression.two_way(flat(ours), list(keys), columns, row_totals=False, forced=forced)
+
+
+def calendar_summary(changed: int | None, periods: int, period: str, ours: str, other: str) -> str:
+    """Plain words for how many of the shown results the other holiday calendar would change."""
+    span = f"these {periods} {period}s" if periods != 1 else f"this {period}"
+    prefix = f"Counted with {other} instead of {ours}"
+    if changed is None:
+        return (
+            f"{prefix}, the number of results in {span} whose status would change is not "
+            "shown (counts under 11, and counts they could be worked out from, are hidden)."
+        )
+    if changed == 0:
+        return f"{prefix}, no result in {span} would change status."
+    results = "result" if changed == 1 else "results"
+    return f"{prefix}, {changed:,} {results} in {span} would change status."
 
 
 def breakdown(data: Data, metric: str, dimension: str) -> Table:

@@ -26,8 +26,11 @@ def month(i: int) -> dt.date:
     return dt.date(year, m + 1, 1)
 
 
-def figures(world, *, months: int = 6, clinic="a", rates=None, small: bool = False) -> None:
-    """Follow-up figures: 100 units a month at the clinic (and the region), a finished run."""
+def figures(
+    world, *, months: int = 6, clinic="a", rates=None, small: bool = False, changed: int = 0
+) -> None:
+    """Follow-up figures: 100 units a month at the clinic (and the region), a finished run;
+    ``changed`` of them a month would change status under the other holiday calendar."""
     run = AggregateRun.objects.create(
         region=world.region, state="done", calendar=CAL, as_of=dt.date(2025, 11, 30),
         finished_at=dt.datetime(2025, 12, 1, tzinfo=dt.UTC),
@@ -61,6 +64,7 @@ def figures(world, *, months: int = 6, clinic="a", rates=None, small: bool = Fal
                         noncompliant=100 - compliant,
                         exception=3 if small else 0,
                         pending=20,
+                        changed_other_calendar=changed,
                         denominator=100,
                         rate=rate,
                         observed=100,
@@ -184,6 +188,83 @@ def test_the_region_dashboard_shows_region_wide_figures_and_parity(world, login)
     assert "Initial access, 10 business days: mental health 40% against medical 80%" in text
     assert "Flagged as a potential material difference" in text
     assert "not the law" in text
+
+
+# -- where the other holiday calendar would change a result --------------------------------
+
+
+def test_the_dashboard_says_where_the_other_calendar_would_change_a_result(world, login):
+    figures(world, months=4, changed=12)
+    client = login(world.person("clinician_a"))
+    html = dashboard(world, client).content.decode()
+    assert (
+        "Counted with California state-employee holidays (CalHR) instead of US federal "
+        "holidays (OPM), 48 results in these 4 months would change status." in html
+    )
+    url = reverse("access:clinic-table-csv", args=["oakland", "month.follow_up_sb221"])
+    rows = list(csv.reader(io.StringIO(client.get(url).content.decode())))
+    column = rows[0].index("Status differs under California state-employee holidays (CalHR)")
+    assert [r[column] for r in rows[1:6]] == ["12", "12", "12", "12", "48"]
+
+
+def test_a_few_changed_results_are_not_shown(world, login):
+    figures(world, months=2, changed=4)
+    client = login(world.person("clinician_a"))
+    html = dashboard(world, client).content.decode()
+    assert "the number of results in these 2 months whose status would change is not shown" in html
+    url = reverse("access:clinic-table-csv", args=["oakland", "month.follow_up_sb221"])
+    rows = list(csv.reader(io.StringIO(client.get(url).content.decode())))
+    column = rows[0].index("Status differs under California state-employee holidays (CalHR)")
+    assert [r[column] for r in rows[1:4]] == ["<11", "<11", "<11"]  # 4, 4 and their 8
+
+
+def test_no_result_changing_is_said_plainly(world, login):
+    figures(world, months=2)
+    html = dashboard(world, login(world.person("clinician_a"))).content.decode()
+    assert "instead of US federal holidays (OPM), no result in these 2 months would change" in html
+
+
+def test_the_region_hides_a_changed_count_that_would_give_one_clinic_away(world, login):
+    """Oakland's 5 changed results are hidden on its page; Richmond's 20 are shown. The
+    region's 25 (and its complement) must be hidden too, or 25 - 20 gives Oakland's 5."""
+    run = AggregateRun.objects.create(
+        region=world.region, state="done", calendar=CAL, as_of=dt.date(2025, 11, 30),
+        finished_at=dt.datetime(2025, 12, 1, tzinfo=dt.UTC),
+    )  # fmt: skip
+    assert run.pk
+    rows = []
+    for start, (oakland, richmond) in ((month(1), (5, 20)), (month(0), (30, 30))):
+        for where, changed in ((world.clinic_a, oakland), (world.clinic_b, richmond),
+                               (None, oakland + richmond)):  # fmt: skip
+            units = 200 if where is None else 100
+            rows.append(
+                AccessAggregate(
+                    region=world.region,
+                    clinic=where,
+                    source="extract",
+                    calendar=CAL,
+                    metric="follow_up_sb221",
+                    period="month",
+                    period_start=start,
+                    dimension="total",
+                    compliant=units // 2,
+                    noncompliant=units // 2,
+                    denominator=units,
+                    rate=0.5,
+                    changed_other_calendar=changed,
+                )  # fmt: skip
+            )
+    AccessAggregate.objects.bulk_create(rows)
+    client = login(world.person("regional_admin"))
+    url = reverse("access:region-table-csv", args=["month.follow_up_sb221"])
+    table = list(csv.reader(io.StringIO(client.get(url).content.decode())))
+    column = table[0].index("Status differs under California state-employee holidays (CalHR)")
+    region = [r[column] for r in table[1:4]]
+    assert region[0] == "<11"  # 25: hidden, or Oakland's 5 could be worked out
+    assert "<11" in region[1:]  # and a complement, or 85 - 60 gives the 25 back
+    oakland = reverse("access:clinic-table-csv", args=["oakland", "month.follow_up_sb221"])
+    table = list(csv.reader(io.StringIO(client.get(oakland).content.decode())))
+    assert table[1][column] == "<11"
 
 
 # -- exports and queries -------------------------------------------------------------------
