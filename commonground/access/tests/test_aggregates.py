@@ -140,6 +140,29 @@ def test_a_changed_extract_updates_the_aggregates(
     assert (moved.compliant, moved.noncompliant) == (0, 1)
 
 
+def test_results_the_other_calendar_would_change_are_counted(
+    world, tmp_path, django_capture_on_commit_callbacks
+):
+    """Columbus Day (14 October 2024) is a federal holiday, not a CalHR one. A request on
+    1 October has its 10th business day on 16 October under the federal calendar and on
+    15 October under CalHR's: an offer on the 16th meets one and misses the other."""
+    map_codes(world, OAK="oakland")
+    rows = [
+        initial("C1", "2024-10-01T09:00:00-07:00", "2024-10-16T10:00:00-07:00", patient_id="P1"),
+        initial("C2", "2024-10-01T09:00:00-07:00", "2024-10-10T10:00:00-07:00", patient_id="P2"),
+    ]
+    import_file(world, write_csv(tmp_path / "c.csv", rows).read_bytes(),
+                django_capture_on_commit_callbacks)  # fmt: skip
+    october = {"clinic": world.clinic_a, "metric": "initial_non_urgent_mh", "period": "month",
+               "dimension": "total", "period_start": dt.date(2024, 10, 1)}  # fmt: skip
+    federal = AccessAggregate.objects.get(**october)
+    assert (federal.compliant, federal.changed_other_calendar) == (2, 1)
+    AccessSettings.objects.filter(region=world.region).update(calendar="ca-state")
+    recompute_aggregates(world.region)
+    calhr = AccessAggregate.objects.get(calendar__startswith="ca-state@", **october)
+    assert (calhr.compliant, calhr.noncompliant, calhr.changed_other_calendar) == (1, 1, 1)
+
+
 # -- aggregate-only input ------------------------------------------------------------------
 
 GOOD = """clinic_code,week_start,metric,provider_class,numerator,denominator,exceptions,pending
