@@ -252,7 +252,7 @@ def test_the_region_hides_a_changed_count_that_would_give_one_clinic_away(world,
                     denominator=units,
                     rate=0.5,
                     changed_other_calendar=changed,
-                )  # fmt: skip
+                )
             )
     AccessAggregate.objects.bulk_create(rows)
     client = login(world.person("regional_admin"))
