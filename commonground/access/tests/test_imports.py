@@ -397,6 +397,30 @@ def test_the_progress_partial_polls_while_running_and_stops_when_finished(world,
     assert "Done" in finished
 
 
+def test_the_import_pages_are_audited_and_show_the_data_quality_shares(
+    world, dana, login, tmp_path
+):
+    """40 initial requests: 12 booked at the request time, 11 without a request date."""
+    at, start, later = (
+        "2025-01-06T09:00:00-08:00",
+        "2025-01-14T10:00:00-08:00",
+        "2025-01-07T09:00:00-08:00",
+    )
+    rows = [initial(f"E{i}", at, start) for i in range(12)]
+    rows += [initial(f"L{i}", at, start, booked=later) for i in range(17)]
+    rows += [initial(f"M{i}", "", start, booked=later) for i in range(11)]
+    job = run(world, _csv(tmp_path, rows))
+    assert job.state == State.DONE
+    client = login(dana)
+    assert client.get(reverse("access:import-list")).status_code == 200
+    page = client.get(job.get_absolute_url()).content.decode()
+    assert "30.0% (12 of 40)" in page  # request time equals booking time
+    assert "27.5% (11 of 40)" in page  # without a request date
+    views = AuditEvent.objects.filter(action="view", actor_id=dana.pk)
+    assert views.filter(object_type="access.imports").count() == 1
+    assert views.filter(object_id=str(job.pk)).count() == 1
+
+
 def test_the_error_report_downloads_for_the_steward_and_is_audited(world, dana, login, tmp_path):
     job = run(world, _csv(tmp_path, [row("E1", "2025-01-13T10:00:00-08:00", status="nope")]))
     assert job.state == State.INVALID
