@@ -17,6 +17,7 @@ outside it are refused.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
@@ -107,15 +108,23 @@ class DayIndex:
     deadlines: dict[int, np.ndarray]  # n -> datetime64[D]: n-th business day after the day
 
 
-def day_index(version: CalendarVersion, first: dt.date, last: dt.date) -> DayIndex:
+def day_index(
+    version: CalendarVersion,
+    first: dt.date,
+    last: dt.date,
+    closures: Iterable[dt.date] = (),
+) -> DayIndex:
     """Index over ``[first, last]``; deadlines past ``last`` are extrapolated safely.
 
     ``last`` should be at least the latest date of the data plus the longest standard.
+    ``closures`` are a clinic's own closure days, not business days on top of the preset's.
     """
-    holidays = np.array(sorted(version.holidays()), dtype="datetime64[D]")
-    # Extend by 60 calendar days so the n-th business day after ``last`` is inside the table.
+    closed = {d for d in closures if d >= first}
+    holidays = np.array(sorted(set(version.holidays()) | closed), dtype="datetime64[D]")
+    # Extend by 60 calendar days (and one per closure day) so that the n-th business day
+    # after ``last`` is inside the table.
     span = (last - first).days + 1
-    days = np.datetime64(first, "D") + np.arange(span + 60)
+    days = np.datetime64(first, "D") + np.arange(span + 60 + len(closed))
     is_bd = np.is_busday(days, holidays=holidays)
     index = np.cumsum(is_bd, dtype=np.int64).astype(np.int32)
     business = days[is_bd]

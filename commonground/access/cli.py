@@ -24,7 +24,7 @@ from typing import Protocol
 
 import duckdb
 
-from . import extract, hedis, metrics, parity, readers, side, slots, suppression
+from . import closures, extract, hedis, metrics, parity, readers, side, slots, suppression
 from .calendars import CALENDARS, alternate, calendar_version
 from .suppression import SUPPRESSED, Line, fmt_count
 
@@ -69,6 +69,11 @@ def add_check_arguments(parser: argparse.ArgumentParser) -> None:
         default=None,
         help="data cut-off YYYY-MM-DD (default: the latest booking or cancellation date)",
     )
+    parser.add_argument(
+        "--closures", type=Path, default=None, metavar="CLOSURES.csv",
+        help="clinic closure calendar (clinic_id,date[,reason]): days a clinic is closed, "
+        "not business days for it on top of the holiday calendar",
+    )  # fmt: skip
     parser.add_argument("--out", type=Path, default=None, help="write one row per measured unit")
     parser.add_argument(
         "--errors-out", type=Path, default=None, help="write every error (line, column, ...)"
@@ -133,6 +138,12 @@ def run_check(argv: Sequence[str], stdout: Writer | None = None) -> int:
         return EXIT_INVALID
     version = calendar_version(args.calendar)
     args.stdout = out
+    args.closures_found = closures.NONE
+    if args.closures is not None:
+        found = _read_closures(args.closures, args, out)
+        if found is None:
+            return EXIT_INVALID
+        args.closures_found = found
     # A large file takes seconds to read and check: the report's solvers import meanwhile.
     solvers = (
         suppression.import_solvers_in_background()
@@ -212,7 +223,11 @@ def _check(
     first = min(d for d in (loaded.first_day, as_of) if d is not None)
     last = max(d for d in (loaded.last_day, as_of) if d is not None)
     alt = other if other.covers(first) and other.covers(last) else None
-    metrics.build_calendar_table(con, version, alt, first, last)
+    metrics.build_calendar_table(con, version, alt, first, last, args.closures_found)
+    args.closures_unmatched = []
+    if args.closures_found:
+        codes = {str(c) for (c,) in con.execute("SELECT DISTINCT clinic_id FROM appt").fetchall()}
+        args.closures_unmatched = [c for c in args.closures_found.clinics if c not in codes]
     options = metrics.Options(calendar=version, as_of=as_of, alternate=alt)
     rows_quality = metrics.row_quality(con, as_of)
     # FHIR inputs bring their own slots.csv / encounters.csv; explicit options win.
@@ -295,7 +310,7 @@ def _extra_measures(
             points = slots.measurement_points(data, as_of)
             units = slots.measure(
                 data, points, version.calendar(), alt.calendar() if alt else None,
-                units_seen=slots.known_units(slot_path),
+                units_seen=slots.known_units(slot_path), closures=args.closures_found,
             )  # fmt: skip
             lines += slots.report_lines(
                 data, units, points, version.label, alt.label if alt else None
@@ -323,6 +338,33 @@ def _extra_measures(
         yield from lines
 
     return report
+
+
+def _read_closures(path: Path, args: argparse.Namespace, out: Writer) -> closures.Closures | None:
+    """The closure calendar, or None after reporting why it cannot be used."""
+    try:
+        content = path.read_bytes()
+    except OSError as exc:
+        out.write(f"access check: {path}: {exc.strerror or exc}\n")
+        return None
+    parsed = closures.parse_bytes(content)
+    if parsed.valid:
+        return parsed.closures
+    write = out.write
+    write(f"Common Ground access check: {path} (clinic closure calendar)\n")
+    write(
+        f"  INVALID: {parsed.error_count:,} problem(s) in the closure calendar; nothing was "
+        "computed or stored\n"
+    )
+    shown = parsed.errors[: max(args.max_errors, 1)]
+    write(f"\nFirst {len(shown)} problem(s): line, column, value, reason\n")
+    for e in shown:
+        write(f"  line {e.line}: {e.column or '(row)'} = {e.value!r}: {e.reason}\n")
+    if args.errors_out is not None:
+        with args.errors_out.open("w", newline="", encoding="utf-8") as handle:
+            csv.writer(handle).writerows(extract.iter_errors_csv(parsed.errors))
+        write(f"\nwrote {len(parsed.errors):,} problem(s) to {args.errors_out}\n")
+    return None
 
 
 def _error_report(loaded: extract.LoadResult, args: argparse.Namespace, out: Writer) -> None:
@@ -381,6 +423,17 @@ def _summary_report(
     inferred = "" if args.as_of else " (inferred: latest booking or cancellation; set --as-of)"
     write(f"  rows: {loaded.rows:,}; valid: yes, nothing stored\n")
     write(f"  calendar: {version.label}: {version.description}\n")
+    found: closures.Closures = args.closures_found
+    if found:
+        write(
+            f"  closures: {found.day_count:,} day(s) of {len(found.clinics)} clinic(s) from "
+            f"{args.closures} are not business days for those clinics (either calendar)\n"
+        )
+        if args.closures_unmatched:
+            write(
+                "  warning: closures for clinic codes not in the file: "
+                f"{', '.join(args.closures_unmatched)}\n"
+            )
     if alt is not None:
         write(f"  sensitivity calendar: {alt.label}\n")
     else:

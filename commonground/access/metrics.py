@@ -42,6 +42,8 @@ import duckdb
 
 from ._db import drop_relations, one_row, scalar
 from .calendars import CalendarVersion, day_index
+from .closures import NONE as NO_CLOSURES
+from .closures import Closures
 from .extract import ATTENDED, NPMH_CLASSES, drop_appt
 
 SB221_EFFECTIVE = dt.date(2022, 7, 1)
@@ -165,45 +167,78 @@ def build_calendar_table(
     alternate: CalendarVersion | None,
     first: dt.date,
     last: dt.date,
+    closures: Closures = NO_CLOSURES,
 ) -> None:
-    """Table ``cal``: per day, business-day index and 10/15-day deadlines, both calendars."""
-    primary = day_index(calendar, first, last)
-    other = day_index(alternate, first, last) if alternate is not None else None
+    """Table ``cal``: per calendar key and day, the business-day index and the 10 and 15-day
+    deadlines under both presets. Key ``''`` is the preset alone; a clinic with closure days
+    has its own key (its code), the preset less those days."""
+    columns: dict[str, list[object]] = {
+        name: [] for name in ("k", "d", "i_p", "dl10_p", "dl15_p", "i_a", "dl10_a", "dl15_a")
+    }
 
     def days(values: object) -> list[dt.date]:
         return list(values.astype("datetime64[D]").astype(object))  # type: ignore[attr-defined]
 
-    params: dict[str, object] = {
-        "d": days(primary.days),
-        "i_p": primary.index.tolist(),
-        "dl10_p": days(primary.deadlines[10]),
-        "dl15_p": days(primary.deadlines[15]),
-        "i_a": other.index.tolist() if other else None,
-        "dl10_a": days(other.deadlines[10]) if other else None,
-        "dl15_a": days(other.deadlines[15]) if other else None,
-    }
+    for key in ["", *closures.clinics]:
+        closed = closures.of(key) if key else frozenset()
+        primary = day_index(calendar, first, last, closed)
+        other = day_index(alternate, first, last, closed) if alternate is not None else None
+        n = len(primary.days)
+        blank: list[object] = [None] * n
+        columns["k"] += [key] * n
+        columns["d"] += days(primary.days)
+        columns["i_p"] += primary.index.tolist()
+        columns["dl10_p"] += days(primary.deadlines[10])
+        columns["dl15_p"] += days(primary.deadlines[15])
+        columns["i_a"] += other.index.tolist() if other else blank
+        columns["dl10_a"] += days(other.deadlines[10]) if other else blank
+        columns["dl15_a"] += days(other.deadlines[15]) if other else blank
     con.execute(
         """
         CREATE OR REPLACE TABLE cal AS
-        SELECT unnest($d::DATE[]) AS d, unnest($i_p::INTEGER[]) AS i_p,
+        SELECT unnest($k::VARCHAR[]) AS k, unnest($d::DATE[]) AS d,
+               unnest($i_p::INTEGER[]) AS i_p,
                unnest($dl10_p::DATE[]) AS dl10_p, unnest($dl15_p::DATE[]) AS dl15_p,
-               unnest(coalesce($i_a::INTEGER[], list_resize([]::INTEGER[], len($d::DATE[]))))
-                 AS i_a,
-               unnest(coalesce($dl10_a::DATE[], list_resize([]::DATE[], len($d::DATE[]))))
-                 AS dl10_a,
-               unnest(coalesce($dl15_a::DATE[], list_resize([]::DATE[], len($d::DATE[]))))
-                 AS dl15_a
+               unnest($i_a::INTEGER[]) AS i_a,
+               unnest($dl10_a::DATE[]) AS dl10_a, unnest($dl15_a::DATE[]) AS dl15_a
         """,
-        params,
+        columns,
     )
 
 
-def _index_at(con: duckdb.DuckDBPyConnection, day: dt.date) -> tuple[int, int | None]:
-    rows = con.execute("SELECT i_p, i_a FROM cal WHERE d = ?", [day]).fetchall()
-    if not rows:
+@dataclass(frozen=True)
+class _CalendarKeys:
+    """How the units find their clinic's rows of ``cal``, and the as-of day's index there."""
+
+    index: dict[str, tuple[int, int | None]]  # key -> as-of index (preset, other preset)
+
+    def key(self, clinic: str) -> str:
+        """The ``cal`` key of a row's clinic code column: its own, or the preset's ''."""
+        own = [k for k in self.index if k]
+        if not own:
+            return "''"
+        return f"CASE WHEN {clinic} IN ({', '.join(_q(k) for k in own)}) THEN {clinic} ELSE '' END"
+
+    def as_of(self, side: str, clinic: str) -> str:
+        """The as-of index under one preset (``p`` or ``a``) for a row's clinic."""
+        values = {k: (p if side == "p" else a) for k, (p, a) in self.index.items()}
+        default = values[""]
+        if default is None:
+            return "NULL"
+        own = {k: v for k, v in values.items() if k and v != default}
+        if not own:
+            return str(default)
+        cases = " ".join(f"WHEN {_q(k)} THEN {v}" for k, v in own.items())
+        return f"CASE {clinic} {cases} ELSE {default} END"
+
+
+def _calendar_keys(con: duckdb.DuckDBPyConnection, day: dt.date) -> _CalendarKeys:
+    rows = con.execute("SELECT k, i_p, i_a FROM cal WHERE d = ? ORDER BY k", [day]).fetchall()
+    if not rows or rows[0][0] != "":
         raise ValueError(f"{day} is outside the calendar table")
-    row = rows[0]
-    return int(row[0]), (int(row[1]) if row[1] is not None else None)
+    return _CalendarKeys(
+        {str(k): (int(p), (int(a) if a is not None else None)) for k, p, a in rows}
+    )
 
 
 # One request's columns: (name, aggregate over its rows, the same for a request of one row).
@@ -285,8 +320,7 @@ def compute_units(
     no identifiers or deadlines) for a check that writes no unit rows.
     """
     as_of = options.as_of
-    asof_p, asof_a = _index_at(con, as_of)
-    asof_a_sql = "NULL" if asof_a is None else str(asof_a)
+    keys = _calendar_keys(con, as_of)
     need_kinds = bool(scalar(con, "SELECT count(*) FROM appt WHERE kind IS NULL"))
     lookback = NEW_EPISODE_LOOKBACK_DAYS
     prev_att = (
@@ -419,7 +453,7 @@ def compute_units(
     )
     if drop_source:  # free the rows before the units are built (peak memory)
         drop_appt(con)
-    units_sql = _units_sql(options, as_of, asof_p, asof_a_sql)
+    units_sql = _units_sql(options, as_of, keys)
     summary = ", ".join(SUMMARY_COLUMNS)
     drop_relations(con, "units", "unit_summary", "units_t")  # an earlier run's
     if keep_units:
@@ -483,7 +517,7 @@ def _status(
         ELSE {no_stop} END"""
 
 
-def _units_sql(options: Options, as_of: dt.date, asof_p: int, asof_a: str) -> str:
+def _units_sql(options: Options, as_of: dt.date, keys: _CalendarKeys) -> str:
     asof = f"DATE '{as_of.isoformat()}'"
     initial_n = (
         "CASE q.metric "
@@ -582,7 +616,7 @@ def _units_sql(options: Options, as_of: dt.date, asof_p: int, asof_a: str) -> st
     ), initial_units AS (
       SELECT q.metric, q.start_id AS start_appointment_id, q.r_day AS start_date,
         q.a_id AS stop_appointment_id, q.a_day AS stop_date,
-        {initial_bd("p", str(asof_p))} AS business_days,
+        {initial_bd("p", keys.as_of("p", "q.clinic_id"))} AS business_days,
         NULL::DOUBLE AS hours,
         {dl("p")} AS deadline_day, NULL::TIMESTAMPTZ AS deadline_ts,
         {initial_status("p")} AS status,
@@ -591,12 +625,12 @@ def _units_sql(options: Options, as_of: dt.date, asof_p: int, asof_a: str) -> st
         q.clock_stop, NULL::{_enum(PRECISIONS)} AS precision,
         CASE WHEN c1.i_a IS NOT NULL THEN {initial_status("a")} END
           AS status_other_calendar,
-        {initial_bd("a", asof_a)} AS business_days_other_calendar,
+        {initial_bd("a", keys.as_of("a", "q.clinic_id"))} AS business_days_other_calendar,
         q.clinic_id, q.service_line, q.provider_class, q.product_line,
         false AS is_group, q.r_eq_booked AS request_equals_booking
       FROM q1 q
-      LEFT JOIN cal c1 ON c1.d = q.r_day
-      LEFT JOIN cal c2 ON c2.d = q.a_day
+      LEFT JOIN cal c1 ON c1.k = {keys.key("q.clinic_id")} AND c1.d = q.r_day
+      LEFT JOIN cal c2 ON c2.k = {keys.key("q.clinic_id")} AND c2.d = q.a_day
       WHERE q.metric <> 'urgent'
     ), urgent_units AS (
       SELECT q.metric, q.start_id, q.r_day, q.a_id, q.a_day,
@@ -620,7 +654,7 @@ def _units_sql(options: Options, as_of: dt.date, asof_p: int, asof_a: str) -> st
       FROM seq s WHERE s.is_vi
     ), fu_units AS (
       SELECT '{FOLLOW_UP}', s.appointment_id, s.start_day, s.next_id, s.next_day,
-        {fu_bd("p", str(asof_p))}, NULL::DOUBLE, c1.dl10_p, NULL::TIMESTAMPTZ,
+        {fu_bd("p", keys.as_of("p", "s.clinic_id"))}, NULL::DOUBLE, c1.dl10_p, NULL::TIMESTAMPTZ,
         {fu_status("p")} AS st,
         CASE WHEN s.start_day < DATE '{SB221_EFFECTIVE.isoformat()}'
                THEN {DETAIL["before_sb221"]}
@@ -632,11 +666,11 @@ def _units_sql(options: Options, as_of: dt.date, asof_p: int, asof_a: str) -> st
         CASE WHEN s.next_id IS NOT NULL THEN {CLOCK_STOP["next_appointment"]} END,
         NULL::{_enum(PRECISIONS)},
         CASE WHEN c1.i_a IS NOT NULL THEN {fu_status("a")} END,
-        CASE WHEN c1.i_a IS NOT NULL THEN {fu_bd("a", asof_a)} END,
+        CASE WHEN c1.i_a IS NOT NULL THEN {fu_bd("a", keys.as_of("a", "s.clinic_id"))} END,
         s.clinic_id, s.service_line, s.provider_class, s.product_line, s.is_group, false
       FROM fu s
-      LEFT JOIN cal c1 ON c1.d = s.start_day
-      LEFT JOIN cal c2 ON c2.d = s.next_day
+      LEFT JOIN cal c1 ON c1.k = {keys.key("s.clinic_id")} AND c1.d = s.start_day
+      LEFT JOIN cal c2 ON c2.k = {keys.key("s.clinic_id")} AND c2.d = s.next_day
     )
     SELECT metric::{_enum(METRICS)} AS metric,
       start_appointment_id, start_date, stop_appointment_id, stop_date,

@@ -49,13 +49,15 @@ import datetime as dt
 import statistics
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from commonground.core.business_days import Calendar
 
 from . import suppression
+from .closures import NONE as NO_CLOSURES
+from .closures import Closures
 from .suppression import SUPPRESSED, Line, fmt_count
 
 DEFAULT_TZ = "America/Los_Angeles"
@@ -253,12 +255,30 @@ def measure(
     alt: Calendar | None = None,
     *,
     units_seen: Iterable[tuple[str, str, str]] = (),
+    closures: Closures = NO_CLOSURES,
 ) -> list[Unit]:
     """Units per measurement point: clinic x provider class, then each provider.
 
     ``units_seen`` adds (clinic, class, provider) keys known to exist (e.g. from busy slots)
     so a unit with no free slot is reported as not measurable rather than silently missing.
+    A clinic's ``closures`` are not business days for it under either calendar.
     """
+    if closures:
+        by_clinic = {
+            code: (
+                replace(calendar, holidays=calendar.holidays | closures.of(code)),
+                replace(alt, holidays=alt.holidays | closures.of(code)) if alt else None,
+            )
+            for code in closures.clinics
+        }
+
+        def calendars(clinic: str) -> tuple[Calendar, Calendar | None]:
+            return by_clinic.get(clinic, (calendar, alt))
+    else:
+
+        def calendars(clinic: str) -> tuple[Calendar, Calendar | None]:
+            return calendar, alt
+
     units: list[Unit] = []
     for point in points:
         snap = [s for s in data.open_slots if s.snapshot in (None, point)]
@@ -273,10 +293,12 @@ def measure(
             if key[2]:
                 by_prov.setdefault(key, [])
         units.extend(
-            _unit("clinic_class", point, key, by_cc[key], calendar, alt) for key in sorted(by_cc)
+            _unit("clinic_class", point, key, by_cc[key], *calendars(key[0]))
+            for key in sorted(by_cc)
         )
         units.extend(
-            _unit("provider", point, key, by_prov[key], calendar, alt) for key in sorted(by_prov)
+            _unit("provider", point, key, by_prov[key], *calendars(key[0]))
+            for key in sorted(by_prov)
         )
     return units
 

@@ -1,0 +1,162 @@
+"""Clinic closure calendars: days a clinic is closed, on top of the holiday preset. No Django.
+
+access-and-parity.md 6.1 ("optional second file") and 8: a plan's own operating calendar is
+the most defensible basis for "offered within N business days". The file is a CSV with the
+columns ``clinic_id`` (the extract's clinic code) and ``date`` (YYYY-MM-DD), and optionally
+``reason``, which is read past and never kept. A closure day is not a business day for that
+clinic under either holiday preset, so the comparison of the two presets still isolates the
+preset. The whole file is checked before any of it is used: each bad row is reported by line,
+column, value and reason, and a file with a bad row is not used at all.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import hashlib
+import io
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+from .extract import ExtractError
+
+REQUIRED = ("clinic_id", "date")
+OPTIONAL = ("reason",)
+MAX_ROWS = 100_000  # ten years of every day for 27 clinics; more is not a closure calendar
+MAX_ERRORS = 1000
+MAX_CODE_LENGTH = 64
+
+
+@dataclass(frozen=True)
+class Closures:
+    """Closure days per clinic code."""
+
+    days: Mapping[str, frozenset[dt.date]] = field(default_factory=dict)
+
+    def __bool__(self) -> bool:
+        return any(self.days.values())
+
+    def of(self, clinic: str | None) -> frozenset[dt.date]:
+        return self.days.get(clinic or "", frozenset())
+
+    @property
+    def clinics(self) -> list[str]:
+        return sorted(code for code, days in self.days.items() if days)
+
+    @property
+    def day_count(self) -> int:
+        return sum(len(days) for days in self.days.values())
+
+    @property
+    def fingerprint(self) -> str:
+        """A short digest of the content: the same closures give the same fingerprint."""
+        digest = hashlib.sha256()
+        for code in self.clinics:
+            digest.update(code.encode() + b"\0")
+            digest.update(",".join(d.isoformat() for d in sorted(self.days[code])).encode())
+            digest.update(b"\n")
+        return digest.hexdigest()[:12]
+
+    def as_rows(self) -> list[tuple[str, dt.date]]:
+        return [(code, day) for code in self.clinics for day in sorted(self.days[code])]
+
+
+NONE = Closures()
+
+
+@dataclass
+class Parsed:
+    closures: Closures
+    errors: list[ExtractError]
+    error_count: int
+    rows: int
+
+    @property
+    def valid(self) -> bool:
+        return self.error_count == 0
+
+
+def from_rows(rows: Iterable[tuple[str, dt.date]]) -> Closures:
+    days: dict[str, set[dt.date]] = {}
+    for code, day in rows:
+        days.setdefault(code, set()).add(day)
+    return Closures({code: frozenset(found) for code, found in days.items()})
+
+
+def parse_bytes(content: bytes) -> Parsed:
+    """Check a closure calendar CSV whole; ``closures`` is empty unless it is valid."""
+    try:
+        text = content.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        return _refused(0, "", f"not UTF-8 text (byte {exc.start})")
+    return parse_lines(io.StringIO(text, newline=""))
+
+
+def parse_lines(handle: Iterable[str]) -> Parsed:
+    reader = csv.reader(handle, strict=True)
+    errors: list[ExtractError] = []
+    count = 0
+
+    def problem(line: int, column: str, value: str, reason: str) -> None:
+        nonlocal count
+        count += 1
+        if len(errors) < MAX_ERRORS:
+            errors.append(ExtractError(line, column, value[:200], reason))
+
+    try:
+        header = next(reader, None)
+    except csv.Error as exc:
+        return _refused(1, "", f"not a CSV header ({exc})")
+    if header is None:
+        return _refused(0, "", "the file is empty")
+    names = [h.strip() for h in header]
+    missing = [c for c in REQUIRED if c not in names]
+    if missing:
+        return _refused(1, ", ".join(missing), "required column missing")
+    unknown = [n for n in names if n not in (*REQUIRED, *OPTIONAL)]
+    for name in unknown:
+        problem(1, name, name, "unknown column (expected clinic_id, date and reason)")
+    at = {name: names.index(name) for name in REQUIRED}
+    found: list[tuple[str, dt.date]] = []
+    rows = 0
+    try:
+        for cells in reader:
+            line = reader.line_num
+            if not any(c.strip() for c in cells):
+                continue  # a blank line
+            rows += 1
+            if rows > MAX_ROWS:
+                problem(line, "", "", f"more than {MAX_ROWS:,} rows")
+                break
+            if len(cells) != len(names):
+                problem(line, "", "", f"{len(cells)} cells where the header has {len(names)}")
+                continue
+            code = cells[at["clinic_id"]].strip()
+            text = cells[at["date"]].strip()
+            if not code:
+                problem(line, "clinic_id", code, "missing")
+            elif len(code) > MAX_CODE_LENGTH:
+                problem(line, "clinic_id", code, f"longer than {MAX_CODE_LENGTH} characters")
+            day = _day(text)
+            if day is None:
+                problem(line, "date", text, "not a date (YYYY-MM-DD)")
+            if code and len(code) <= MAX_CODE_LENGTH and day is not None:
+                found.append((code, day))
+    except csv.Error as exc:
+        problem(reader.line_num, "", "", f"not valid CSV ({exc})")
+    if count:
+        return Parsed(NONE, errors, count, rows)
+    return Parsed(from_rows(found), [], 0, rows)
+
+
+def _day(text: str) -> dt.date | None:
+    if len(text) != 10 or text[4] != "-" or text[7] != "-":
+        return None
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        return None
+
+
+def _refused(line: int, column: str, reason: str) -> Parsed:
+    return Parsed(NONE, [ExtractError(line, column, "", reason)], 1, 0)
