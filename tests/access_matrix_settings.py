@@ -5,6 +5,7 @@
   regional admins and data stewards; everyone else who is signed in, staff included, gets 403
   (audited). The matrix posts no form data, so a permitted POST re-renders the form with its
   errors (422). Another region's settings answer 404 (tested in ``commonground/access/tests``).
+  The closure calendar upload beside them (POST only) is theirs too.
 * A weekly counts upload's error report: the data steward only (``steward``, as an import's
   error report); another region's steward gets 404 (tested beside the code).
 """
@@ -45,6 +46,8 @@ def _counts_run(world: Any, scope: str) -> dict[str, Any]:
 
 EXTRA_MATRIX: dict[str, Entry] = {
     "access:region-settings": AccessEntry("settings", {"GET": 200, "POST": 422}),
+    # The clinic closure calendar upload (POST only): the same people as the settings.
+    "access:region-closures": AccessEntry("settings", {"POST": 422}),
     "access:counts-errors": AccessEntry(
         "steward", {"GET": 200}, ("region",), _counts_run, object_scoped=True
     ),

@@ -27,11 +27,14 @@ from django.utils import timezone
 
 from commonground.access import extract, hedis, metrics, side, slots
 from commonground.access.calendars import CalendarVersion, alternate, calendar_version
+from commonground.access.closures import NONE as NO_CLOSURES
+from commonground.access.closures import Closures
 from commonground.access.models import (
     AccessAggregate,
     AccessSettings,
     AggregateRun,
     AggregateSource,
+    ClosureCalendar,
     ImportJob,
 )
 from commonground.access.store import Generation
@@ -96,6 +99,18 @@ def clinic_code_map(
 
 
 # -- runs ----------------------------------------------------------------------------------
+
+
+def current_closures(region: Region) -> ClosureCalendar | None:
+    """The region's newest clinic closure calendar (the one figures are computed with)."""
+    return ClosureCalendar.objects.filter(region=region).order_by("-number").first()
+
+
+def calendar_label(version: CalendarVersion, closures: ClosureCalendar | None) -> str:
+    """What the figures name as their calendar: the preset, and the closures if any."""
+    if closures is None or not closures.day_count:
+        return version.label
+    return f"{version.label}+{closures.label}"
 
 
 def enqueue_recompute(region_id: int, *, actor: Any = None) -> AggregateRun:
@@ -248,6 +263,9 @@ def _compute(
     region: Region, options: AccessSettings, generation: Generation, run: AggregateRun
 ) -> tuple[list[AccessAggregate], dt.date | None, str, list[str]]:
     version = calendar_version(options.calendar)
+    stored = current_closures(region)
+    shut = stored.as_closures() if stored is not None else NO_CLOSURES
+    label = calendar_label(version, stored)
     with tempfile.TemporaryDirectory(prefix="cg-aggregates-") as spill:
         con = duckdb.connect(":memory:")
         try:
@@ -258,14 +276,14 @@ def _compute(
             known = known_codes(region)  # once: it reads the region's settings and imports
             if generation.rows:
                 rows, as_of, codes = _appointment_aggregates(
-                    con, region, version, generation, run, known
+                    con, region, (version, shut, label), generation, run, known
                 )
             side_rows, side_as_of, side_codes = _side_aggregates(
-                con, region, version, generation, as_of, known
+                con, region, (version, shut, label), generation, as_of, known
             )
             codes = sorted({*codes, *side_codes})
             unmapped = sorted(c for c in codes if c.lower() not in known)
-            return [*rows, *side_rows], as_of or side_as_of, version.label, unmapped
+            return [*rows, *side_rows], as_of or side_as_of, label, unmapped
         finally:
             con.close()
 
@@ -273,11 +291,12 @@ def _compute(
 def _appointment_aggregates(
     con: duckdb.DuckDBPyConnection,
     region: Region,
-    version: CalendarVersion,
+    calendar: tuple[CalendarVersion, Closures, str],
     generation: Generation,
     run: AggregateRun,
     known: dict[str, int],
 ) -> tuple[list[AccessAggregate], dt.date | None, list[str]]:
+    version, shut, label = calendar
     extract.parquet_view(con, generation.path)
     first, last, as_of = con.execute(
         """
@@ -295,7 +314,7 @@ def _appointment_aggregates(
         raise ValueError("the data fall outside the calendar's years")
     other = alternate(version.name)
     alt = other if other.covers(first) and other.covers(last) else None
-    metrics.build_calendar_table(con, version, alt, first, max(last, as_of))
+    metrics.build_calendar_table(con, version, alt, first, max(last, as_of), shut)
     metrics.compute_units(con, metrics.Options(calendar=version, as_of=as_of, alternate=alt))
     _progress(run, "aggregating", 1, 3)
     codes = [r[0] for r in con.execute("SELECT DISTINCT clinic_id FROM appt").fetchall()]
@@ -303,19 +322,20 @@ def _appointment_aggregates(
     con.execute("CREATE TEMP TABLE code_map (code VARCHAR, clinic BIGINT)")
     if mapping:
         con.executemany("INSERT INTO code_map VALUES (?, ?)", list(mapping.items()))
-    rows = _aggregate(con, region, version.label)
+    rows = _aggregate(con, region, label)
     return rows, as_of, codes
 
 
 def _side_aggregates(
     con: duckdb.DuckDBPyConnection,
     region: Region,
-    version: CalendarVersion,
+    calendar: tuple[CalendarVersion, Closures, str],
     generation: Generation,
     as_of: dt.date | None,
     known: dict[str, int],
 ) -> tuple[list[AccessAggregate], dt.date | None, list[str]]:
     """Supply (slots) and HEDIS-like (encounters) counts, when the store holds them."""
+    version, shut, label = calendar
     tz = extract.DEFAULT_TZ
     found: list[side.SideAggregate] = []
     slot_path = generation.side_path("slots")
@@ -326,7 +346,9 @@ def _side_aggregates(
         units = []
         for point in points:
             keys = {(c, k, p) for snap, c, k, p in seen if snap == point.isoformat()}
-            units += slots.measure(data, [point], version.calendar(), units_seen=keys)
+            units += slots.measure(
+                data, [point], version.calendar(), units_seen=keys, closures=shut
+            )
         found += side.supply_aggregates(units)
     enc_path = generation.side_path("encounters")
     if enc_path is not None:
@@ -357,7 +379,7 @@ def _side_aggregates(
                 region=region,
                 clinic_id=clinic,
                 source=AggregateSource.EXTRACT,
-                calendar=version.label,
+                calendar=label,
                 metric=a.metric,
                 period="month",
                 period_start=a.period_start,

@@ -210,3 +210,15 @@ class AccessSettingsForm(forms.Form):
             "parity_median_ratio": round(float(data["parity_median_ratio"]), 4),
             "clinic_codes": data["clinic_codes"],
         }
+
+
+class ClosuresUploadForm(forms.Form):
+    file = forms.FileField(
+        label="Clinic closure calendar (CSV)",
+        help_text=(
+            "Columns clinic_id (the clinic code used in the appointment extracts), date "
+            "(YYYY-MM-DD) and, if you like, reason (not kept). The whole file replaces the "
+            "current closures; a file with the header alone withdraws them."
+        ),
+        widget=forms.ClearableFileInput(attrs={"accept": ".csv,text/csv"}),
+    )

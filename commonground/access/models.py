@@ -3,6 +3,7 @@ store (``commonground.access.store``), never in the database."""
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 
 from django.conf import settings
@@ -10,6 +11,8 @@ from django.db import models
 from django.urls import reverse
 from django.utils import timezone
 
+from commonground.access import closures
+from commonground.access.closures import Closures
 from commonground.organizations.models import Clinic, Region
 
 
@@ -129,6 +132,52 @@ class AccessSettings(models.Model):
 
     def __str__(self) -> str:
         return f"Access settings of region {self.region_id}"
+
+
+class ClosureCalendar(models.Model):
+    """One version of a region's clinic closure calendar (access-and-parity.md 6.1 and 8).
+
+    Each upload that changes the days is a new, numbered version; a version is never edited,
+    so the figures name the one they were computed with (``label``). ``days`` maps an
+    extract's clinic code to its closure days (ISO dates); the reasons are not kept.
+    """
+
+    region = models.ForeignKey(Region, on_delete=models.CASCADE, related_name="+")
+    number = models.PositiveIntegerField()
+    days = models.JSONField(default=dict, blank=True)
+    fingerprint = models.CharField(max_length=12)
+    clinic_count = models.PositiveIntegerField(default=0)
+    day_count = models.PositiveIntegerField(default=0)
+    uploaded_at = models.DateTimeField(default=timezone.now)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-number"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["region", "number"], name="closure_calendar_version_once"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Closure calendar {self.number} of region {self.region_id}"
+
+    @property
+    def label(self) -> str:
+        return f"closures.{self.number}"
+
+    def per_clinic(self) -> list[tuple[str, int]]:
+        return [(code, len(days)) for code, days in sorted((self.days or {}).items())]
+
+    def as_closures(self) -> Closures:
+        """The days for the computation."""
+        return closures.from_rows(
+            (code, dt.date.fromisoformat(day))
+            for code, days in (self.days or {}).items()
+            for day in days
+        )
 
 
 class AggregateSource(models.TextChoices):

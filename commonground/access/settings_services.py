@@ -3,6 +3,7 @@
 The settings hold no patient data (a holiday calendar, two thresholds, clinic codes), so the
 audit trail keeps their before and after values. A save names the version it was read at: a
 save over someone else's newer one is refused (``StaleSettings``), not silently merged.
+The clinic closure calendar is uploaded here too: checked whole, kept as numbered versions.
 """
 
 from __future__ import annotations
@@ -15,8 +16,17 @@ from django.db import transaction
 from django.http import Http404
 from django.utils import timezone
 
+from commonground.access import closures
+from commonground.access.aggregates import current_closures as current_closures
 from commonground.access.aggregates import enqueue_recompute
-from commonground.access.models import AccessSettings, AggregateRun, AggregateSource, ImportJob
+from commonground.access.extract import ExtractError
+from commonground.access.models import (
+    AccessSettings,
+    AggregateRun,
+    AggregateSource,
+    ClosureCalendar,
+    ImportJob,
+)
 from commonground.audit.models import AuditEvent
 from commonground.audit.services import audit_record, diff_fields
 from commonground.core.permissions import allowed
@@ -141,3 +151,71 @@ def _has_extract_data(region: Region) -> bool:
     """Whether extract figures exist to recompute. A region that sends weekly counts only has
     none: a recompute there would replace its figures with an empty extract run."""
     return ImportJob.objects.filter(region=region, state=ImportJob.State.DONE).exists()
+
+
+# -- the clinic closure calendar -------------------------------------------------------------
+
+CLOSURES_MAX_BYTES = 5 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class ClosuresResult:
+    calendar: ClosureCalendar | None  # the region's current version after the upload
+    changed: bool
+    errors: list[ExtractError]
+    error_count: int = 0
+    recompute: AggregateRun | None = None
+
+    @property
+    def valid(self) -> bool:
+        return self.error_count == 0
+
+
+def closures_upload(*, actor: Any, region: Region, content: bytes) -> ClosuresResult:
+    """Check a closure calendar whole and keep it as the region's next version.
+
+    A file with any bad row stores nothing and returns every problem (line, column, value,
+    reason). The same days as the current version store nothing either (idempotent). A new
+    version is audited and queues a recompute when the region has extract figures. A file
+    with a header and no rows is a version without closures (how closures are withdrawn).
+    """
+    if not allowed(actor, SETTINGS_PERM, region):
+        raise PermissionDenied
+    if len(content) > CLOSURES_MAX_BYTES:
+        limit = f"{CLOSURES_MAX_BYTES // (1024 * 1024)} MB"
+        error = ExtractError(0, "", "", f"the file is larger than {limit}")
+        return ClosuresResult(current_closures(region), False, [error], 1)
+    parsed = closures.parse_bytes(content)
+    if not parsed.valid:
+        return ClosuresResult(current_closures(region), False, parsed.errors, parsed.error_count)
+    found = parsed.closures
+    with transaction.atomic():
+        # One version at a time per region: the settings row is the lock.
+        AccessSettings.objects.get_or_create(region=region)
+        AccessSettings.objects.select_for_update().get(region=region)
+        latest = current_closures(region)
+        if (latest.fingerprint if latest else closures.NONE.fingerprint) == found.fingerprint:
+            return ClosuresResult(latest, False, [])
+        calendar = ClosureCalendar.objects.create(
+            region=region,
+            number=(latest.number + 1) if latest else 1,
+            days={code: sorted(d.isoformat() for d in found.of(code)) for code in found.clinics},
+            fingerprint=found.fingerprint,
+            clinic_count=len(found.clinics),
+            day_count=found.day_count,
+            uploaded_by=actor,
+        )
+        recompute = enqueue_recompute(region.pk, actor=actor) if _has_extract_data(region) else None
+        audit_record(
+            action=AuditEvent.Action.CREATE,
+            actor=actor,
+            obj=calendar,
+            changes={
+                "region": region.slug,
+                "version": calendar.number,
+                "clinics": calendar.clinic_count,
+                "days": calendar.day_count,
+                "recompute": recompute.pk if recompute is not None else None,
+            },
+        )
+    return ClosuresResult(calendar, True, [], recompute=recompute)

@@ -27,4 +27,5 @@ urlpatterns = [
     path("region/tables/<str:key>.csv", dashboard_views.region_table_csv, name="region-table-csv"),
     path("region/evidence/", dashboard_views.region_evidence, name="region-evidence"),
     path("region/settings/", views.region_settings, name="region-settings"),
+    path("region/settings/closures/", views.region_closures, name="region-closures"),
 ]

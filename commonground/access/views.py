@@ -16,10 +16,15 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from commonground.access import selectors, services, settings_services
-from commonground.access.forms import CALENDAR_NOTES, AccessSettingsForm, ImportUploadForm
+from commonground.access.forms import (
+    CALENDAR_NOTES,
+    AccessSettingsForm,
+    ClosuresUploadForm,
+    ImportUploadForm,
+)
 from commonground.organizations.models import Region
 
 PAGE_SIZE = 50
@@ -110,6 +115,8 @@ def _settings_page(
     context = {
         "region": region,
         "form": form,
+        "closures_form": extra.pop("closures_form", None) or ClosuresUploadForm(),
+        "closures": settings_services.current_closures(region),
         "notes": CALENDAR_NOTES,
         "run": settings_services.latest_recompute(region),
         "dashboard_url": reverse("access:region-dashboard") + f"?region={region.slug}",
@@ -167,3 +174,44 @@ def region_settings(request: HttpRequest) -> HttpResponse:
     else:
         messages.success(request, "Settings saved.")
     return redirect(reverse("access:region-settings") + f"?region={region.slug}")
+
+
+@login_required
+@require_POST
+def region_closures(request: HttpRequest) -> HttpResponse:
+    region = settings_services.settings_region(request.user, request.GET.get("region"))
+    options = settings_services.region_settings(region)
+    form = ClosuresUploadForm(request.POST, request.FILES)
+    settings_form = AccessSettingsForm(
+        initial=AccessSettingsForm.initial_for(options),
+        clinic_slugs=settings_services.clinic_slugs(region),
+    )
+    if not form.is_valid():
+        return _settings_page(
+            request, region, settings_form, status=422, options=options, closures_form=form
+        )
+    result = settings_services.closures_upload(
+        actor=request.user, region=region, content=form.cleaned_data["file"].read()
+    )
+    if not result.valid:
+        return _settings_page(
+            request,
+            region,
+            settings_form,
+            status=422,
+            options=options,
+            closures_form=form,
+            closure_errors=result.errors,
+            closure_error_count=result.error_count,
+        )
+    if not result.changed:
+        messages.info(request, "Nothing changed: the closure days are the ones already in use.")
+    elif result.recompute is not None:
+        messages.success(
+            request,
+            "Closure calendar saved. The figures are being recomputed with it; the progress "
+            "shows below and on the region dashboard.",
+        )
+    else:
+        messages.success(request, "Closure calendar saved.")
+    return redirect(reverse("access:region-settings") + f"?region={region.slug}#closures-heading")
