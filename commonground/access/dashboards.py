@@ -302,6 +302,8 @@ def _status_rows(
         cells["units"] = pub.text(key, suppression.TOTAL)
         cells["denominator"] = suppression.SUPPRESSED if denominator is None else f"{denominator:,}"
         cells["rate"] = pct(rate) if denominator is not None else "not shown"
+        if columns is STATUS_COLUMNS:
+            cells[SENSITIVITY] = _sensitivity_text(pub, key)
         rows.append(
             {
                 "key": key,
@@ -314,12 +316,26 @@ def _status_rows(
     return rows
 
 
+SENSITIVITY = "sensitivity_rate"
 STATUS_TABLE_COLUMNS = [
     ("rate", "Rate"),
     ("denominator", "Rate denominator"),
+    (SENSITIVITY, "Rate with exceptions and patient choices counted as missed"),
     *STATUS_COLUMNS,
     ("units", "All units"),
 ]
+
+
+def _sensitivity_text(pub: suppression.Published, row: str) -> str:
+    """The sensitivity rate (access-and-parity.md 4): met over met, missed, documented
+    exceptions and patient choices; shown only when all four cells are."""
+    cells = [pub.value(row, c) for c in ("compliant", "noncompliant", "exception")]
+    cells.append(pub.value(row, "patient_preference"))
+    if any(v is None for v in cells):
+        return "not shown"
+    met, *rest = (int(v or 0) for v in cells)
+    total = met + sum(rest)
+    return pct(met / total) if total else "—"
 
 
 def _counts(

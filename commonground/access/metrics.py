@@ -795,15 +795,6 @@ class MetricSummary:
         c, n = self.counts.get("compliant", 0), self.counts.get("noncompliant", 0)
         return c / (c + n) if c + n else None
 
-    @property
-    def sensitivity_rate(self) -> float | None:
-        """Exceptions and patient preferences counted as noncompliant."""
-        c = self.counts.get("compliant", 0)
-        d = c + sum(
-            self.counts.get(k, 0) for k in ("noncompliant", "exception", "patient_preference")
-        )
-        return c / d if d else None
-
 
 STANDARDS = {
     "initial_non_urgent_mh": "10 business days",

@@ -226,3 +226,32 @@ def test_console_script_check_imports_no_django(tmp_path):
     )
     assert "valid: yes" in done.stdout
     assert done.stdout.splitlines()[-1] == "False"
+
+
+def test_the_report_gives_the_sensitivity_rate(tmp_path):
+    """access-and-parity.md 4: rate = met / (met + missed); the sensitivity rate also counts
+    documented exceptions and patient preferences as missed. 12 met, 11 of each other."""
+    kinds = ["met"] * 12 + ["missed"] * 11 + ["exception"] * 11 + ["preference"] * 11
+    rows = []
+    for i, kind in enumerate(kinds):
+        longer = "true" if kind == "exception" else "false"
+        later = "true" if kind == "preference" else "false"
+        follow_up = "2025-01-13T10:00:00" if kind == "met" else "2025-02-20T10:00:00"
+        rows.append(
+            row(
+                f"V{i}",
+                "2025-01-06T10:00:00",
+                patient_id=f"P{i}",
+                longer_interval_documented=longer,
+            )
+        )
+        rows.append(row(f"N{i}", follow_up, patient_id=f"P{i}", patient_requested_later=later))
+    path = write_csv(tmp_path / "sens.csv", rows)
+    stdout = io.StringIO()
+    assert run_check([str(path), "--as-of", "2025-03-31"], stdout=stdout) == 0
+    line = next(
+        x for x in stdout.getvalue().splitlines() if x.strip().startswith("follow_up_sb221")
+    )
+    cells = line.split()
+    assert cells[2:6] == ["12", "11", "11", "11"]  # met, missed, exception, preference
+    assert cells[-2:] == ["52.2%", "26.7%"]  # 12 / 23 and 12 / 45

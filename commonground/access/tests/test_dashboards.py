@@ -190,6 +190,21 @@ def test_the_region_dashboard_shows_region_wide_figures_and_parity(world, login)
     assert "not the law" in text
 
 
+def test_the_sensitivity_rate_counts_exceptions_and_patient_choices_as_missed(world, login):
+    figures(world, months=2)
+    AccessAggregate.objects.update(exception=25, patient_preference=15)
+    client = login(world.person("clinician_a"))
+    url = reverse("access:clinic-table-csv", args=["oakland", "month.follow_up_sb221"])
+    rows = list(csv.reader(io.StringIO(client.get(url).content.decode())))
+    rate = rows[0].index("Rate")
+    sensitivity = rows[0].index("Rate with exceptions and patient choices counted as missed")
+    # 80 met, 20 missed, 25 exceptions, 15 patient choices: 80% and 80 / 140.
+    assert [(r[rate], r[sensitivity]) for r in rows[1:4]] == [("80%", "57%")] * 3
+    AccessAggregate.objects.update(exception=3)  # hidden: so is the sensitivity rate
+    rows = list(csv.reader(io.StringIO(client.get(url).content.decode())))
+    assert rows[1][sensitivity] == "not shown" and rows[1][rate] == "80%"
+
+
 # -- where the other holiday calendar would change a result --------------------------------
 
 
