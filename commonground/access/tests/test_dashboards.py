@@ -13,7 +13,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from commonground.access.evidence import evidence_get
-from commonground.access.models import AccessAggregate, AggregateRun
+from commonground.access.models import AccessAggregate, AccessSettings, AggregateRun
 from commonground.audit.models import AuditEvent
 from commonground.concerns.models import Concern
 
@@ -280,6 +280,39 @@ def test_the_region_hides_a_changed_count_that_would_give_one_clinic_away(world,
     oakland = reverse("access:clinic-table-csv", args=["oakland", "month.follow_up_sb221"])
     table = list(csv.reader(io.StringIO(client.get(oakland).content.decode())))
     assert table[1][column] == "<11"
+
+
+@pytest.mark.parametrize(("median_ratio", "flagged"), [(None, False), (1.15, True)])
+def test_the_regions_own_parity_threshold_decides_the_flag(world, login, median_ratio, flagged):
+    """The same rates (80% each) and medians of 12 against 10 business days: a ratio of 1.2,
+    under the default 1.25, over a region's 1.15."""
+    if median_ratio is not None:
+        AccessSettings.objects.create(region=world.region, parity_median_ratio=median_ratio)
+    figures(world, months=1)
+    AccessAggregate.objects.bulk_create(
+        AccessAggregate(
+            region=world.region,
+            clinic=clinic,
+            source="extract",
+            calendar=CAL,
+            metric=metric,
+            period="month",
+            period_start=month(0),
+            dimension="total",
+            compliant=80,
+            noncompliant=20,
+            denominator=100,
+            rate=0.8,
+            observed=100,
+            waits={wait: 100},
+        )
+        for metric, wait in (("initial_non_urgent_mh", "12"), ("initial_primary_care", "10"))
+        for clinic in (world.clinic_a, None)
+    )
+    html = login(world.person("regional_admin")).get(reverse("access:region-dashboard"))
+    text = html.content.decode()
+    assert "Initial access, 10 business days: mental health 80% against medical 80%" in text
+    assert ("Flagged as a potential material difference" in text) is flagged
 
 
 # -- exports and queries -------------------------------------------------------------------
