@@ -315,15 +315,27 @@ def test_bad_xlsx_and_fhir_files_are_rejected_with_a_clear_report(
 
 # -- and through the importer: nothing is stored -------------------------------------------------
 
+
+def _as_bytes(text: str | bytes) -> bytes:
+    return text if isinstance(text, bytes) else text.encode()
+
+
 IMPORTED = {c[0]: c for c in OTHER_FORMATS}
+# Every CSV case of the corpus too, uploaded as extract.csv.
+IMPORTED.update(
+    {
+        f"csv {name}": (f"csv {name}", "extract.csv", lambda _tmp, t=text: _as_bytes(t), found)
+        for name, text, found in CORPUS
+    }
+)
 
 
 @pytest.mark.parametrize(
     "name",
     ["xlsx formula cell", "xlsx zip bomb", "xlsx truncated upload", "fhir unknown code",
-     "fhir truncated bundle", "fhir duplicate id"],
+     "fhir truncated bundle", "fhir duplicate id", *(f"csv {c[0]}" for c in CORPUS)],
 )  # fmt: skip
-def test_a_bad_xlsx_or_fhir_upload_is_rejected_whole_and_nothing_is_stored(world, tmp_path, name):
+def test_a_bad_upload_is_rejected_whole_and_nothing_is_stored(world, tmp_path, name):
     from django.core.files.base import ContentFile
     from django.core.files.storage import storages
 
