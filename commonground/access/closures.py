@@ -137,10 +137,12 @@ def parse_lines(handle: Iterable[str]) -> Parsed:
                 problem(line, "clinic_id", code, "missing")
             elif len(code) > MAX_CODE_LENGTH:
                 problem(line, "clinic_id", code, f"longer than {MAX_CODE_LENGTH} characters")
+            elif not code.isprintable():
+                problem(line, "clinic_id", code, "holds a control character")
             day = _day(text)
             if day is None:
                 problem(line, "date", text, "not a date (YYYY-MM-DD)")
-            if code and len(code) <= MAX_CODE_LENGTH and day is not None:
+            if code and len(code) <= MAX_CODE_LENGTH and code.isprintable() and day is not None:
                 found.append((code, day))
     except csv.Error as exc:
         problem(reader.line_num, "", "", f"not valid CSV ({exc})")

@@ -52,6 +52,8 @@ def test_the_fingerprint_follows_the_content_not_the_order():
         (b"clinic_id,date\nOAK,2024-13-01\n", [(2, "date", "2024-13-01", NOT_A_DATE)]),
         (b"clinic_id,date\nOAK,10/09/2024\n", [(2, "date", "10/09/2024", NOT_A_DATE)]),
         (b"clinic_id,date\n,2024-10-09\n", [(2, "clinic_id", "", "missing")]),
+        (b"clinic_id,date\nO\x00K,2024-10-09\n",
+         [(2, "clinic_id", "O\x00K", "holds a control character")]),
         (b"clinic_id,date\nOAK\n", [(2, "", "", "1 cells where the header has 2")]),
         (b"clinic_id,when\nOAK,2024-10-09\n", [(1, "date", "", "required column missing")]),
         (
