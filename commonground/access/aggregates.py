@@ -103,7 +103,12 @@ def clinic_code_map(
 
 def current_closures(region: Region) -> ClosureCalendar | None:
     """The region's newest clinic closure calendar (the one figures are computed with)."""
-    return ClosureCalendar.objects.filter(region=region).order_by("-number").first()
+    return (
+        ClosureCalendar.objects.filter(region=region)
+        .select_related("uploaded_by")
+        .order_by("-number")
+        .first()
+    )
 
 
 def calendar_label(version: CalendarVersion, closures: ClosureCalendar | None) -> str:

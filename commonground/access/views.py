@@ -190,9 +190,9 @@ def region_closures(request: HttpRequest) -> HttpResponse:
         return _settings_page(
             request, region, settings_form, status=422, options=options, closures_form=form
         )
-    result = settings_services.closures_upload(
-        actor=request.user, region=region, content=form.cleaned_data["file"].read()
-    )
+    # Never more than the limit and one byte: the service refuses a larger file.
+    content = form.cleaned_data["file"].read(settings_services.CLOSURES_MAX_BYTES + 1)
+    result = settings_services.closures_upload(actor=request.user, region=region, content=content)
     if not result.valid:
         return _settings_page(
             request,

@@ -81,6 +81,12 @@ def test_a_bad_file_is_reported_by_line_and_nothing_changes(world, login, queued
         (1, {"OAK": ["2024-10-09"]})
     ]
     assert upload(client, b"").status_code == 422  # an empty upload is refused by the form
+    too_big = b"clinic_id,date\n" + b"OAK,2024-10-09\n" * 400_000  # 6 MB
+    response = upload(client, too_big)
+    assert (
+        response.status_code == 422 and "the file is larger than 5 MB" in response.content.decode()
+    )
+    assert ClosureCalendar.objects.count() == 1
 
 
 def test_a_file_with_the_header_alone_withdraws_the_closures(world, login, queued):  # noqa: F811
