@@ -275,7 +275,10 @@ def test_no_suppressed_cell_can_be_derived_from_the_displayed_totals(table):
     # No displayed count is 1-10.
     for r in rows:
         for name, text in r["cells"].items():
-            if name == "rate" or text in (suppression.SUPPRESSED, "not shown"):
+            if name in ("rate", dashboards.SENSITIVITY) or text in (
+                suppression.SUPPRESSED,
+                "not shown",
+            ):
                 continue
             assert not suppression.is_small(int(text.replace(",", ""))), (name, text)
     # Rebuild what is displayed: cells, row totals, column totals and the grand total.
@@ -299,6 +302,10 @@ def test_no_suppressed_cell_can_be_derived_from_the_displayed_totals(table):
         if r["cells"]["denominator"] != suppression.SUPPRESSED:
             assert r["cells"]["compliant"] != suppression.SUPPRESSED
             assert r["cells"]["noncompliant"] != suppression.SUPPRESSED
+        # The sensitivity rate likewise needs all four of its cells shown.
+        if r["cells"][dashboards.SENSITIVITY] != "not shown":
+            for name in ("compliant", "noncompliant", "exception", "patient_preference"):
+                assert r["cells"][name] != suppression.SUPPRESSED
 
 
 @pytest.mark.parametrize(
