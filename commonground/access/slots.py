@@ -263,22 +263,13 @@ def measure(
     so a unit with no free slot is reported as not measurable rather than silently missing.
     A clinic's ``closures`` are not business days for it under either calendar.
     """
-    if closures:
-        by_clinic = {
-            code: (
-                replace(calendar, holidays=calendar.holidays | closures.of(code)),
-                replace(alt, holidays=alt.holidays | closures.of(code)) if alt else None,
-            )
-            for code in closures.clinics
-        }
-
-        def calendars(clinic: str) -> tuple[Calendar, Calendar | None]:
-            return by_clinic.get(clinic, (calendar, alt))
-    else:
-
-        def calendars(clinic: str) -> tuple[Calendar, Calendar | None]:
-            return calendar, alt
-
+    own = {  # the calendars of each clinic with closure days (none without closures)
+        code: (
+            replace(calendar, holidays=calendar.holidays | closures.of(code)),
+            replace(alt, holidays=alt.holidays | closures.of(code)) if alt else None,
+        )
+        for code in closures.clinics
+    }
     units: list[Unit] = []
     for point in points:
         snap = [s for s in data.open_slots if s.snapshot in (None, point)]
@@ -293,11 +284,11 @@ def measure(
             if key[2]:
                 by_prov.setdefault(key, [])
         units.extend(
-            _unit("clinic_class", point, key, by_cc[key], *calendars(key[0]))
+            _unit("clinic_class", point, key, by_cc[key], *own.get(key[0], (calendar, alt)))
             for key in sorted(by_cc)
         )
         units.extend(
-            _unit("provider", point, key, by_prov[key], *calendars(key[0]))
+            _unit("provider", point, key, by_prov[key], *own.get(key[0], (calendar, alt)))
             for key in sorted(by_prov)
         )
     return units
