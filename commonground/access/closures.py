@@ -11,13 +11,13 @@ column, value and reason, and a file with a bad row is not used at all.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import hashlib
 import io
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
+from .csvfile import CheckedRows
 from .extract import ExtractError
 
 REQUIRED = ("clinic_id", "date")
@@ -93,7 +93,6 @@ def parse_bytes(content: bytes) -> Parsed:
 
 
 def parse_lines(handle: Iterable[str]) -> Parsed:
-    reader = csv.reader(handle, strict=True)
     errors: list[ExtractError] = []
     count = 0
 
@@ -103,52 +102,24 @@ def parse_lines(handle: Iterable[str]) -> Parsed:
         if len(errors) < MAX_ERRORS:
             errors.append(ExtractError(line, column, value[:200], reason))
 
-    try:
-        header = next(reader, None)
-    except csv.Error as exc:
-        return _refused(1, "", f"not a CSV header ({exc})")
-    if header is None:
-        return _refused(0, "", "the file is empty")
-    names = [h.strip() for h in header]
-    missing = [c for c in REQUIRED if c not in names]
-    if missing:
-        return _refused(1, ", ".join(missing), "required column missing")
-    unknown = [n for n in names if n not in (*REQUIRED, *OPTIONAL)]
-    for name in unknown:
-        problem(1, name, name, "unknown column (expected clinic_id, date and reason)")
-    at = {name: names.index(name) for name in REQUIRED}
+    rows = CheckedRows(handle, problem, columns=REQUIRED, optional=OPTIONAL, max_rows=MAX_ROWS)
     found: list[tuple[str, dt.date]] = []
-    rows = 0
-    try:
-        for cells in reader:
-            line = reader.line_num
-            if not any(c.strip() for c in cells):
-                continue  # a blank line
-            rows += 1
-            if rows > MAX_ROWS:
-                problem(line, "", "", f"more than {MAX_ROWS:,} rows")
-                break
-            if len(cells) != len(names):
-                problem(line, "", "", f"{len(cells)} cells where the header has {len(names)}")
-                continue
-            code = cells[at["clinic_id"]].strip()
-            text = cells[at["date"]].strip()
-            if not code:
-                problem(line, "clinic_id", code, "missing")
-            elif len(code) > MAX_CODE_LENGTH:
-                problem(line, "clinic_id", code, f"longer than {MAX_CODE_LENGTH} characters")
-            elif not code.isprintable():
-                problem(line, "clinic_id", code, "holds a control character")
-            day = _day(text)
-            if day is None:
-                problem(line, "date", text, "not a date (YYYY-MM-DD)")
-            if code and len(code) <= MAX_CODE_LENGTH and code.isprintable() and day is not None:
-                found.append((code, day))
-    except csv.Error as exc:
-        problem(reader.line_num, "", "", f"not valid CSV ({exc})")
+    for line, cells in rows:
+        code, text = cells["clinic_id"], cells["date"]
+        day = _day(text)
+        if not code:
+            problem(line, "clinic_id", code, "missing")
+        elif len(code) > MAX_CODE_LENGTH:
+            problem(line, "clinic_id", code, f"longer than {MAX_CODE_LENGTH} characters")
+        elif not code.isprintable():
+            problem(line, "clinic_id", code, "holds a control character")
+        elif day is not None:
+            found.append((code, day))
+        if day is None:
+            problem(line, "date", text, "not a date (YYYY-MM-DD)")
     if count:
-        return Parsed(NONE, errors, count, rows)
-    return Parsed(from_rows(found), [], 0, rows)
+        return Parsed(NONE, errors, count, rows.data_rows)
+    return Parsed(from_rows(found), [], 0, rows.data_rows)
 
 
 def _day(text: str) -> dt.date | None:

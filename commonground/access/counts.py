@@ -28,7 +28,6 @@ provider-class rows.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import io
 from collections import defaultdict
@@ -44,6 +43,7 @@ from django.utils import timezone
 
 from commonground.access import extract, metrics, services
 from commonground.access.aggregates import known_codes
+from commonground.access.csvfile import CheckedRows
 from commonground.access.models import AccessAggregate, AggregateRun, AggregateSource
 from commonground.audit.models import AuditEvent
 from commonground.audit.services import audit_record
@@ -113,56 +113,19 @@ def parse(handle: IO[str], codes: Mapping[str, int], *, today: dt.date) -> Count
         if len(result.errors) < MAX_ERRORS:
             result.errors.append(CountError(line, column, value[:80], reason))
 
-    reader = csv.reader(handle)
-    try:
-        header = [h.strip().lower() for h in next(reader)]
-    except StopIteration:
-        bad(1, "", "", "the file is empty")
-        return result
-    except csv.Error as exc:
-        bad(1, "", "", f"not a CSV file ({exc})")
-        return result
-    if header and header[0].startswith("\ufeff"):
-        header[0] = header[0][1:]
-    missing = [c for c in COLUMNS if c not in header]
-    extra = [h for h in header if h not in COLUMNS]
-    for column in missing:
-        bad(1, column, "", "required column missing")
-    for column in extra:
-        bad(1, column, column, "unknown column")
-    if len(set(header)) != len(header):
-        bad(1, "", ",".join(header), "a column appears twice")
-    if result.error_count:
-        return result
-    index = {name: header.index(name) for name in COLUMNS}
+    rows = CheckedRows(handle, bad, columns=COLUMNS, max_rows=MAX_ROWS, fold_case=True)
     seen: dict[tuple[int, dt.date, str, str], int] = {}
-    line = 1
-    try:
-        for values in reader:
-            line = reader.line_num
-            if not any(v.strip() for v in values):
-                continue
-            result.data_rows += 1
-            if len(result.rows) + result.error_count >= MAX_ROWS:
-                bad(line, "", "", f"more than {MAX_ROWS:,} rows")
-                break
-            if len(values) != len(header):
-                bad(line, "", "", f"{len(values)} fields, the header has {len(header)}")
-                continue
-            cell = {name: values[i].strip() for name, i in index.items()}
-            parsed = _row(cell, codes, today, _at_line(bad, line))
-            if parsed is None:
-                continue
-            key = (parsed.clinic_id, parsed.week_start, parsed.metric, parsed.provider_class)
-            if key in seen:
-                bad(line, "", "", f"the same clinic, week, metric and class as line {seen[key]}")
-                continue
-            seen[key] = line
-            result.rows.append(parsed)
-    except csv.Error as exc:
-        bad(line + 1, "", "", f"malformed CSV ({exc})")
-    except UnicodeDecodeError:
-        bad(line + 1, "", "", "the file is not UTF-8 text")
+    for line, cell in rows:
+        parsed = _row(cell, codes, today, _at_line(bad, line))
+        if parsed is None:
+            continue
+        key = (parsed.clinic_id, parsed.week_start, parsed.metric, parsed.provider_class)
+        if key in seen:
+            bad(line, "", "", f"the same clinic, week, metric and class as line {seen[key]}")
+            continue
+        seen[key] = line
+        result.rows.append(parsed)
+    result.data_rows = rows.data_rows
     if not result.rows and not result.error_count:
         bad(2, "", "", "the file has no data rows")
     return result
