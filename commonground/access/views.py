@@ -25,6 +25,7 @@ from commonground.access.forms import (
     ClosuresUploadForm,
     ImportUploadForm,
 )
+from commonground.access.models import AccessSettings
 from commonground.organizations.models import Region
 
 PAGE_SIZE = 50
@@ -125,6 +126,11 @@ def _settings_page(
     return render(request, "access/settings.html", context, status=status)
 
 
+def _stored_settings_form(options: AccessSettings, slugs: list[str]) -> AccessSettingsForm:
+    """The settings form holding the stored values."""
+    return AccessSettingsForm(initial=AccessSettingsForm.initial_for(options), clinic_slugs=slugs)
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def region_settings(request: HttpRequest) -> HttpResponse:
@@ -132,10 +138,9 @@ def region_settings(request: HttpRequest) -> HttpResponse:
     options = settings_services.region_settings(region)
     slugs = settings_services.clinic_slugs(region)
     if request.method != "POST":
-        form = AccessSettingsForm(
-            initial=AccessSettingsForm.initial_for(options), clinic_slugs=slugs
+        return _settings_page(
+            request, region, _stored_settings_form(options, slugs), options=options
         )
-        return _settings_page(request, region, form, options=options)
     form = AccessSettingsForm(request.POST, clinic_slugs=slugs)
     if not form.is_valid():
         return _settings_page(request, region, form, status=422, options=options)
@@ -182,10 +187,7 @@ def region_closures(request: HttpRequest) -> HttpResponse:
     region = settings_services.settings_region(request.user, request.GET.get("region"))
     options = settings_services.region_settings(region)
     form = ClosuresUploadForm(request.POST, request.FILES)
-    settings_form = AccessSettingsForm(
-        initial=AccessSettingsForm.initial_for(options),
-        clinic_slugs=settings_services.clinic_slugs(region),
-    )
+    settings_form = _stored_settings_form(options, settings_services.clinic_slugs(region))
     if not form.is_valid():
         return _settings_page(
             request, region, settings_form, status=422, options=options, closures_form=form
