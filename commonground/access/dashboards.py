@@ -353,17 +353,20 @@ def over_time(data: Data, metric: str, period: str) -> Table:
     keys = [r.period_start.isoformat() for r in wanted]
     labels = {r.period_start.isoformat(): period_text(r.period_start, period) for r in wanted}
     shown_keys = set(keys)
-    parts = _clinic_counts(
-        data,
-        lambda r: (
+
+    def clinic_row(r: AccessAggregate) -> bool:  # a clinic's row of a period shown here
+        return (
             r.metric == metric
             and r.period == period
             and r.dimension == "total"
             and r.period_start.isoformat() in shown_keys
-        ),
-        lambda r: r.period_start.isoformat(),
-    )
-    pub = _status_table({r.period_start.isoformat(): _counts(r) for r in wanted}, keys, parts)
+        )
+
+    def start(r: AccessAggregate) -> str:
+        return r.period_start.isoformat()
+
+    parts = _clinic_counts(data, clinic_row, start)
+    pub = _status_table({start(r): _counts(r) for r in wanted}, keys, parts)
     rows = _status_rows(pub, keys, labels)
     title = f"{METRIC_LABELS[metric]}, by {period}"
     table = Table(
@@ -381,7 +384,14 @@ def over_time(data: Data, metric: str, period: str) -> Table:
     )
     calendars = _calendar_names(data, metric)
     if calendars is not None and keys:
-        changed = _changed_table(data, metric, period, wanted, keys)
+        # Suppressed as a table with its total, and on a region page against its clinics'.
+        changed_columns = ((CHANGED, ""),)
+        changed = _status_table(
+            {start(r): _counts(r, changed_columns) for r in wanted},
+            keys,
+            _clinic_counts(data, clinic_row, start, changed_columns),
+            changed_columns,
+        )
         table.columns = [*table.columns, (CHANGED, f"Status differs under {calendars[1]}")]
         for row in rows:
             row["cells"][CHANGED] = changed.text(row["key"], CHANGED)
@@ -455,37 +465,6 @@ def _calendar_names(data: Data, metric: str) -> tuple[str, str] | None:
     if name not in CALENDARS:
         return None
     return CALENDAR_NAMES[name], CALENDAR_NAMES[alternate(name).name]
-
-
-def _changed_table(
-    data: Data, metric: str, period: str, wanted: Sequence[AccessAggregate], keys: Sequence[str]
-) -> suppression.Published:
-    """Per period shown, the results whose status the other calendar would change, with their
-    total: suppressed as a table, and on a region page against its clinics' tables."""
-    columns = [CHANGED]
-
-    def flat(counts: dict[str, int]) -> dict[tuple[str, str], int]:
-        return {(k, CHANGED): counts.get(k, 0) for k in keys}
-
-    shown = set(keys)
-    by_clinic: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    for r in data.clinic_rows:
-        start = r.period_start.isoformat()
-        if (
-            r.clinic_id is not None
-            and r.metric == metric
-            and r.period == period
-            and r.dimension == "total"
-            and start in shown
-        ):
-            by_clinic[r.clinic_id][start] += r.changed_other_calendar
-    parts = [
-        suppression.two_way(flat(c), list(keys), columns, row_totals=False)
-        for c in by_clinic.values()
-    ]
-    forced = suppression.across_parts(parts, list(keys), columns) if parts else set()
-    ours = {r.period_start.isoformat(): r.changed_other_calendar for r in wanted}
-    return suppression.two_way(flat(ours), list(keys), columns, row_totals=False, forced=forced)
 
 
 def calendar_summary(changed: int | None, periods: int, period: str, ours: str, other: str) -> str:
