@@ -102,14 +102,18 @@ def validate(
 
 
 def masked_errors(
-    errors: Sequence[extract.ExtractError], header: extract.Header
+    errors: Sequence[extract.ExtractError], header: extract.Header, *, has_header: bool = True
 ) -> list[extract.ExtractError]:
-    """The errors as they may be kept and downloaded: no patient id, free text or raw row."""
+    """The errors as they may be kept and downloaded: no patient id, free text or raw row.
+
+    Line 1 of a CSV is its header, whose values are column names and are kept; a FHIR file
+    has no header (``has_header`` False), so its first line is masked like any other."""
     hidden = MASKED_COLUMNS | set(header.ignored)
+    first_data_line = 2 if has_header else 1
     out = []
     for e in errors:
         value = e.value
-        if e.line > 1 and value:
+        if e.line >= first_data_line and value:
             if e.whole_row:
                 value = WITHHELD_ROW
             elif e.column in hidden:

@@ -521,7 +521,9 @@ def _finish_done(job: ImportJob, outcome: MergeOutcome, quality: dict[str, Any])
 
 
 def _finish_invalid(job: ImportJob, loaded: extract.LoadResult) -> ImportJob:
-    errors = ingest.masked_errors(loaded.errors, loaded.header)
+    # Only the CSV and workbook layouts have a header line whose values are column names.
+    has_header = job.kind in (ImportJob.Kind.CSV, ImportJob.Kind.XLSX)
+    errors = ingest.masked_errors(loaded.errors, loaded.header, has_header=has_header)
     name = _write_report(job, errors)
     quality = {
         "problems": ingest.problem_summary(loaded),

@@ -421,6 +421,29 @@ def test_a_fhir_import_stores_what_the_matching_csv_stores_and_reimports_change_
     assert stored_rows(world) == stored
 
 
+def test_the_kept_report_of_an_ndjson_upload_masks_a_patient_id_on_its_first_line(world):
+    """Line 1 of a CSV is its header; line 1 of an ndjson file is a resource like any other."""
+    from django.core.files.base import ContentFile
+    from django.core.files.storage import storages
+
+    from commonground.access import services
+
+    first = appointment("F1", participant=[
+        {"actor": {"reference": "Patient/=P7777"}, "status": "accepted"},
+        *appointment("F1")["participant"][1:],
+    ])  # fmt: skip
+    content = "".join(json.dumps(r) + "\n" for r in (first, appointment("F2"))).encode()
+    job = services.import_receive(
+        actor=world.person("data_steward"), upload=ContentFile(content, name="a.ndjson"),
+        original_name="a.ndjson", region=world.region, enqueue=False,
+    )  # fmt: skip
+    job = services.import_run(job.pk)
+    assert job.state == "invalid"
+    report = storages["private"].open(job.error_report).read().decode()
+    assert report.startswith("line,column,value,reason\r\n1,patient_id,")
+    assert "P7777" not in report
+
+
 def test_encounter_reason_codes_give_the_hedis_like_diagnoses(tmp_path):
     import csv as csv_module
 
