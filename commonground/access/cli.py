@@ -21,6 +21,7 @@ import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Protocol
+from zoneinfo import ZoneInfo
 
 import duckdb
 
@@ -67,7 +68,8 @@ def add_check_arguments(parser: argparse.ArgumentParser) -> None:
         "--as-of",
         type=_date,
         default=None,
-        help="data cut-off YYYY-MM-DD (default: the latest booking or cancellation date)",
+        help="data cut-off YYYY-MM-DD (default: a Bulk Data export's transactionTime, else the "
+        "latest booking or cancellation date)",
     )
     parser.add_argument(
         "--closures", type=Path, default=None, metavar="CLOSURES.csv",
@@ -193,6 +195,7 @@ def _check(
         name=path.name,
         max_errors=max_errors,
         default_clinic=args.clinic or "",
+        files_beside=True,  # a Bulk Data manifest names the ndjson files beside it
     )
     if converted.side_file:
         return _side_check(con, args, converted, version, out)
@@ -212,7 +215,10 @@ def _check(
     if not loaded.valid:
         _error_report(loaded, args, out)
         return EXIT_INVALID
-    as_of: dt.date | None = args.as_of or loaded.last_event_day
+    # A Bulk Data export says when it was taken: its transactionTime is the cut-off.
+    args.export_cutoff = converted.cutoff
+    exported = _local_day(converted.cutoff, args.timezone) if converted.cutoff else None
+    as_of: dt.date | None = args.as_of or exported or loaded.last_event_day
     if as_of is None:  # pragma: no cover - a valid load has at least one booking date
         w("  no date in the file to infer the cut-off from: pass --as-of\n")
         return EXIT_INVALID
@@ -377,12 +383,17 @@ def _error_report(loaded: extract.LoadResult, args: argparse.Namespace, out: Wri
     write(f"\nFirst {len(shown)} problem(s): line, column, value, reason\n")
     for e in shown:
         value = e.value if len(e.value) <= 60 else e.value[:57] + "..."
-        write(f"  line {e.line}: {e.column or '(row)'} = {value!r}: {e.reason}\n")
+        where = f"{e.file} line {e.line}" if e.file else f"line {e.line}"
+        write(f"  {where}: {e.column or '(row)'} = {value!r}: {e.reason}\n")
     if args.errors_out is not None:
         with args.errors_out.open("w", newline="", encoding="utf-8") as handle:
             writer = csv.writer(handle)
             writer.writerows(extract.iter_errors_csv(loaded.errors))
         write(f"\nwrote {len(loaded.errors):,} problem(s) to {args.errors_out}\n")
+
+
+def _local_day(instant: dt.datetime, timezone: str) -> dt.date:
+    return instant.astimezone(ZoneInfo(timezone)).date()
 
 
 def _pct(value: float | None) -> str:
@@ -421,6 +432,8 @@ def _summary_report(
 ) -> None:
     write = out.write
     inferred = "" if args.as_of else " (inferred: latest booking or cancellation; set --as-of)"
+    if not args.as_of and args.export_cutoff is not None:
+        inferred = f" (the export's transactionTime, {args.export_cutoff.isoformat()})"
     write(f"  rows: {loaded.rows:,}; valid: yes, nothing stored\n")
     write(f"  calendar: {version.label}: {version.description}\n")
     found: closures.Closures = args.closures_found

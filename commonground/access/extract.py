@@ -208,6 +208,8 @@ class ExtractError:
     # True when ``value`` is the raw text of the whole record (the reader could not split it
     # into cells): the importer's error report withholds it, as it may hold a patient id.
     whole_row: bool = False
+    # The file of a several-file input (a Bulk Data export) that ``line`` is a line of.
+    file: str = ""
 
 
 @dataclass(frozen=True)
@@ -1307,9 +1309,15 @@ def parquet_view(con: duckdb.DuckDBPyConnection, out_dir: Path) -> None:
 
 def iter_errors_csv(errors: Sequence[ExtractError]) -> Iterator[list[str]]:
     """Error rows for a CSV report, with cells neutralised against formula injection."""
-    yield ["line", "column", "value", "reason"]
+    several = any(e.file for e in errors)  # a Bulk Data export: the file comes first
+    yield (
+        ["file", "line", "column", "value", "reason"]
+        if several
+        else ["line", "column", "value", "reason"]
+    )
     for e in errors:
-        yield [str(e.line), safe_cell(e.column), safe_cell(e.value), safe_cell(e.reason)]
+        row = [str(e.line), safe_cell(e.column), safe_cell(e.value), safe_cell(e.reason)]
+        yield [safe_cell(e.file), *row] if several else row
 
 
 def safe_cell(value: str) -> str:

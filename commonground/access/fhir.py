@@ -203,7 +203,8 @@ class Item:
     line: int
     resource: dict[str, Any] | None
     problem: str = ""  # set instead of ``resource`` when the JSON could not be read
-    value: str = ""
+    value: str = ""  # the raw text read (withheld from kept reports) unless ``plain_value``
+    plain_value: bool = False  # ``value`` is a name or a number, not a record's text
 
 
 class _Stream:
@@ -643,7 +644,8 @@ class Converter:
         with self.staging.db:
             for item in items:
                 if item.resource is None:
-                    self.problem(item.line, "", item.value, item.problem, whole=bool(item.value))
+                    whole = bool(item.value) and not item.plain_value
+                    self.problem(item.line, "", item.value, item.problem, whole=whole)
                     continue
                 kind = item.resource.get("resourceType")
                 if not isinstance(kind, str) or not kind:
@@ -1065,19 +1067,25 @@ def _cancel_date(res: dict[str, Any]) -> str:
 
 
 def convert(
-    path: Path,
+    path: Path | None,
     workdir: Path,
     emit: Callable[[int, dict[str, str]], None],
     *,
-    ndjson: bool,
+    ndjson: bool = False,
+    items: Iterator[Item] | None = None,
     mapping: ConceptMap | None = None,
     max_errors: int = 100_000,
     default_clinic: str = "",
 ) -> Outcome:
-    """Read ``path``; ``emit(line, row)`` for every canonical row; return the rest."""
+    """Read ``path`` (or the resources ``items``, as from a Bulk Data export);
+    ``emit(line, row)`` for every canonical row; return the rest."""
     converter = Converter(workdir, mapping, max_errors, default_clinic)
+    if items is None:
+        if path is None:
+            raise ValueError("convert needs a path or items")
+        items = iter_resources(path, ndjson=ndjson)
     try:
-        converter.stage(iter_resources(path, ndjson=ndjson))
+        converter.stage(items)
         for line, row in converter.rows():
             emit(line, row)
     finally:

@@ -118,7 +118,7 @@ def masked_errors(
                 value = WITHHELD_ROW
             elif e.column in hidden:
                 value = WITHHELD
-        out.append(extract.ExtractError(e.line, e.column, value, e.reason))
+        out.append(extract.ExtractError(e.line, e.column, value, e.reason, file=e.file))
     return out
 
 

@@ -7,7 +7,8 @@ duplicates, formula-injection and calendar checks):
 
 * ``csv``: the canonical CSV, passed through untouched;
 * ``xlsx``: the first worksheet, header row first (``commonground.access.xlsx``);
-* ``fhir``: FHIR R4 JSON resources, Bundles or Bulk Data ndjson (``commonground.access.fhir``).
+* ``fhir``: FHIR R4 JSON resources, Bundles or Bulk Data ndjson (``commonground.access.fhir``),
+  one file or a whole export: a ZIP of ndjson files with its manifest (``access.bulk``).
 
 ``convert`` picks the reader by content first (ZIP signature, JSON), file name second, and
 returns a ``Converted``: the canonical CSV, the problems the reader itself found (a formula
@@ -23,6 +24,8 @@ flat whatever the size of the upload.
 from __future__ import annotations
 
 import csv
+import dataclasses
+import datetime as dt
 import mmap
 import re
 import struct
@@ -31,7 +34,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Protocol
 
-from . import extract, fhir, xlsx
+from . import bulk, extract, fhir, xlsx
 from .extract import ExtractError
 
 CANONICAL_COLUMNS = tuple(c.name for c in extract.COLUMNS)
@@ -53,7 +56,7 @@ EXTENSIONS = {
 LABELS = {
     "csv": "Canonical CSV extract",
     "xlsx": "Canonical extract as an Excel workbook (.xlsx)",
-    "fhir": "FHIR R4 resources, Bundle or Bulk Data ndjson",
+    "fhir": "FHIR R4 resources, Bundle or Bulk Data ndjson (one file, or a ZIP export)",
     "slots": "Slot CSV (open and booked slots: next available)",
     "encounters": "Encounter CSV (HEDIS-like follow-up after acute care)",
 }
@@ -74,6 +77,9 @@ class Converted:
     fatal: bool = False  # the reader could not make a canonical CSV: only its problems count
     booking_time_optional: bool = False  # scheduled rows may lack booked_datetime (FHIR)
     side_file: str = ""  # "slots" / "encounters": the upload is that side file, not appointments
+    # A Bulk Data export: its files on one line numbering, and its transactionTime (cut-off).
+    sources: bulk.Sources | None = None
+    cutoff: dt.datetime | None = None
 
     def source_lines(self, lines: Iterable[int]) -> dict[int, int]:
         """The upload's line (sheet row) for lines of the canonical CSV."""
@@ -104,8 +110,15 @@ class Converted:
         firsts = [int(m.group(1)) for e in loaded.errors if (m := _FIRST_ON.search(e.reason))]
         lines = self.source_lines([*(e.line for e in loaded.errors), *firsts])
 
+        def first_on(match: re.Match[str]) -> str:
+            line = lines[int(match.group(1))]
+            if self.sources:
+                name, own = self.sources.locate(line)
+                return f"first on line {own} of {name}"
+            return f"first on line {line}"
+
         def relabel(text: str) -> str:  # "duplicate ... (first on line N)" names a line too
-            return _FIRST_ON.sub(lambda m: f"first on line {lines[int(m.group(1))]}", text)
+            return _FIRST_ON.sub(first_on, text)
 
         errors = [
             ExtractError(lines[e.line], e.column, e.value, relabel(e.reason), e.whole_row)
@@ -138,10 +151,18 @@ class Converted:
             summary[key] = summary.get(key, 0) + unlisted
         merged = sorted([*self.problems, *errors], key=lambda e: (e.line, e.column))
         loaded.errors = merged[: max(len(loaded.errors), len(self.problems), 1)]
+        sources = self.sources
+        if sources:  # several files: each line as the file's own, with the file named
+            loaded.errors = [_in_file(e, sources) for e in loaded.errors]
         loaded.error_summary = summary
         loaded.error_count = count + self.problem_count
         loaded.header.warnings.extend(w for w in self.warnings if w not in loaded.header.warnings)
         return loaded
+
+
+def _in_file(error: ExtractError, sources: bulk.Sources) -> ExtractError:
+    name, own = sources.locate(error.line)
+    return dataclasses.replace(error, line=own, file=name)
 
 
 class Reader(Protocol):
@@ -301,7 +322,13 @@ class FhirReader:
         self.mapping = mapping
 
     def convert(
-        self, source: Path, workdir: Path, *, max_errors: int = 100_000, default_clinic: str = ""
+        self,
+        source: Path,
+        workdir: Path,
+        *,
+        max_errors: int = 100_000,
+        default_clinic: str = "",
+        files_beside: bool = False,
     ) -> Converted:
         out = Converted(path=workdir / "canonical.csv", kind=self.kind, booking_time_optional=True)
         writer = _CanonicalWriter(workdir, list(CANONICAL_COLUMNS), 1)
@@ -314,15 +341,31 @@ class FhirReader:
             writer.write(cells, line)
 
         try:
-            outcome = fhir.convert(
-                source,
-                workdir,
-                emit,
-                ndjson=fhir.looks_like_ndjson(source),
-                mapping=self.mapping,
-                default_clinic=default_clinic,
-                max_errors=max_errors,
-            )
+            if is_bulk_export(source):
+                reading = bulk.Reading()
+                with bulk.open_export(source, files_beside=files_beside) as export:
+                    outcome = fhir.convert(
+                        None,
+                        workdir,
+                        emit,
+                        items=bulk.iter_export(export, reading),
+                        mapping=self.mapping,
+                        default_clinic=default_clinic,
+                        max_errors=max_errors,
+                    )
+                out.sources, out.cutoff = reading.sources, export.transaction_time
+                outcome.warnings[:0] = [*export.warnings, *reading.warnings()]
+                outcome.counts["files"] = reading.files
+            else:
+                outcome = fhir.convert(
+                    source,
+                    workdir,
+                    emit,
+                    ndjson=fhir.looks_like_ndjson(source),
+                    mapping=self.mapping,
+                    default_clinic=default_clinic,
+                    max_errors=max_errors,
+                )
         finally:
             writer.close()
         out.problems = outcome.problems
@@ -332,6 +375,13 @@ class FhirReader:
         out.counts = {**outcome.counts, "rows": writer.rows}
         out.line_map = writer.map_path
         return out
+
+
+def is_bulk_export(path: Path) -> bool:
+    """A Bulk Data export: a ZIP archive of ndjson files, or a completion manifest."""
+    with path.open("rb") as handle:
+        head = handle.read(4)
+    return bulk.is_zip(head) or bulk.looks_like_manifest(path)
 
 
 READERS: dict[str, Reader] = {
@@ -351,15 +401,22 @@ def reader_for(kind: str) -> Reader:
 
 
 def detect(path: Path, name: str = "") -> str:
-    """The reader kind for a file: by content first (ZIP, OLE2, JSON), then by extension."""
+    """The reader kind for a file: by content first (ZIP, OLE2, JSON), then by extension.
+
+    A ZIP is a workbook unless it holds ndjson or JSON files and no workbook part (a Bulk
+    Data export), whatever its name."""
     with path.open("rb") as handle:
-        return detect_head(handle.read(4096), name or path.name)
+        kind = detect_head(handle.read(4096), name or path.name)
+    if kind == "xlsx" and bulk.looks_like_export_zip(path):
+        return "fhir"
+    return kind
 
 
 def detect_head(head: bytes, name: str) -> str:
-    """The reader kind from a file's first 4 KiB and its name (see ``detect``)."""
+    """The reader kind from a file's first 4 KiB and its name (see ``detect``): a ZIP named
+    ``.zip`` is a Bulk Data export, any other ZIP a workbook."""
     if head.startswith(ZIP_MAGIC):
-        return "xlsx"
+        return "fhir" if Path(name).suffix.lower() == ".zip" else "xlsx"
     if head.startswith(OLE2_MAGIC):
         return "xls"
     text = head.lstrip(b"\xef\xbb\xbf \t\r\n")
@@ -394,8 +451,12 @@ def convert(
     kind: str | None = None,
     max_errors: int = 100_000,
     default_clinic: str = "",
+    files_beside: bool = False,
 ) -> Converted:
     """Convert an upload to the canonical CSV. ``kind`` "csv" or None means: detect it.
+
+    ``files_beside``: a Bulk Data manifest may name files in its own directory (the command
+    line's files; never an upload's).
 
     (Import jobs record kind "csv" for every upload until the job model has choices for the
     other formats, so "csv" cannot be taken at its word.)
@@ -413,6 +474,13 @@ def convert(
         return out
     # ``default_clinic``: the clinic of an import made for one clinic, for FHIR appointments
     # that name none (the canonical layouts require their clinic column).
-    return reader_for(found).convert(
-        source, workdir, max_errors=max_errors, default_clinic=default_clinic
-    )
+    reader = reader_for(found)
+    if isinstance(reader, FhirReader):
+        return reader.convert(
+            source,
+            workdir,
+            max_errors=max_errors,
+            default_clinic=default_clinic,
+            files_beside=files_beside,
+        )
+    return reader.convert(source, workdir, max_errors=max_errors, default_clinic=default_clinic)

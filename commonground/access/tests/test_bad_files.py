@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from commonground.access.cli import run_check
+from commonground.access.tests import bulk_files as bulk_cases
 from commonground.access.tests.helpers import SPEC_ROWS
 from commonground.access.tests.test_imports import private_files  # noqa: F401 - a fixture
 from commonground.access.tests.xlsx_files import Date, Formula, write_xlsx
@@ -293,6 +294,16 @@ OTHER_FORMATS = [
      ["line 2", "the last line is cut short"]),
     ("fhir not json", "n.json", lambda t: b'{"resourceType": "Appointment", "id": ',
      ["line 1", "truncated"]),
+    # Bulk Data exports (a ZIP of a manifest and its ndjson files): lines of the file named.
+    ("bulk short file", "s.zip", lambda t: bulk_cases.short_file(t).read_bytes(),
+     ["Appointment.000.ndjson line 0", "gives 2 resources for this file and it holds 1"]),
+    ("bulk duplicate id", "d.zip", lambda t: bulk_cases.duplicate_across_files(t).read_bytes(),
+     ["Appointment.001.ndjson line 2", "appointment_id",
+      "duplicate appointment_id (first on line 1 of Appointment.000.ndjson)"]),
+    ("bulk zip bomb", "b.zip", lambda t: bulk_cases.zip_bomb(t).read_bytes(),
+     ["(archive) line 0", "a possible zip bomb"]),
+    ("bulk truncated file", "t.zip", lambda t: bulk_cases.truncated(t).read_bytes(),
+     ["Appointment.001.ndjson line 1", "the last line is cut short"]),
 ]  # fmt: skip
 
 

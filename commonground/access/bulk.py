@@ -1,0 +1,491 @@
+"""FHIR Bulk Data exports: a completion manifest and its ndjson files, as one input. No Django.
+
+A Bulk Data export (access-and-parity.md section 6.2; HL7 ``bulk-data``, ``export.md``) ends
+with a manifest::
+
+    {"transactionTime": "2025-04-01T06:00:00Z", "request": "...$export?_type=Appointment",
+     "requiresAccessToken": true,
+     "output": [{"type": "Appointment", "url": ".../Appointment.000.ndjson", "count": 5000},
+                {"type": "Appointment", "url": ".../Appointment.001.ndjson"}, ...],
+     "error": [{"type": "OperationOutcome", "url": ".../errors.ndjson"}],
+     "deleted": [{"type": "Bundle", "url": ".../del.ndjson"}]}
+
+The files themselves are behind URLs that need a token, so an export reaches us as files:
+
+* a ZIP archive holding the manifest (any ``.json`` member that is a manifest) and the files
+  it lists; a URL is matched to a member by its path, else by its last segment;
+* on the command line, also the manifest itself with its files in the same directory;
+* a ZIP of ndjson files without a manifest is read too (every ``.ndjson`` member, by name),
+  with a warning that it gives no cut-off.
+
+Nothing is extracted to disk: members are streamed line by line. The archive is refused
+whole for a zip bomb (too many members, a member expanding more than ``Limits.max_ratio``
+times, more than ``Limits.max_total`` bytes in all), encryption, a listed file that is
+missing, or a member of JSON data that the manifest does not list. Each output file must
+hold the resource type the manifest gives it and, when the manifest gives a ``count``, that
+many resources: a short file is a truncated download.
+
+``transactionTime`` is the export's data cut-off T: the data describe the record as of T, so
+a request still waiting at T is pending at T. The error files (OperationOutcome, one per
+line) are read and summarised by severity and code: their text is not kept, as it can name
+a patient's resources. Deleted resources are counted and reported: the store keeps the last
+state it was given (there is no deletion in the canonical extract).
+
+Error reports name lines of the file a problem is in. One line numbering runs through the
+whole export (``Sources``): the manifest first, then each file in the manifest's order, each
+file starting one past the end of the previous one, so that line 0 of a file means the file
+as a whole; ``Sources.locate`` turns such a line back into the file's name and its own line.
+"""
+
+from __future__ import annotations
+
+import bisect
+import contextlib
+import datetime as dt
+import io
+import json
+import posixpath
+import zipfile
+from collections.abc import Callable, Generator, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+from urllib.parse import unquote, urlsplit
+
+from .fhir import Item, iter_ndjson
+
+ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
+DATA_SUFFIXES = (".ndjson", ".jsonl", ".json")
+MAX_MANIFEST_BYTES = 16 << 20
+
+
+@dataclass(frozen=True)
+class Limits:
+    max_entries: int = 10_000
+    max_ratio: float = 200.0  # uncompressed / compressed, for members over ``ratio_floor``
+    ratio_floor: int = 1 << 20
+    max_total: int = 64 << 30  # bytes uncompressed, all members together
+
+
+@dataclass(frozen=True)
+class Part:
+    """One file of the export, opened on demand (read once, streamed)."""
+
+    name: str  # as the reports name it: the member's path, or the file's name
+    role: str  # "output" | "error" | "deleted"
+    type: str  # the resource type the manifest gives ("" when there is no manifest)
+    count: int | None  # the number of resources the manifest gives, if any
+    open: Callable[[], IO[bytes]]
+
+
+@dataclass
+class Sources:
+    """One line numbering over several files: (first line, name), in reading order."""
+
+    starts: list[int] = field(default_factory=list)
+    names: list[str] = field(default_factory=list)
+
+    def add(self, start: int, name: str) -> None:
+        self.starts.append(start)
+        self.names.append(name)
+
+    def locate(self, line: int) -> tuple[str, int]:
+        """(file name, its own line) for a line of the whole export."""
+        if not self.starts or line < self.starts[0]:
+            return "", line
+        at = bisect.bisect_right(self.starts, line) - 1
+        return self.names[at], line - self.starts[at]
+
+    def __bool__(self) -> bool:
+        return bool(self.starts)
+
+
+@dataclass
+class Export:
+    """A manifest (or none) and the files to read, with what was wrong with the whole."""
+
+    manifest_name: str = ""
+    transaction_time: dt.datetime | None = None
+    parts: list[Part] = field(default_factory=list)
+    problems: list[tuple[int, str, str, str]] = field(default_factory=list)  # manifest lines
+    warnings: list[str] = field(default_factory=list)
+    manifest_lines: int = 0
+
+
+def is_zip(head: bytes) -> bool:
+    return head.startswith(ZIP_MAGIC)
+
+
+def looks_like_export_zip(path: Path) -> bool:
+    """A ZIP of ndjson / JSON files (and no workbook part): a Bulk Data export."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            names = [i.filename for i in archive.infolist() if not i.is_dir()]
+    except (zipfile.BadZipFile, OSError):
+        return False
+    if "[Content_Types].xml" in names:
+        return False
+    return any(n.lower().endswith(DATA_SUFFIXES) for n in names)
+
+
+def looks_like_manifest(path: Path) -> bool:
+    """A small JSON object with ``output`` and ``transactionTime``: a completion manifest."""
+    try:
+        if path.stat().st_size > MAX_MANIFEST_BYTES:
+            return False
+        data = json.loads(path.read_bytes().decode("utf-8-sig"))
+    except (OSError, ValueError, UnicodeDecodeError, RecursionError):
+        return False
+    return _is_manifest(data)
+
+
+def _is_manifest(data: Any) -> bool:
+    return (
+        isinstance(data, dict)
+        and "resourceType" not in data
+        and "output" in data
+        and "transactionTime" in data
+    )
+
+
+def parse_transaction_time(value: Any) -> dt.datetime | None:
+    """A FHIR instant with its offset (the spec requires one), else None."""
+    if not isinstance(value, str) or "T" not in value:
+        return None
+    try:
+        parsed = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo is not None else None
+
+
+# -- opening an export ---------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def open_export(
+    path: Path, limits: Limits | None = None, *, files_beside: bool = False
+) -> Iterator[Export]:
+    """The export in ``path``: a ZIP archive, or (``files_beside``: on the command line
+    only, never for an upload, whose directory holds other files) a manifest with its files
+    in the same directory."""
+    with path.open("rb") as handle:
+        head = handle.read(4)
+    if is_zip(head):
+        with _open_zip(path, limits or Limits()) as export:
+            yield export
+    elif files_beside:
+        yield _open_directory(path)
+    else:
+        reason = (
+            "a Bulk Data manifest without its files: upload one ZIP archive holding the "
+            "manifest and the ndjson files it lists"
+        )
+        yield Export(manifest_name=path.name, problems=[(0, "", "", reason)])
+
+
+@contextlib.contextmanager
+def _open_zip(path: Path, limits: Limits) -> Iterator[Export]:
+    export = Export()
+    try:
+        archive = zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, OSError) as exc:
+        export.problems.append((0, "", "", f"not a readable ZIP archive ({exc})"))
+        yield export
+        return
+    with archive:
+        members = [i for i in archive.infolist() if not i.is_dir()]
+        problem = _zip_problem(members, limits)
+        if problem:
+            export.problems.append((0, "", "", problem))
+            yield export
+            return
+        by_name = {i.filename: i for i in members}
+
+        def opener(info: zipfile.ZipInfo) -> Callable[[], IO[bytes]]:
+            return lambda: archive.open(info)
+
+        manifests = []
+        for info in members:
+            if info.filename.lower().endswith(".json") and info.file_size <= MAX_MANIFEST_BYTES:
+                with contextlib.suppress(ValueError, UnicodeDecodeError, RecursionError):
+                    data = json.loads(archive.read(info).decode("utf-8-sig"))
+                    if _is_manifest(data):
+                        manifests.append((info, data))
+        if len(manifests) > 1:
+            names = ", ".join(i.filename for i, _ in manifests)
+            export.problems.append(
+                (0, "", names[:200], "more than one Bulk Data manifest in the archive")
+            )
+            yield export
+            return
+        if not manifests:
+            export.warnings.append(
+                "no Bulk Data manifest in the archive: its ndjson files were read in name "
+                "order, and the data cut-off is taken from the data (no transactionTime)"
+            )
+            for info in sorted(members, key=lambda i: i.filename):
+                if info.filename.lower().endswith((".ndjson", ".jsonl")):
+                    export.parts.append(Part(info.filename, "output", "", None, opener(info)))
+            if not export.parts:
+                export.problems.append((0, "", "", "no ndjson file in the archive"))
+            yield export
+            return
+        info, data = manifests[0]
+        export.manifest_name = info.filename
+        export.manifest_lines = archive.read(info).count(b"\n") + 1
+
+        def find(url: str) -> tuple[str, Callable[[], IO[bytes]]] | str:
+            found = _match_member(url, list(by_name))
+            if isinstance(found, str) and found in by_name:
+                return found, opener(by_name[found])
+            return found if isinstance(found, str) else "not in the archive"
+
+        _read_manifest(export, data, find)
+        listed = {p.name for p in export.parts} | {info.filename}
+        for member in members:
+            name = member.filename
+            if name not in listed and name.lower().endswith(DATA_SUFFIXES):
+                export.problems.append(
+                    (0, "", name[:200], "a data file in the archive that the manifest does not "
+                     "list: it would not be read (add it to the manifest or leave it out)")
+                )  # fmt: skip
+        yield export
+
+
+def _zip_problem(members: list[zipfile.ZipInfo], limits: Limits) -> str:
+    if len(members) > limits.max_entries:
+        return f"more than {limits.max_entries:,} files in the archive"
+    total = 0
+    for info in members:
+        if info.flag_bits & 0x1:
+            return f"{info.filename}: an encrypted member (export without a password)"
+        ratio = info.file_size / max(info.compress_size, 1)
+        if info.file_size > limits.ratio_floor and ratio > limits.max_ratio:
+            return (
+                f"{info.filename}: expands {ratio:,.0f} times: refused as a possible zip bomb "
+                f"(limit {limits.max_ratio:,.0f} times)"
+            )
+        total += info.file_size
+    if total > limits.max_total:
+        return f"more than {limits.max_total:,} bytes uncompressed in all: refused"
+    return ""
+
+
+def _url_path(url: str) -> str:
+    return unquote(urlsplit(url).path).lstrip("/")
+
+
+def _match_member(url: str, names: list[str]) -> str | tuple[()]:
+    """The member a manifest URL names: by its path's tail, else by its last segment."""
+    path = _url_path(url)
+    if not path:
+        return ()
+    tails = [n for n in names if path == n or path.endswith("/" + n)]
+    if len(tails) == 1:
+        return tails[0]
+    base = posixpath.basename(path)
+    same = [n for n in names if posixpath.basename(n) == base]
+    if len(same) == 1:
+        return same[0]
+    if len(same) > 1:
+        return f"matches more than one file in the archive ({', '.join(sorted(same)[:3])})"
+    return ()
+
+
+def _open_directory(path: Path) -> Export:
+    export = Export(manifest_name=path.name)
+    raw = path.read_bytes()
+    export.manifest_lines = raw.count(b"\n") + 1
+    try:
+        data = json.loads(raw.decode("utf-8-sig"))
+    except (ValueError, UnicodeDecodeError) as exc:
+        line = getattr(exc, "lineno", 0)
+        export.problems.append((line, "", "", f"the manifest is not valid JSON ({exc})"))
+        return export
+    folder = path.parent
+
+    def find(url: str) -> tuple[str, Callable[[], IO[bytes]]] | str:
+        base = posixpath.basename(_url_path(url))
+        target = folder / base if base else None
+        if target is None or not target.is_file():
+            return "not found beside the manifest"
+        return base, lambda: target.open("rb")
+
+    _read_manifest(export, data, find)
+    return export
+
+
+def _read_manifest(
+    export: Export,
+    data: Any,
+    find: Callable[[str], tuple[str, Callable[[], IO[bytes]]] | str],
+) -> None:
+    """Check the manifest and list its files (problems at line 0 of the manifest)."""
+
+    def problem(value: Any, reason: str) -> None:
+        export.problems.append((0, "", str(value)[:200], reason))
+
+    if not isinstance(data, dict):
+        problem("", "the manifest is not a JSON object")
+        return
+    raw_time = data.get("transactionTime")
+    export.transaction_time = parse_transaction_time(raw_time)
+    if export.transaction_time is None:
+        problem(raw_time or "", "transactionTime must be an instant with its time zone "
+                "(for example 2025-04-01T06:00:00Z): it is the data cut-off")  # fmt: skip
+    seen: set[str] = set()
+    for role in ("output", "error", "deleted"):
+        entries = data.get(role, [])
+        if entries is None:
+            entries = []
+        if not isinstance(entries, list):
+            problem(role, f"the manifest's {role} must be a list")
+            continue
+        for number, entry in enumerate(entries, start=1):
+            where = f"{role}[{number - 1}]"
+            if not isinstance(entry, dict):
+                problem(where, "a manifest entry that is not an object")
+                continue
+            kind, url, count = entry.get("type"), entry.get("url"), entry.get("count")
+            if not isinstance(url, str) or not url:
+                problem(where, "a manifest entry without a url")
+                continue
+            if role == "output" and (not isinstance(kind, str) or not kind):
+                problem(url, "a manifest output without a resource type")
+                continue
+            if count is not None and (
+                isinstance(count, bool) or not isinstance(count, int) or count < 0
+            ):
+                problem(count, f"{where}: count must be a whole number of resources")
+                continue
+            found = find(url)
+            if isinstance(found, str):
+                problem(url, f"a file the manifest lists is missing: {found}")
+                continue
+            name, opener = found
+            if name in seen:
+                problem(url, "the manifest lists the same file twice")
+                continue
+            seen.add(name)
+            declared = kind if isinstance(kind, str) and role == "output" else ""
+            export.parts.append(Part(name, role, declared, count, opener))
+    if not any(p.role == "output" for p in export.parts) and not export.problems:
+        problem("", "the manifest lists no output file")
+
+
+# -- reading it ----------------------------------------------------------------------------
+
+
+@dataclass
+class Reading:
+    """What reading the export's files found besides the resources."""
+
+    sources: Sources = field(default_factory=Sources)
+    error_issues: dict[str, int] = field(default_factory=dict)  # "severity code" -> count
+    deleted: int = 0
+    files: int = 0
+
+    def warnings(self) -> list[str]:
+        out = []
+        if self.error_issues:
+            total = sum(self.error_issues.values())
+            kinds = ", ".join(f"{n} {k}" for k, n in sorted(self.error_issues.items()))
+            out.append(
+                f"the export's error file lists {total} problem(s) the server met while "
+                f"exporting ({kinds}): resources it could not export are missing from the data"
+            )
+        if self.deleted:
+            out.append(
+                f"the export lists {self.deleted} deleted resource(s); deletions are not "
+                "applied: the store keeps the last state it was given"
+            )
+        return out
+
+
+def iter_export(export: Export, reading: Reading) -> Iterator[Item]:
+    """The resources of the export's output files, as Items on one line numbering.
+
+    Problems of the whole export come first (at the manifest's lines); error files and
+    deleted lists are read into ``reading``; a short or mistyped file is a problem."""
+    reading.sources.add(0, export.manifest_name or "(archive)")
+    for line, _column, value, reason in export.problems:
+        yield Item(line, None, reason, value, plain_value=True)
+    if export.problems:
+        return
+    start = export.manifest_lines + 1
+    for part in export.parts:
+        reading.sources.add(start, part.name)
+        last = yield from _read_part(part, start, reading)
+        start += last + 1
+
+
+def _read_part(part: Part, start: int, reading: Reading) -> Generator[Item, None, int]:
+    """One file's Items (lines shifted by ``start``); returns its last line number."""
+    reading.files += 1
+    resources = 0
+    last = 0
+    with part.open() as raw, io.TextIOWrapper(raw, encoding="utf-8-sig", newline="") as text:
+        try:
+            if part.role == "deleted":  # Bundles of DELETE requests: counted, not applied
+                for number, line_text in enumerate(text, start=1):
+                    last = number
+                    if line_text.strip():
+                        reading.deleted += _deleted_entries(line_text)
+                return last
+            for item in iter_ndjson(text):
+                last = max(last, item.line)
+                line = start + item.line
+                if item.resource is None:
+                    yield Item(line, None, item.problem, item.value)
+                    continue
+                resources += 1
+                kind = item.resource.get("resourceType")
+                if part.role == "error":
+                    _count_issues(item.resource, reading)
+                elif part.type and kind != part.type:
+                    found = str(kind or "resource without a type")
+                    article = "an" if found[:1] in "AEIOU" else "a"
+                    yield Item(
+                        line,
+                        None,
+                        f"{article} {found} in a file the manifest lists as {part.type}",
+                    )
+                else:
+                    yield Item(line, item.resource)
+        except UnicodeDecodeError:
+            yield Item(start, None, "the file is not valid UTF-8")
+            return last
+        except (zipfile.BadZipFile, OSError, EOFError) as exc:
+            yield Item(start, None, f"the file cannot be read from the archive ({exc})")
+            return last
+    if part.count is not None and resources != part.count:
+        yield Item(
+            start,
+            None,
+            f"the manifest gives {part.count:,} resources for this file and it holds "
+            f"{resources:,}: an incomplete download?",
+            str(resources),
+            plain_value=True,
+        )
+    return last
+
+
+def _count_issues(outcome: dict[str, Any], reading: Reading) -> None:
+    issues = outcome.get("issue") if outcome.get("resourceType") == "OperationOutcome" else None
+    for issue in issues if isinstance(issues, list) else [{}]:
+        issue = issue if isinstance(issue, dict) else {}
+        severity = issue.get("severity") if isinstance(issue.get("severity"), str) else "error"
+        code = issue.get("code") if isinstance(issue.get("code"), str) else "unknown"
+        key = f"{severity} {code}"[:60]
+        reading.error_issues[key] = reading.error_issues.get(key, 0) + 1
+
+
+def _deleted_entries(line: str) -> int:
+    """The resources a line of a deleted file lists (a Bundle of DELETE requests)."""
+    try:
+        bundle = json.loads(line)
+    except (ValueError, RecursionError):
+        return 1  # unreadable, but a deletion all the same: counted, never applied
+    entries = bundle.get("entry") if isinstance(bundle, dict) else None
+    return len(entries) if isinstance(entries, list) else 1

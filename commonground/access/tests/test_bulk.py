@@ -1,0 +1,246 @@
+"""FHIR Bulk Data exports (access-and-parity.md section 6.2): several ndjson files per type
+behind a completion manifest, an error file, and the manifest's transactionTime as the data
+cut-off T; zipped for an upload, or a manifest with its files beside it on the command line."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+from pathlib import Path
+
+import pytest
+
+from commonground.access import bulk, readers
+from commonground.access.tests import bulk_files as cases
+from commonground.access.tests.bulk_files import (
+    BASE,
+    export_folder,
+    export_zip,
+    files_of,
+    manifest,
+)
+from commonground.access.tests.test_fhir import bundle, canonical, check, spec_resources, write
+
+
+def spec_export(tmp_path: Path, **options: object) -> Path:
+    files = files_of(spec_resources())
+    return export_zip(tmp_path / "export.zip", files, manifest(files, **options))
+
+
+# -- reading an export ---------------------------------------------------------------------------
+
+
+def test_an_export_of_several_files_per_type_gives_the_rows_of_the_same_resources_in_a_bundle(
+    tmp_path,
+):
+    path = spec_export(tmp_path)
+    converted, rows = canonical(path, tmp_path / "w1")
+    _, from_bundle = canonical(
+        write(tmp_path, "b.json", bundle(*spec_resources())), tmp_path / "w2"
+    )
+    assert converted.kind == "fhir" and converted.problems == []
+    assert rows == from_bundle and len(rows) == 3
+    assert converted.cutoff == dt.datetime(2025, 4, 1, 6, tzinfo=dt.UTC)
+    # Two Appointment files, then Encounter, PractitionerRole, ServiceRequest, Patient,
+    # Practitioner: seven files read on one line numbering, each named in reports.
+    assert converted.counts["files"] == 7 and converted.counts["Appointment"] == 3
+    assert converted.sources is not None
+    assert converted.sources.names[1:3] == ["Appointment.000.ndjson", "Appointment.001.ndjson"]
+
+
+def test_one_line_numbering_runs_through_the_files_and_is_turned_back_into_each_files_own():
+    sources = bulk.Sources()
+    for start, name in ((0, "manifest.json"), (31, "Appointment.000.ndjson"), (34, "A.001.ndjson")):
+        sources.add(start, name)
+    assert sources.locate(0) == ("manifest.json", 0)
+    assert sources.locate(33) == ("Appointment.000.ndjson", 2)
+    assert sources.locate(34) == ("A.001.ndjson", 0)  # line 0: the file as a whole
+    assert sources.locate(36) == ("A.001.ndjson", 2)
+
+
+def test_the_check_takes_the_exports_transaction_time_as_the_cut_off(tmp_path):
+    path = spec_export(tmp_path)
+    code, out = check(path)
+    assert code == 0, out
+    # 06:00 UTC on 1 April is 23:00 on 31 March in California: the cut-off day is 31 March.
+    assert "as-of (data cut-off): 2025-03-31 (the export's transactionTime, 2025-04-01T06:00" in out
+    code, out = check(path, "--as-of", "2025-03-25")
+    assert code == 0 and "as-of (data cut-off): 2025-03-25\n" in out  # an explicit date wins
+
+
+def test_the_cut_off_decides_what_is_still_pending(tmp_path):
+    """A follow-up clock still running at T is pending at T, not at the data's last event."""
+    visit = {
+        "resourceType": "Appointment", "id": "A2001", "status": "fulfilled",
+        "created": "2025-03-03T09:00:00-08:00", "start": "2025-03-19T10:00:00-07:00",
+        "minutesDuration": 45,
+        "participant": [
+            {"actor": {"reference": "Patient/P9003"}, "status": "accepted"},
+            {"actor": {"reference": "PractitionerRole/role55"}, "status": "accepted"},
+            {"actor": {"reference": "Location/OAK"}, "status": "accepted"},
+        ],
+    }  # fmt: skip
+    files = files_of([*spec_resources(), visit])
+    # Attended on 19 March with nothing booked after it: 10 business days end on 2 April.
+    # Still running on 21 March: pending. Over by 10 April with no next appointment at T:
+    # "no follow-up scheduled", which section 3 says is not noncompliant (not applicable).
+    for moment, as_of, expected in (
+        ("2025-03-21T19:00:00Z", "2025-03-21", "pending"),
+        ("2025-04-10T19:00:00Z", "2025-04-10", "not_applicable"),
+    ):
+        doc = manifest(files, transaction_time=moment)
+        path = export_zip(tmp_path / f"{as_of}.zip", files, doc)
+        out_csv = tmp_path / f"{as_of}.csv"
+        code, out = check(path, "--out", str(out_csv))
+        assert code == 0 and f"as-of (data cut-off): {as_of} (the export's" in out, out
+        with out_csv.open(newline="") as handle:
+            units = {(u["metric"], u["start_appointment_id"]): u for u in csv.DictReader(handle)}
+        assert units[("follow_up_sb221", "A2001")]["status"] == expected, units
+
+
+def test_a_manifest_with_its_files_beside_it_is_read_on_the_command_line(tmp_path):
+    files = files_of(spec_resources())
+    path = export_folder(tmp_path / "export", files, manifest(files))
+    code, out = check(path)
+    assert code == 0, out
+    assert "rows: 3; valid: yes" in out and "(the export's transactionTime" in out
+
+
+def test_a_manifest_uploaded_alone_never_reads_the_files_beside_it(tmp_path):
+    """An upload's folder holds other files: only the command line may read beside it."""
+    files = files_of(spec_resources())
+    path = export_folder(tmp_path / "export", files, manifest(files))
+    converted = readers.convert(path, tmp_path / "w", name="manifest.json")
+    assert [p.reason for p in converted.problems] == [
+        "a Bulk Data manifest without its files: upload one ZIP archive holding the manifest "
+        "and the ndjson files it lists"
+    ]
+    assert converted.counts["rows"] == 0
+
+
+def test_the_error_file_is_summarised_without_its_text_and_deletions_are_reported(tmp_path):
+    files = files_of(spec_resources())
+    outcome = {"resourceType": "OperationOutcome", "issue": [
+        {"severity": "error", "code": "processing", "diagnostics": "Patient/P9001 not exported"},
+        {"severity": "warning", "code": "too-costly"},
+    ]}  # fmt: skip
+    files["errors.ndjson"] = [outcome]
+    files["deleted.ndjson"] = [{"resourceType": "Bundle", "type": "transaction", "entry": [
+        {"request": {"method": "DELETE", "url": "Appointment/A0999"}},
+    ]}]  # fmt: skip
+    doc = manifest(files, errors=["errors.ndjson"], deleted=["deleted.ndjson"])
+    converted, rows = canonical(export_zip(tmp_path / "e.zip", files, doc), tmp_path / "w")
+    assert converted.problems == [] and len(rows) == 3
+    text = " ".join(converted.warnings)
+    assert (
+        "the export's error file lists 2 problem(s) the server met while exporting "
+        "(1 error processing, 1 warning too-costly)" in text
+    )
+    assert "P9001" not in text  # the diagnostics can name a patient's resources
+    assert "lists 1 deleted resource(s); deletions are not applied" in text
+
+
+def test_a_zip_of_ndjson_files_without_a_manifest_is_read_with_a_warning(tmp_path):
+    path = export_zip(tmp_path / "plain.zip", files_of(spec_resources()), None)
+    converted, rows = canonical(path, tmp_path / "w")
+    assert converted.problems == [] and len(rows) == 3 and converted.cutoff is None
+    assert any("no Bulk Data manifest in the archive" in w for w in converted.warnings)
+
+
+def test_a_smart_scheduling_links_bulk_publish_manifest_feeds_next_available(tmp_path):
+    """The $bulk-publish manifest of Slot / Schedule feeds: same shape, with extensions."""
+    schedule = {
+        "resourceType": "Schedule", "id": "sch1",
+        "actor": [{"reference": "Location/OAK"}],
+        "serviceType": [{"coding": [{"system": "http://nucc.org/provider-taxonomy",
+                                     "code": "1041C0700X"}]}],
+    }  # fmt: skip
+    slots = [
+        {"resourceType": "Slot", "id": f"s{n}", "schedule": {"reference": "Schedule/sch1"},
+         "status": "free", "start": f"2025-04-0{n}T09:00:00-07:00",
+         "end": f"2025-04-0{n}T09:20:00-07:00"}
+        for n in (2, 3, 4)
+    ]  # fmt: skip
+    files = {"schedules.ndjson": [schedule], "slots-2025-W14.ndjson": slots}
+    doc = {
+        "transactionTime": "2025-04-01T15:00:00Z",
+        "request": "https://scheduling.example.org/$bulk-publish",
+        "output": [
+            {"type": "Schedule", "url": "https://scheduling.example.org/schedules.ndjson"},
+            {"type": "Slot", "url": "https://scheduling.example.org/slots-2025-W14.ndjson",
+             "extension": {"state": ["CA"]}},
+        ],
+        "error": [],
+    }  # fmt: skip
+    converted = readers.convert(export_zip(tmp_path / "p.zip", files, doc), tmp_path / "w")
+    assert converted.problems == [] and converted.cutoff is not None
+    with converted.outputs["slots"].open(newline="") as handle:
+        assert len(list(csv.DictReader(handle))) == 3
+
+
+# -- bad exports: each refused whole, with the file and its line ------------------------------
+
+
+BAD_EXPORTS = [
+    ("listed file missing", cases.missing_file,
+     ["manifest.json line 0", f"{BASE}/Encounter.000.ndjson",
+      "a file the manifest lists is missing"]),
+    ("short file", cases.short_file,
+     ["Appointment.000.ndjson line 0", "gives 2 resources for this file and it holds 1"]),
+    ("wrong type", cases.wrong_type,
+     ["Appointment.000.ndjson line 1", "an Appointment in a file the manifest lists as Encounter"]),
+    ("unlisted data file", cases.unlisted,
+     ["manifest.json line 0", "Appointment.002.ndjson", "the manifest does not list"]),
+    ("transactionTime without a zone", cases.no_zone,
+     ["manifest.json line 0", "transactionTime must be an instant with its time zone"]),
+    ("two manifests", cases.two_manifests,
+     ["(archive) line 0", "manifest.json, again.json", "more than one Bulk Data manifest"]),
+    ("truncated file", cases.truncated,
+     ["Appointment.001.ndjson line 1", "the last line is cut short"]),
+    ("duplicate id across files", cases.duplicate_across_files,
+     ["Appointment.001.ndjson line 2", "appointment_id",
+      "duplicate appointment_id (first on line 1 of Appointment.000.ndjson)"]),
+    ("zip bomb", cases.zip_bomb,
+     ["(archive) line 0", "Patient.001.ndjson: expands 1,029 times", "a possible zip bomb"]),
+    ("file listed twice", cases.listed_twice,
+     ["manifest.json line 0", "the manifest lists the same file twice"]),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("name", "build", "fragments"), BAD_EXPORTS, ids=[c[0] for c in BAD_EXPORTS]
+)
+def test_a_bad_export_is_refused_whole_with_the_file_and_line_of_each_problem(
+    tmp_path, name, build, fragments
+):
+    code, out = check(build(tmp_path))
+    assert code == 2 and "INVALID" in out, out
+    lines = [line.strip() for line in out.splitlines()]
+    assert any(line.startswith(fragments[0]) and all(f in line for f in fragments[1:])
+               for line in lines), out  # fmt: skip
+
+
+def test_the_error_report_of_an_export_names_the_file_of_each_line(tmp_path):
+    errors_csv = tmp_path / "errors.csv"
+    code, _ = check(cases.duplicate_across_files(tmp_path), "--errors-out", str(errors_csv))
+    assert code == 2
+    with errors_csv.open(newline="") as handle:
+        rows = list(csv.reader(handle))
+    assert rows[0] == ["file", "line", "column", "value", "reason"]
+    assert rows[1][:3] == ["Appointment.001.ndjson", "2", "appointment_id"]
+
+
+# -- what the reader is told -----------------------------------------------------------------
+
+
+def test_a_workbook_stays_a_workbook_and_an_export_is_found_whatever_its_name(tmp_path):
+    from commonground.access.tests.test_bad_files import XLSX_ROWS, _xlsx
+
+    book = tmp_path / "book.xlsx"
+    book.write_bytes(_xlsx(tmp_path, XLSX_ROWS))
+    assert readers.detect(book) == "xlsx"
+    export = spec_export(tmp_path)
+    renamed = export.rename(tmp_path / "download.bin")
+    assert readers.detect(renamed) == "fhir"
+    assert readers.detect_head(b"PK\x03\x04", "export.zip") == "fhir"
+    assert readers.detect_head(b"PK\x03\x04", "sheet.xlsx") == "xlsx"
