@@ -20,6 +20,7 @@ import tempfile
 from collections.abc import Iterable
 from functools import partial
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import duckdb
 from django.db import transaction
@@ -315,6 +316,9 @@ def _appointment_aggregates(
     ).fetchall()[0]
     if first is None or as_of is None:
         return [], None, []
+    exported = export_cutoff(region)
+    if exported is not None and exported > as_of and version.covers(exported):
+        as_of = exported  # the record as of the export: what was still waiting then is pending
     if not (version.covers(first) and version.covers(last)):
         raise ValueError("the data fall outside the calendar's years")
     other = alternate(version.name)
@@ -329,6 +333,22 @@ def _appointment_aggregates(
         con.executemany("INSERT INTO code_map VALUES (?, ?)", list(mapping.items()))
     rows = _aggregate(con, region, label)
     return rows, as_of, codes
+
+
+def export_cutoff(region: Region) -> dt.date | None:
+    """The latest data cut-off (a Bulk Data export's transactionTime) of the region's merged
+    imports, as a day of the deployment's time zone."""
+    latest = (
+        ImportJob.objects.filter(
+            region=region, state=ImportJob.State.DONE, data_cutoff__isnull=False
+        )
+        .order_by("-data_cutoff")
+        .values_list("data_cutoff", flat=True)
+        .first()
+    )
+    if latest is None:
+        return None
+    return latest.astimezone(ZoneInfo(extract.DEFAULT_TZ)).date()
 
 
 def _side_aggregates(

@@ -15,7 +15,7 @@ from commonground.organizations.models import Clinic, Region
 # to a temporary file, never into memory.
 DEFAULT_MAX_UPLOAD_BYTES = 8 * 1024**3
 # The format is found from the content when the job runs (commonground.access.readers).
-UPLOAD_SUFFIXES = (".csv", ".txt", ".xlsx", ".json", ".ndjson", ".jsonl")
+UPLOAD_SUFFIXES = (".csv", ".txt", ".xlsx", ".json", ".ndjson", ".jsonl", ".zip")
 
 
 def max_upload_bytes() -> int:
@@ -24,12 +24,14 @@ def max_upload_bytes() -> int:
 
 class ImportUploadForm(forms.Form):
     file = forms.FileField(
-        label="Extract file (CSV, Excel .xlsx, or FHIR R4 .json / .ndjson)",
+        label="Extract file (CSV, Excel .xlsx, or FHIR R4 .json / .ndjson / Bulk Data .zip)",
         help_text=(
             "One row per appointment, every status, with a header row (CSV in UTF-8, or the "
             "first worksheet of an .xlsx workbook); or FHIR R4 Appointment resources as JSON, "
             "a Bundle or Bulk Data ndjson (with Slot, Schedule and Encounter resources if you "
-            "have them). A slot CSV or an encounter CSV on its own is recognised by its header "
+            "have them); a whole Bulk Data export as one .zip of its manifest and ndjson files "
+            "(its transactionTime is taken as the data cut-off). A slot CSV or an encounter "
+            "CSV on its own is recognised by its header "
             "and feeds next available and the HEDIS-like follow-up rates. Patient ids are "
             "replaced by a keyed code on arrival and the file is deleted after processing."
         ),
@@ -55,7 +57,7 @@ class ImportUploadForm(forms.Form):
         name = (upload.name or "").lower()
         if not name.endswith(UPLOAD_SUFFIXES):
             raise forms.ValidationError(
-                "Upload the extract as .csv, .xlsx, or FHIR .json / .ndjson."
+                "Upload the extract as .csv, .xlsx, or FHIR .json / .ndjson / .zip."
             )
         limit = max_upload_bytes()
         if upload.size > limit:

@@ -68,6 +68,8 @@ class ImportJob(models.Model):
     error_report_lines = models.IntegerField(default=0)
     quality = models.JSONField(default=dict, blank=True)
     generation = models.IntegerField(null=True, blank=True)  # store generation with its rows
+    # A Bulk Data export's transactionTime: the data describe the record as of this instant.
+    data_cutoff = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
     last_error = models.CharField(max_length=300, blank=True)
     created_at = models.DateTimeField(default=timezone.now)

@@ -28,6 +28,7 @@ from collections.abc import Iterator, Sequence
 from functools import partial
 from pathlib import Path
 from typing import IO, Any
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured, PermissionDenied, ValidationError
@@ -412,12 +413,16 @@ def _process(job: ImportJob) -> ImportJob:
                 phase="de-identifying",
                 rows=loaded.rows,
                 quality=quality,
+                data_cutoff=converted.cutoff,  # recorded before the merge: a resume keeps it
                 progress_done=0,
                 progress_total=0,
             )
             if not side_only:
                 ingest.stage_incoming(con, key)
-            snapshot = loaded.last_event_day if not side_only else None
+            # Open slots are a snapshot: of the export's cut-off, else of the latest event.
+            snapshot = _local_day(converted.cutoff, tz) if converted.cutoff else None
+            if snapshot is None and not side_only:
+                snapshot = loaded.last_event_day
             for name, path in side_files.items():
                 if name == "slots":
                     side.stage_slots(con, path, default_snapshot=snapshot)
@@ -518,6 +523,10 @@ def _finish_done(job: ImportJob, outcome: MergeOutcome, quality: dict[str, Any])
         },
         {"state": State.DONE, **counts.as_dict(), "generation": outcome.generation},
     )
+
+
+def _local_day(instant: dt.datetime, tz: str) -> dt.date:
+    return instant.astimezone(ZoneInfo(tz)).date()
 
 
 def _finish_invalid(job: ImportJob, loaded: extract.LoadResult) -> ImportJob:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import json
 from pathlib import Path
 
 import pytest
@@ -20,6 +21,7 @@ from commonground.access.tests.bulk_files import (
     manifest,
 )
 from commonground.access.tests.test_fhir import bundle, canonical, check, spec_resources, write
+from commonground.access.tests.test_imports import private_files  # noqa: F401 - a fixture
 
 
 def spec_export(tmp_path: Path, **options: object) -> Path:
@@ -244,3 +246,151 @@ def test_a_workbook_stays_a_workbook_and_an_export_is_found_whatever_its_name(tm
     assert readers.detect(renamed) == "fhir"
     assert readers.detect_head(b"PK\x03\x04", "export.zip") == "fhir"
     assert readers.detect_head(b"PK\x03\x04", "sheet.xlsx") == "xlsx"
+
+
+# -- through the importer --------------------------------------------------------------------
+
+
+def _upload(world, content: bytes, filename: str):
+    from django.core.files.base import ContentFile
+
+    from commonground.access import services
+
+    job = services.import_receive(
+        actor=world.person("data_steward"), upload=ContentFile(content, name=filename),
+        original_name=filename, region=world.region, enqueue=False,
+    )  # fmt: skip
+    return services.import_run(job.pk)
+
+
+def test_an_uploaded_export_stores_what_the_bundle_stores_records_its_cut_off_and_reimports_change_nothing(  # noqa: E501
+    world, tmp_path
+):
+    from commonground.access.models import ImportJob
+    from commonground.access.tests.test_imports import stored_rows
+
+    content = spec_export(tmp_path).read_bytes()
+    first = _upload(world, content, "export.zip")
+    assert first.state == ImportJob.State.DONE, (first.last_error, first.quality)
+    assert first.kind == "fhir" and (first.rows, first.inserted) == (3, 3)
+    assert first.data_cutoff == dt.datetime(2025, 4, 1, 6, tzinfo=dt.UTC)
+    stored = stored_rows(world)
+    for _ in range(3):
+        again = _upload(world, content, "export.zip")
+        assert (again.state, again.unchanged, again.generation) == ("done", 3, first.generation)
+    same = json.dumps(bundle(*spec_resources())).encode()
+    assert _upload(world, same, "bundle.json").unchanged == 3
+    assert stored_rows(world) == stored
+
+
+def test_an_export_uploaded_on_the_import_page_shows_its_cut_off(
+    world, dana, login, tmp_path, django_capture_on_commit_callbacks
+):
+    from django.core.files.base import ContentFile
+    from django.urls import reverse
+
+    from commonground.access.models import ImportJob
+
+    client = login(dana)
+    upload = ContentFile(spec_export(tmp_path).read_bytes(), name="export.zip")
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            reverse("access:import-list"), {"file": upload, "region": world.region.pk}
+        )
+    job = ImportJob.objects.get()
+    assert response.status_code == 302 and job.state == "done" and job.kind == "fhir"
+    page = client.get(job.get_absolute_url()).content.decode()
+    # Shown in the deployment's time zone: 06:00 UTC is 23:00 the evening before.
+    assert (
+        'Data cut-off: <time datetime="2025-03-31T23:00:00-07:00">March 31, 2025, 11 p.m.' in page
+    )
+    assert "(the export's transactionTime)" in page
+
+
+def test_a_bad_uploaded_export_stores_nothing_and_its_report_names_files_and_masks_values(
+    world, tmp_path
+):
+    from django.core.files.storage import storages
+
+    from commonground.access import services
+    from commonground.access.models import ImportJob
+
+    good = _upload(world, spec_export(tmp_path).read_bytes(), "ok.zip")
+    store = services.store_for(world.region.pk)
+    before = (store.current().number, sorted(p.name for p in store.files()))
+    files = cases.spec_files()
+    bad = dict(files["Appointment.000.ndjson"][0])
+    # A patient id a spreadsheet would run as a formula: refused, on line 1 of its file.
+    bad["participant"] = [
+        {"actor": {"reference": "Patient/=P7777"}, "status": "accepted"},
+        *bad["participant"][1:],
+    ]
+    files["Appointment.000.ndjson"] = [bad, *files["Appointment.000.ndjson"][1:]]
+    job = _upload(
+        world, export_zip(tmp_path / "bad.zip", files, manifest(files)).read_bytes(), "bad.zip"
+    )
+    assert good.state == "done" and job.state == ImportJob.State.INVALID, job.quality
+    assert (store.current().number, sorted(p.name for p in store.files())) == before
+    assert job.upload == ""
+    report = storages["private"].open(job.error_report).read().decode()
+    assert report.startswith(
+        "file,line,column,value,reason\r\nAppointment.000.ndjson,1,patient_id,"
+    )
+    assert "P7777" not in report  # line 1 of an ndjson file is data, masked like any other
+
+
+def test_the_aggregates_count_pending_at_the_exports_cut_off(
+    world, tmp_path, django_capture_on_commit_callbacks
+):
+    from django.core.files.base import ContentFile
+
+    from commonground.access import services
+    from commonground.access.models import AggregateRun
+    from commonground.access.tasks import run_import_task
+    from commonground.access.tests.helpers import SPEC_ROWS
+
+    def import_file(content: bytes, name: str) -> None:
+        job = services.import_receive(
+            actor=world.person("data_steward"), upload=ContentFile(content, name=name),
+            original_name=name, region=world.region, enqueue=False,
+        )  # fmt: skip
+        with django_capture_on_commit_callbacks(execute=True):
+            run_import_task.enqueue(str(job.pk))
+
+    import_file(SPEC_ROWS.encode(), "extract.csv")
+    assert AggregateRun.objects.filter(region=world.region).latest("pk").as_of == dt.date(
+        2025, 3, 20
+    )  # the latest booking or cancellation of the spec rows
+    import_file(spec_export(tmp_path).read_bytes(), "export.zip")
+    assert AggregateRun.objects.filter(region=world.region).latest("pk").as_of == dt.date(
+        2025, 3, 31
+    )  # the export's transactionTime, as a California day
+
+
+def test_open_slots_of_an_uploaded_scheduling_export_are_a_snapshot_at_its_cut_off(world, tmp_path):
+    """Free slots say what was open when the feed was published: at its transactionTime."""
+    from commonground.access import services, side
+
+    schedule = {
+        "resourceType": "Schedule", "id": "sch1", "actor": [{"reference": "Location/OAK"}],
+        "serviceType": [{"coding": [{"system": "http://nucc.org/provider-taxonomy",
+                                     "code": "1041C0700X"}]}],
+    }  # fmt: skip
+    free = [
+        {"resourceType": "Slot", "id": f"s{n}", "schedule": {"reference": "Schedule/sch1"},
+         "status": "free", "start": f"2025-04-0{n}T09:00:00-07:00",
+         "end": f"2025-04-0{n}T09:20:00-07:00"}
+        for n in (3, 4)
+    ]  # fmt: skip
+    files = {"Schedule.000.ndjson": [schedule], "Slot.000.ndjson": free}
+    # 15:00 UTC on 1 April is 08:00 in California: the snapshot is 1 April, not the first
+    # slot's day (3 April), which a slot file without a cut-off is taken at.
+    doc = manifest(files, transaction_time="2025-04-01T15:00:00Z")
+    job = _upload(world, export_zip(tmp_path / "feed.zip", files, doc).read_bytes(), "feed.zip")
+    assert job.state == "done", job.quality
+    stored = services.store_for(world.region.pk).current()
+    assert stored is not None
+    path = stored.side_path("slots")
+    assert path is not None
+    data = side.read_stored_slots(path, timezone="America/Los_Angeles")
+    assert data.snapshots == {dt.date(2025, 4, 1)}
