@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import io
 import json
 from pathlib import Path
 
@@ -394,3 +395,19 @@ def test_open_slots_of_an_uploaded_scheduling_export_are_a_snapshot_at_its_cut_o
     assert path is not None
     data = side.read_stored_slots(path, timezone="America/Los_Angeles")
     assert data.snapshots == {dt.date(2025, 4, 1)}
+
+
+def test_a_bulk_export_report_read_back_on_the_command_line_names_files(world, tmp_path):
+    """The import command prints the kept report, whose first column is then the file."""
+    from django.core.management import call_command
+
+    path = cases.duplicate_across_files(tmp_path)
+    out = io.StringIO()
+    with pytest.raises(SystemExit) as exited:
+        call_command(
+            "access", "import", str(path), "--region", world.region.slug,
+            "--user", world.person("data_steward").username, "--wait", stdout=out,
+        )  # fmt: skip
+    assert exited.value.code == 2
+    text = out.getvalue()
+    assert "Appointment.001.ndjson line 2: appointment_id" in text, text

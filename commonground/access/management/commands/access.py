@@ -34,8 +34,8 @@ EXIT_FAILED = 1
 def _import_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="commonground access import",
-        description="Import an appointment extract (canonical CSV, .xlsx, or FHIR R4 JSON / "
-        "ndjson) into the region's store.",
+        description="Import an appointment extract (canonical CSV, .xlsx, FHIR R4 JSON / "
+        "ndjson, or a Bulk Data export as a .zip) into the region's store.",
     )
     parser.add_argument("file", type=Path)
     scope = parser.add_mutually_exclusive_group(required=True)
@@ -154,11 +154,16 @@ def _report(job: ImportJob, out: OutputWrapper, max_errors: int) -> int:
         if job.error_report:
             with services.private_storage().open(job.error_report, "rb") as handle:
                 text = io.TextIOWrapper(handle, encoding="utf-8", newline="")
-                rows = list(itertools.islice(csv.reader(text), 1, max(max_errors, 1) + 1))
+                reader = csv.reader(text)
+                header = next(reader, [])
+                rows = list(itertools.islice(reader, max(max_errors, 1)))
             w(f"First {len(rows)} problem(s): line, column, value, reason")
-            for line, column, value, reason in rows:
+            several = header[:1] == ["file"]  # a Bulk Data export: the file of each line
+            for row in rows:
+                name, (line, column, value, reason) = (row[0], row[1:]) if several else ("", row)
+                where = f"{name} line {line}" if name else f"line {line}"
                 shown = value if len(value) <= 60 else value[:57] + "..."
-                w(f"  line {line}: {column or '(row)'} = {shown!r}: {reason}")
+                w(f"  {where}: {column or '(row)'} = {shown!r}: {reason}")
             w(f"the full report is on the import page (/access/imports/{job.pk}/)")
         return EXIT_INVALID
     if job.state == ImportJob.State.FAILED:
