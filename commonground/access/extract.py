@@ -1303,7 +1303,8 @@ def parquet_view(con: duckdb.DuckDBPyConnection, out_dir: Path) -> None:
     glob = str(out_dir / "year=*" / "month=*" / "*.parquet")
     con.execute(
         f"CREATE OR REPLACE VIEW appt AS SELECT * EXCLUDE (year, month) "  # noqa: S608 - SQL from schema constants; values bound or quoted
-        f"FROM read_parquet({_q(glob)}, hive_partitioning = true)"
+        # union_by_name: files written before rows were dated have no ``state_as_of``.
+        f"FROM read_parquet({_q(glob)}, hive_partitioning = true, union_by_name = true)"
     )
 
 

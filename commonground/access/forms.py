@@ -44,6 +44,18 @@ class ImportUploadForm(forms.Form):
         label="Clinic",
         help_text="The clinic the extract covers, or the whole region.",
     )
+    data_cutoff = forms.DateTimeField(
+        required=False,
+        label="Data cut-off (optional)",
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        help_text=(
+            "When the extract was taken, in Pacific time. Each appointment keeps the state "
+            "of the extract with the latest cut-off, so importing an older extract later "
+            "does not bring back older states; requests still waiting then count as pending. "
+            "A Bulk Data export gives its own (its transactionTime). Without one, the extract "
+            "imported last wins."
+        ),
+    )
 
     def __init__(
         self, *args: Any, regions: QuerySet[Region], clinics: QuerySet[Clinic], **kwargs: Any

@@ -190,16 +190,22 @@ def _age_band_sql() -> str:
     return "CASE " + " ".join(parts) + " END"
 
 
-def stage_incoming(con: duckdb.DuckDBPyConnection, key: bytes) -> int:
+def stage_incoming(
+    con: duckdb.DuckDBPyConnection, key: bytes, *, state_as_of: dt.datetime | None = None
+) -> int:
     """Replace ``appt`` (raw ids) by the de-identified table ``incoming`` with its partition.
 
     Enumerated columns become text so every partition file has the same schema.
+    ``state_as_of``: the extract's data cut-off, stored with every row (UTC) so that a later
+    import of an older extract does not bring back older states (``store`` module).
     """
     extract._check_key(key)
     ipad, opad = extract._hmac_pads(key)
+    as_of = state_as_of.astimezone(dt.UTC).replace(tzinfo=None) if state_as_of else None
     casts = {
         "patient_key": f"{extract.hmac_sql('patient_key')}",
         "age_band": _age_band_sql(),
+        "state_as_of": "$state_as_of::TIMESTAMP",
     }
     enum_like = {
         "provider_class",
@@ -217,7 +223,7 @@ def stage_incoming(con: duckdb.DuckDBPyConnection, key: bytes) -> int:
     con.execute(
         f"CREATE OR REPLACE TEMP TABLE incoming AS SELECT *, {PARTITION_SQL} AS part "  # noqa: S608 - SQL from schema constants; key pads bound
         f"FROM (SELECT {select} FROM appt) ORDER BY part",
-        {"ipad": ipad, "opad": opad},
+        {"ipad": ipad, "opad": opad, "state_as_of": as_of},
     )
     extract.drop_appt(con)
     return int(one_row(con, "SELECT count(*) FROM incoming")[0])

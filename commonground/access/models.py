@@ -63,12 +63,15 @@ class ImportJob(models.Model):
     inserted = models.BigIntegerField(null=True, blank=True)
     updated = models.BigIntegerField(null=True, blank=True)
     unchanged = models.BigIntegerField(null=True, blank=True)
+    # Not applied: the store already holds a state of these appointments from a later cut-off.
+    older = models.BigIntegerField(null=True, blank=True)
     rejected = models.BigIntegerField(null=True, blank=True)  # problems found (cells or rows)
     error_report = models.CharField(max_length=255, blank=True)  # name in the private storage
     error_report_lines = models.IntegerField(default=0)
     quality = models.JSONField(default=dict, blank=True)
     generation = models.IntegerField(null=True, blank=True)  # store generation with its rows
-    # A Bulk Data export's transactionTime: the data describe the record as of this instant.
+    # When the extract was taken (a Bulk Data export's transactionTime, or what the data steward
+    # gave on upload): the data describe the record as of this instant.
     data_cutoff = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
     last_error = models.CharField(max_length=300, blank=True)

@@ -174,8 +174,15 @@ def import_receive(
     clinic: Clinic | None = None,
     kind: str = ImportJob.Kind.CSV,
     enqueue: bool = True,
+    data_cutoff: dt.datetime | None = None,
 ) -> ImportJob:
-    """Store the upload, commit the job, then (after commit) queue its processing."""
+    """Store the upload, commit the job, then (after commit) queue its processing.
+
+    ``data_cutoff``: when the extract was taken, if the steward knows it (a Bulk Data
+    export's own transactionTime wins): it dates the states the extract gives, so a later
+    import of an older extract does not bring older states back."""
+    if data_cutoff is not None and data_cutoff.tzinfo is None:
+        raise ValidationError("The data cut-off needs its time zone.")
     if not allowed(actor, "access.import_extracts", region):
         raise PermissionDenied
     if clinic is not None and clinic.region_id != region.pk:
@@ -204,6 +211,7 @@ def import_receive(
                 upload=name,
                 size=size,
                 sha256=digest,
+                data_cutoff=data_cutoff,
             )
             audit_record(
                 action=AuditEvent.Action.CREATE,
@@ -216,6 +224,7 @@ def import_receive(
                     "sha256": digest,
                     "region": region.slug,
                     "clinic": clinic.slug if clinic else None,
+                    "data_cutoff": data_cutoff.isoformat() if data_cutoff else None,
                 },
             )
             if enqueue:
@@ -408,19 +417,23 @@ def _process(job: ImportJob) -> ImportJob:
             if not loaded.valid:
                 return _finish_invalid(job, loaded)
             quality = ingest.quality(con, loaded) if not side_only else _side_only_quality(loaded)
+            # The export's own transactionTime, else the time the steward gave on upload.
+            cutoff = converted.cutoff or job.data_cutoff
+            if cutoff is not None:
+                quality["cutoff_source"] = "export" if converted.cutoff else "upload"
             ImportJob.objects.filter(pk=job.pk).update(
                 state=State.MERGING,
                 phase="de-identifying",
                 rows=loaded.rows,
                 quality=quality,
-                data_cutoff=converted.cutoff,  # recorded before the merge: a resume keeps it
+                data_cutoff=cutoff,  # recorded before the merge: a resume keeps it
                 progress_done=0,
                 progress_total=0,
             )
             if not side_only:
-                ingest.stage_incoming(con, key)
-            # Open slots are a snapshot: of the export's cut-off, else of the latest event.
-            snapshot = _local_day(converted.cutoff, tz) if converted.cutoff else None
+                ingest.stage_incoming(con, key, state_as_of=cutoff)
+            # Open slots are a snapshot: of the extract's cut-off, else of the latest event.
+            snapshot = _local_day(cutoff, tz) if cutoff else None
             if snapshot is None and not side_only:
                 snapshot = loaded.last_event_day
             for name, path in side_files.items():
@@ -516,6 +529,7 @@ def _finish_done(job: ImportJob, outcome: MergeOutcome, quality: dict[str, Any])
             "inserted": counts.inserted,
             "updated": counts.updated,
             "unchanged": counts.unchanged,
+            "older": counts.older,
             "rejected": 0,
             "generation": outcome.generation,
             "quality": quality,

@@ -20,11 +20,16 @@ forward by each later generation). A job run again whose id is in the current ma
 finished with the counts recorded there (resume); otherwise its leftover staging is removed
 and the merge starts over (roll back), so each job is merged exactly once.
 
-"Latest state wins" is by merge order: the canonical extract has no per-row "updated at"
-column (access-and-parity.md section 6.1), so a row from the extract merged last replaces the
-stored row with the same ``appointment_id``. A row whose content did not change is counted
-``unchanged`` and its partition is not rewritten: importing the same file again changes
-nothing, not even a file.
+"Latest state wins": the canonical extract has no per-row "updated at" column
+(access-and-parity.md section 6.1), so the state an extract gives is dated by the extract's
+data cut-off (``state_as_of``: a Bulk Data export's transactionTime, or the time a data
+steward says an extract was taken), kept with each stored row. An incoming row replaces the
+stored row with the same ``appointment_id`` unless both are dated and the stored one is
+later: then the stored state is newer and stays (a different state is counted ``older``).
+Undated rows fall back to merge order (the extract merged last wins). A row whose content did
+not change is counted ``unchanged`` and its partition is not rewritten, unless the same state
+now comes with a later date (``refreshed``, counted unchanged: rewritten so the date moves
+on). Importing the same file again changes nothing, not even a file.
 
 Partitions are laid out as ``year=Y/month=M/<clinic>.parquet`` so that
 ``extract.parquet_view(con, generation_dir)`` reads a generation directly; files hold no
@@ -59,8 +64,11 @@ LOCK = ".lock"
 _GEN = re.compile(r"^gen-(\d{8})$")
 
 # Stored columns, in file order (what ``ingest.stage_incoming`` produces besides ``part``):
-# the keyed patient hash, the extract's kept columns, then the age band.
-FILE_COLUMNS = ("patient_key", *STORED_COLUMNS, "age_band")
+# the keyed patient hash, the extract's kept columns, the age band, then the data cut-off
+# of the extract the row's state came from (UTC; NULL when not known).
+STATE_AS_OF = "state_as_of"
+FILE_COLUMNS = ("patient_key", *STORED_COLUMNS, "age_band", STATE_AS_OF)
+DATA_COLUMNS = FILE_COLUMNS[:-1]  # what "the same state" compares
 
 # SQL for the partition (relative file path) of a row of the incoming table. Clinic codes are
 # lower-cased (case-insensitive file systems) and hashed when not a plain token, so no code can
@@ -86,6 +94,7 @@ class Counts:
     inserted: int = 0
     updated: int = 0
     unchanged: int = 0
+    older: int = 0  # not applied: the stored state is from a later cut-off
 
     def as_dict(self) -> dict[str, int]:
         return {
@@ -93,6 +102,7 @@ class Counts:
             "inserted": self.inserted,
             "updated": self.updated,
             "unchanged": self.unchanged,
+            "older": self.older,
         }
 
 
@@ -312,33 +322,46 @@ class Store:
             )
         else:
             prefix = len(str(cur.path)) + 2  # 1-based substr after "<gen>/"
-            same = " AND ".join(f"i.{c} IS NOT DISTINCT FROM o.{c}" for c in FILE_COLUMNS)
+            same = " AND ".join(f"i.{c} IS NOT DISTINCT FROM o.{c}" for c in DATA_COLUMNS)
+            # Files written before rows were dated lack the column: union_by_name reads
+            # it as NULL (undated) there, and when no file has it, it is added as NULL.
+            paths = [str(f) for f in files]
+            undated = (
+                "" if STATE_AS_OF in _columns(con, paths) else f", NULL::TIMESTAMP AS {STATE_AS_OF}"
+            )
             con.execute(
                 f"""
                 CREATE OR REPLACE TEMP TABLE store_diff AS
                 SELECT i.appointment_id, i.part, o.old_part,
                        CASE WHEN o.appointment_id IS NULL THEN 'inserted'
-                            WHEN i.part = o.old_part AND {same} THEN 'unchanged'
+                            WHEN i.part = o.old_part AND {same} THEN
+                              CASE WHEN i.{STATE_AS_OF} IS NULL
+                                        OR i.{STATE_AS_OF} <= o.{STATE_AS_OF} THEN 'unchanged'
+                                   ELSE 'refreshed' END
+                            WHEN i.{STATE_AS_OF} < o.{STATE_AS_OF} THEN 'older'
                             ELSE 'updated' END AS change
                 FROM {incoming} i
                 LEFT JOIN (
-                  SELECT *, substr(filename, {prefix}) AS old_part
-                  FROM read_parquet($files, filename = true, hive_partitioning = false)
+                  SELECT *{undated}, substr(filename, {prefix}) AS old_part
+                  FROM read_parquet($files, filename = true, hive_partitioning = false,
+                                    union_by_name = true)
                 ) o ON i.appointment_id = o.appointment_id
                 """,  # noqa: S608 - SQL from schema constants; paths are bound
-                {"files": [str(f) for f in files]},
+                {"files": paths},
             )
         found = dict(con.execute("SELECT change, count(*) FROM store_diff GROUP BY 1").fetchall())
         counts = Counts(
             rows=rows,
             inserted=int(found.get("inserted", 0)),
             updated=int(found.get("updated", 0)),
-            unchanged=int(found.get("unchanged", 0)),
+            # The same state with a later date: rewritten, but nothing in it changed.
+            unchanged=int(found.get("unchanged", 0)) + int(found.get("refreshed", 0)),
+            older=int(found.get("older", 0)),
         )
         affected = [
             r[0]
             for r in con.execute(
-                "SELECT part FROM store_diff WHERE change <> 'unchanged' "
+                "SELECT part FROM store_diff WHERE change IN ('inserted', 'updated', 'refreshed') "
                 "UNION SELECT old_part FROM store_diff WHERE change = 'updated' "
                 "AND old_part IS NOT NULL ORDER BY 1"
             ).fetchall()
@@ -367,7 +390,19 @@ class Store:
         # then reads only its own row groups.
         con.execute(
             "CREATE OR REPLACE TEMP TABLE store_replaced AS SELECT old_part, appointment_id "
-            "FROM store_diff WHERE old_part IS NOT NULL ORDER BY old_part"
+            "FROM store_diff WHERE change IN ('updated', 'refreshed') ORDER BY old_part"
+        )
+        # A stored row that stays (older incoming state, or the same state undated or equally
+        # dated) is kept as stored, with its date; its incoming copy is not written. No
+        # filter when every row is new or changed (a first import).
+        kept_as_stored = int(
+            scalar(con, "SELECT count(*) FROM store_diff WHERE change IN ('older', 'unchanged')")
+        )
+        skip_kept = (
+            " AND appointment_id NOT IN (SELECT appointment_id FROM store_diff "
+            "WHERE change IN ('older', 'unchanged'))"
+            if kept_as_stored
+            else ""
         )
         # Sorted files: the same rows always give the same partition contents.
         con.execute("SET preserve_insertion_order = true")
@@ -379,15 +414,16 @@ class Store:
             tmp = target.with_name(f".{target.name}.tmp")
             kept = ""
             if cur is not None and part in cur.partitions:
+                stored = cur.path / part
                 kept = (
-                    f"SELECT {cols} FROM read_parquet({quote(str(cur.path / part))}, "  # noqa: S608 - path quoted
-                    "hive_partitioning = false) WHERE appointment_id NOT IN "
-                    f"(SELECT appointment_id FROM store_replaced WHERE old_part = {quote(part)}) "
-                    "UNION ALL "
+                    f"SELECT {_stored_columns(con, stored)} FROM read_parquet("  # noqa: S608 - path quoted
+                    f"{quote(str(stored))}, hive_partitioning = false) WHERE appointment_id "
+                    "NOT IN (SELECT appointment_id FROM store_replaced WHERE old_part = "
+                    f"{quote(part)}) UNION ALL "
                 )
             written = con.execute(
-                f"COPY ({kept}SELECT {cols} FROM {incoming} WHERE part = {quote(part)} "  # noqa: S608 - SQL from schema constants; values quoted
-                f"ORDER BY appointment_id) TO {quote(str(tmp))} "
+                f"COPY ({kept}SELECT {cols} FROM {incoming} WHERE part = {quote(part)}"  # noqa: S608 - SQL from schema constants; values quoted
+                f"{skip_kept} ORDER BY appointment_id) TO {quote(str(tmp))} "
                 "(FORMAT parquet, COMPRESSION zstd)"
             ).fetchall()
             n = int(written[0][0]) if written else 0
@@ -479,6 +515,23 @@ class Store:
         fsync_file(tmp)
         os.replace(tmp, target)
         return int(written[0][0]) if written else 0
+
+
+def _columns(con: duckdb.DuckDBPyConnection, paths: list[str]) -> set[str]:
+    """The columns of stored files, read together by name."""
+    rows = con.execute(
+        "DESCRIBE SELECT * FROM read_parquet($files, hive_partitioning = false, "
+        "union_by_name = true)",
+        {"files": paths},
+    ).fetchall()
+    return {str(r[0]) for r in rows}
+
+
+def _stored_columns(con: duckdb.DuckDBPyConnection, path: Path) -> str:
+    """The select list of ``FILE_COLUMNS`` for a stored file; an undated one (written before
+    rows carried ``state_as_of``) gives NULL for it."""
+    present = _columns(con, [str(path)])
+    return ", ".join(c if c in present else f"NULL::TIMESTAMP AS {c}" for c in FILE_COLUMNS)
 
 
 def _link(source: Path, target: Path) -> None:

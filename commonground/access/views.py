@@ -49,6 +49,7 @@ def import_list(request: HttpRequest) -> HttpResponse:
             original_name=upload.name or "",
             region=form.cleaned_data["region"],
             clinic=form.cleaned_data["clinic"],
+            data_cutoff=form.cleaned_data["data_cutoff"],
         )
         messages.success(request, "File received. It is checked, then merged, in the background.")
         return redirect(job)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import datetime as dt
 import io
 import itertools
 import uuid
@@ -21,6 +22,7 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.core.files import File
 from django.core.management.base import BaseCommand, CommandError, CommandParser, OutputWrapper
+from django.utils import timezone
 
 from commonground.access import services
 from commonground.access.cli import DESCRIPTION, EXIT_INVALID, EXIT_OK, run_check
@@ -48,7 +50,26 @@ def _import_parser() -> argparse.ArgumentParser:
         "--wait", action="store_true", help="run the import here instead of on the worker"
     )
     parser.add_argument("--max-errors", type=int, default=50, help="problems listed on screen")
+    parser.add_argument(
+        "--cutoff",
+        type=_instant,
+        default=None,
+        metavar="YYYY-MM-DDTHH:MM[+HH:MM]",
+        help="when the extract was taken (without an offset: the deployment's time zone); a "
+        "later import of an older extract then leaves these states alone. A Bulk Data "
+        "export gives its own (transactionTime).",
+    )
     return parser
+
+
+def _instant(text: str) -> dt.datetime:
+    try:
+        value = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date and time: {text!r}") from None
+    if value.tzinfo is None:
+        value = timezone.make_aware(value)
+    return value
 
 
 class Command(BaseCommand):
@@ -117,6 +138,7 @@ class Command(BaseCommand):
                 region=region,
                 clinic=clinic,
                 enqueue=not args.wait,
+                data_cutoff=args.cutoff,
             )
         if not args.wait:
             self.stdout.write(f"import {job.pk} received and queued for the worker")
@@ -145,6 +167,11 @@ def _report(job: ImportJob, out: OutputWrapper, max_errors: int) -> int:
             f"rows: {job.rows:,}; new {job.inserted:,}, changed {job.updated:,}, "
             f"unchanged {job.unchanged:,}; store version {job.generation}"
         )
+        if job.older:
+            w(
+                f"not applied: {job.older:,} row(s) whose stored state is from a later data "
+                "cut-off than this extract's"
+            )
         return EXIT_OK
     if job.state == ImportJob.State.INVALID:
         w(f"INVALID: {job.rejected:,} problem(s); nothing was stored")
