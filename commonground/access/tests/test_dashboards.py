@@ -160,9 +160,16 @@ def test_counts_under_11_never_reach_the_page_or_the_export(world, login):
                 assert int(value.replace(",", "")) == 0 or int(value.replace(",", "")) >= 11
 
 
-def test_the_region_dashboard_shows_region_wide_figures_and_parity(world, login):
-    figures(world, months=3)
-    parity_rows = [
+def parity_rows(
+    world,
+    *,
+    mh: tuple[int, dict[str, int]],
+    medical: tuple[int, dict[str, int]],
+    observed: int = 0,
+) -> None:
+    """This month's initial access of Oakland and the region, out of 100 requests each:
+    (percent compliant, waits) for mental health and for its medical comparator."""
+    AccessAggregate.objects.bulk_create(
         AccessAggregate(
             region=world.region,
             clinic=clinic,
@@ -176,12 +183,20 @@ def test_the_region_dashboard_shows_region_wide_figures_and_parity(world, login)
             noncompliant=100 - compliant,
             denominator=100,
             rate=compliant / 100,
-            waits={"5": 50, "15": 50},
+            observed=observed,
+            waits=waits,
         )
-        for metric, compliant in (("initial_non_urgent_mh", 40), ("initial_primary_care", 80))
+        for metric, (compliant, waits) in (
+            ("initial_non_urgent_mh", mh),
+            ("initial_primary_care", medical),
+        )
         for clinic in (world.clinic_a, None)
-    ]
-    AccessAggregate.objects.bulk_create(parity_rows)
+    )
+
+
+def test_the_region_dashboard_shows_region_wide_figures_and_parity(world, login):
+    figures(world, months=3)
+    parity_rows(world, mh=(40, {"5": 50, "15": 50}), medical=(80, {"5": 50, "15": 50}))
     html = login(world.person("regional_admin")).get(reverse("access:region-dashboard"))
     text = html.content.decode()
     assert "Timely access: Northern California" in text
@@ -289,26 +304,7 @@ def test_the_regions_own_parity_threshold_decides_the_flag(world, login, median_
     if median_ratio is not None:
         AccessSettings.objects.create(region=world.region, parity_median_ratio=median_ratio)
     figures(world, months=1)
-    AccessAggregate.objects.bulk_create(
-        AccessAggregate(
-            region=world.region,
-            clinic=clinic,
-            source="extract",
-            calendar=CAL,
-            metric=metric,
-            period="month",
-            period_start=month(0),
-            dimension="total",
-            compliant=80,
-            noncompliant=20,
-            denominator=100,
-            rate=0.8,
-            observed=100,
-            waits={wait: 100},
-        )
-        for metric, wait in (("initial_non_urgent_mh", "12"), ("initial_primary_care", "10"))
-        for clinic in (world.clinic_a, None)
-    )
+    parity_rows(world, mh=(80, {"12": 100}), medical=(80, {"10": 100}), observed=100)
     html = login(world.person("regional_admin")).get(reverse("access:region-dashboard"))
     text = html.content.decode()
     assert "Initial access, 10 business days: mental health 80% against medical 80%" in text
