@@ -20,7 +20,6 @@ import tempfile
 from collections.abc import Iterable
 from functools import partial
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import duckdb
 from django.db import transaction
@@ -316,9 +315,9 @@ def _appointment_aggregates(
     ).fetchall()[0]
     if first is None or as_of is None:
         return [], None, []
-    exported = export_cutoff(region)
-    if exported is not None and exported > as_of and version.covers(exported):
-        as_of = exported  # the record as of the export: what was still waiting then is pending
+    taken = data_cutoff_day(region)
+    if taken is not None and taken > as_of and version.covers(taken):
+        as_of = taken  # the record as of the extract: what was still waiting then is pending
     if not (version.covers(first) and version.covers(last)):
         raise ValueError("the data fall outside the calendar's years")
     other = alternate(version.name)
@@ -335,9 +334,10 @@ def _appointment_aggregates(
     return rows, as_of, codes
 
 
-def export_cutoff(region: Region) -> dt.date | None:
-    """The latest data cut-off (a Bulk Data export's transactionTime) of the region's merged
-    imports, as a day of the deployment's time zone."""
+def data_cutoff_day(region: Region) -> dt.date | None:
+    """The latest data cut-off of the region's merged imports (a Bulk Data export's
+    transactionTime, or the time a steward gave on upload), as a day of the deployment's
+    time zone."""
     latest = (
         ImportJob.objects.filter(
             region=region, state=ImportJob.State.DONE, data_cutoff__isnull=False
@@ -348,7 +348,7 @@ def export_cutoff(region: Region) -> dt.date | None:
     )
     if latest is None:
         return None
-    return latest.astimezone(ZoneInfo(extract.DEFAULT_TZ)).date()
+    return extract.local_day(latest)
 
 
 def _side_aggregates(

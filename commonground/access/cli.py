@@ -21,7 +21,6 @@ import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Protocol
-from zoneinfo import ZoneInfo
 
 import duckdb
 
@@ -217,7 +216,7 @@ def _check(
         return EXIT_INVALID
     # A Bulk Data export says when it was taken: its transactionTime is the cut-off.
     args.export_cutoff = converted.cutoff
-    exported = _local_day(converted.cutoff, args.timezone) if converted.cutoff else None
+    exported = extract.local_day(converted.cutoff, args.timezone) if converted.cutoff else None
     as_of: dt.date | None = args.as_of or exported or loaded.last_event_day
     if as_of is None:  # pragma: no cover - a valid load has at least one booking date
         w("  no date in the file to infer the cut-off from: pass --as-of\n")
@@ -390,10 +389,6 @@ def _error_report(loaded: extract.LoadResult, args: argparse.Namespace, out: Wri
             writer = csv.writer(handle)
             writer.writerows(extract.iter_errors_csv(loaded.errors))
         write(f"\nwrote {len(loaded.errors):,} problem(s) to {args.errors_out}\n")
-
-
-def _local_day(instant: dt.datetime, timezone: str) -> dt.date:
-    return instant.astimezone(ZoneInfo(timezone)).date()
 
 
 def _pct(value: float | None) -> str:

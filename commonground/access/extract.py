@@ -42,6 +42,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
+from zoneinfo import ZoneInfo
 
 import duckdb
 
@@ -51,6 +52,12 @@ from ._db import drop_relations, one_row, scalar
 from .calendars import CalendarVersion
 
 DEFAULT_TZ = "America/Los_Angeles"
+
+
+def local_day(instant: dt.datetime, timezone: str = DEFAULT_TZ) -> dt.date:
+    """The calendar day of an aware instant in a clinic's time zone (a data cut-off's day)."""
+    return instant.astimezone(ZoneInfo(timezone)).date()
+
 
 Kind = Literal["id", "text", "enum", "bool", "int", "datetime"]
 

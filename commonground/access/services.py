@@ -28,7 +28,6 @@ from collections.abc import Iterator, Sequence
 from functools import partial
 from pathlib import Path
 from typing import IO, Any
-from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured, PermissionDenied, ValidationError
@@ -433,7 +432,7 @@ def _process(job: ImportJob) -> ImportJob:
             if not side_only:
                 ingest.stage_incoming(con, key, state_as_of=cutoff)
             # Open slots are a snapshot: of the extract's cut-off, else of the latest event.
-            snapshot = _local_day(cutoff, tz) if cutoff else None
+            snapshot = extract.local_day(cutoff, tz) if cutoff else None
             if snapshot is None and not side_only:
                 snapshot = loaded.last_event_day
             for name, path in side_files.items():
@@ -537,10 +536,6 @@ def _finish_done(job: ImportJob, outcome: MergeOutcome, quality: dict[str, Any])
         },
         {"state": State.DONE, **counts.as_dict(), "generation": outcome.generation},
     )
-
-
-def _local_day(instant: dt.datetime, tz: str) -> dt.date:
-    return instant.astimezone(ZoneInfo(tz)).date()
 
 
 def _finish_invalid(job: ImportJob, loaded: extract.LoadResult) -> ImportJob:
