@@ -15,8 +15,9 @@ The files themselves are behind URLs that need a token, so an export reaches us 
 * a ZIP archive holding the manifest (any ``.json`` member that is a manifest) and the files
   it lists; a URL is matched to a member by its path, else by its last segment;
 * on the command line, also the manifest itself with its files in the same directory;
-* a ZIP of ndjson files without a manifest is read too (every ``.ndjson`` member, by name),
-  with a warning that it gives no cut-off.
+* a ZIP without a manifest is read too, with a warning that it gives no cut-off: every
+  ``.ndjson`` member line by line and every ``.json`` member whole (a resource or a Bundle),
+  in name order.
 
 Nothing is extracted to disk: members are streamed line by line. The archive is refused
 whole for a zip bomb (too many members, a member expanding more than ``Limits.max_ratio``
@@ -52,7 +53,7 @@ from pathlib import Path
 from typing import IO, Any
 from urllib.parse import unquote, urlsplit
 
-from .fhir import Item, iter_ndjson
+from .fhir import Item, iter_document, iter_ndjson
 
 ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
 DATA_SUFFIXES = (".ndjson", ".jsonl", ".json")
@@ -76,6 +77,7 @@ class Part:
     type: str  # the resource type the manifest gives ("" when there is no manifest)
     count: int | None  # the number of resources the manifest gives, if any
     open: Callable[[], IO[bytes]]
+    document: bool = False  # one JSON document (a resource or a Bundle), not ndjson
 
 
 @dataclass
@@ -221,14 +223,18 @@ def _open_zip(path: Path, limits: Limits) -> Iterator[Export]:
             return
         if not manifests:
             export.warnings.append(
-                "no Bulk Data manifest in the archive: its ndjson files were read in name "
-                "order, and the data cut-off is taken from the data (no transactionTime)"
+                "no Bulk Data manifest in the archive: its ndjson and JSON files were read in "
+                "name order, and the data cut-off is taken from the data (no transactionTime)"
             )
             for info in sorted(members, key=lambda i: i.filename):
-                if info.filename.lower().endswith((".ndjson", ".jsonl")):
-                    export.parts.append(Part(info.filename, "output", "", None, opener(info)))
+                name = info.filename.lower()
+                if name.endswith(DATA_SUFFIXES):  # ndjson line by line; JSON whole (Bundles)
+                    document = name.endswith(".json")
+                    export.parts.append(
+                        Part(info.filename, "output", "", None, opener(info), document)
+                    )
             if not export.parts:
-                export.problems.append((0, "", "", "no ndjson file in the archive"))
+                export.problems.append((0, "", "", "no ndjson or JSON file in the archive"))
             yield export
             return
         info, data = manifests[0]
@@ -433,7 +439,7 @@ def _read_part(part: Part, start: int, reading: Reading) -> Generator[Item, None
                     if line_text.strip():
                         reading.deleted += _deleted_entries(line_text)
                 return last
-            for item in iter_ndjson(text):
+            for item in iter_document(text) if part.document else iter_ndjson(text):
                 last = max(last, item.line)
                 line = start + item.line
                 if item.resource is None:

@@ -150,6 +150,17 @@ def test_a_zip_of_ndjson_files_without_a_manifest_is_read_with_a_warning(tmp_pat
     assert any("no Bulk Data manifest in the archive" in w for w in converted.warnings)
 
 
+def test_a_zip_of_bundles_without_a_manifest_reads_each_json_file_whole(tmp_path):
+    resources = spec_resources()
+    files = {
+        "part-1.json": json.dumps(bundle(*resources[:2]), indent=2),
+        "part-2.json": json.dumps(bundle(*resources[2:]), indent=2),
+    }
+    converted, rows = canonical(export_zip(tmp_path / "b.zip", files, None), tmp_path / "w")
+    _, from_one = canonical(write(tmp_path, "one.json", bundle(*resources)), tmp_path / "w2")
+    assert converted.problems == [] and rows == from_one and len(rows) == 3
+
+
 def test_a_smart_scheduling_links_bulk_publish_manifest_feeds_next_available(tmp_path):
     """The $bulk-publish manifest of Slot / Schedule feeds: same shape, with extensions."""
     schedule = {
