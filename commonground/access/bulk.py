@@ -29,8 +29,9 @@ many resources: a short file is a truncated download.
 ``transactionTime`` is the export's data cut-off T: the data describe the record as of T, so
 a request still waiting at T is pending at T. The error files (OperationOutcome, one per
 line) are read and summarised by severity and code: their text is not kept, as it can name
-a patient's resources. Deleted resources are counted and reported: the store keeps the last
-state it was given (there is no deletion in the canonical extract).
+a patient's resources. Deleted Appointments (an incremental export's ``deleted`` files:
+Bundles of DELETE requests) are listed for the importer, which removes them from the store
+unless the stored state is dated after the export; other deleted resources are counted.
 
 Error reports name lines of the file a problem is in. One line numbering runs through the
 whole export (``Sources``): the manifest first, then each file in the manifest's order, each
@@ -53,7 +54,7 @@ from pathlib import Path
 from typing import IO, Any
 from urllib.parse import unquote, urlsplit
 
-from .fhir import Item, iter_document, iter_ndjson
+from .fhir import Item, iter_document, iter_ndjson, reference
 
 ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
 DATA_SUFFIXES = (".ndjson", ".jsonl", ".json")
@@ -389,7 +390,9 @@ class Reading:
 
     sources: Sources = field(default_factory=Sources)
     error_issues: dict[str, int] = field(default_factory=dict)  # "severity code" -> count
-    deleted: int = 0
+    deleted: int = 0  # resources the deleted files list
+    deleted_appointments: int = 0  # of which Appointments, written to ``deleted_sink``
+    deleted_sink: IO[str] | None = None  # one deleted Appointment id per line
     files: int = 0
 
     def warnings(self) -> list[str]:
@@ -403,8 +406,10 @@ class Reading:
             )
         if self.deleted:
             out.append(
-                f"the export lists {self.deleted} deleted resource(s); deletions are not "
-                "applied: the store keeps the last state it was given"
+                f"the export lists {self.deleted} deleted resource(s), of which "
+                f"{self.deleted_appointments} Appointment(s): an import removes those from "
+                "the store unless it holds a state dated after the export; other deleted "
+                "resources are not kept anyway"
             )
         return out
 
@@ -433,11 +438,13 @@ def _read_part(part: Part, start: int, reading: Reading) -> Generator[Item, None
     last = 0
     with part.open() as raw, io.TextIOWrapper(raw, encoding="utf-8-sig", newline="") as text:
         try:
-            if part.role == "deleted":  # Bundles of DELETE requests: counted, not applied
+            if part.role == "deleted":  # Bundles of DELETE requests
                 for number, line_text in enumerate(text, start=1):
                     last = number
                     if line_text.strip():
-                        reading.deleted += _deleted_entries(line_text)
+                        problem = _read_deleted(line_text, reading)
+                        if problem:
+                            yield Item(start + number, None, problem)
                 return last
             for item in iter_document(text) if part.document else iter_ndjson(text):
                 last = max(last, item.line)
@@ -487,11 +494,26 @@ def _count_issues(outcome: dict[str, Any], reading: Reading) -> None:
         reading.error_issues[key] = reading.error_issues.get(key, 0) + 1
 
 
-def _deleted_entries(line: str) -> int:
-    """The resources a line of a deleted file lists (a Bundle of DELETE requests)."""
+def _read_deleted(line: str, reading: Reading) -> str:
+    """Count a line of a deleted file and write its Appointment ids; a problem, or ""."""
     try:
         bundle = json.loads(line)
     except (ValueError, RecursionError):
-        return 1  # unreadable, but a deletion all the same: counted, never applied
+        return "not valid JSON in a list of deleted resources: the deletions cannot be applied"
     entries = bundle.get("entry") if isinstance(bundle, dict) else None
-    return len(entries) if isinstance(entries, list) else 1
+    if not isinstance(entries, list):
+        return "a line of a deleted file that is not a Bundle with entries"
+    for entry in entries:
+        request = entry.get("request") if isinstance(entry, dict) else None
+        url = request.get("url") if isinstance(request, dict) else None
+        found = reference({"reference": url}) if isinstance(url, str) else None
+        if found is None and isinstance(entry, dict):
+            found = reference({"reference": entry.get("fullUrl")})
+        if found is None:
+            return "a deleted entry without a resource type and id (request.url Type/id)"
+        reading.deleted += 1
+        if found[0] == "Appointment":
+            reading.deleted_appointments += 1
+            if reading.deleted_sink is not None:
+                reading.deleted_sink.write(found[1] + "\n")
+    return ""

@@ -190,6 +190,21 @@ def _age_band_sql() -> str:
     return "CASE " + " ".join(parts) + " END"
 
 
+def stage_deleted(
+    con: duckdb.DuckDBPyConnection, path: Path, *, state_as_of: dt.datetime | None
+) -> str:
+    """The Appointment ids a Bulk Data export lists as deleted (one a line, as the FHIR
+    reader writes them) as the table ``incoming_deleted``, dated like the export's rows."""
+    as_of = state_as_of.astimezone(dt.UTC).replace(tzinfo=None) if state_as_of else None
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE incoming_deleted AS SELECT DISTINCT id AS appointment_id, "
+        "$as_of::TIMESTAMP AS state_as_of FROM read_csv($p, header = false, delim = '\t', "
+        "quote = '', escape = '', columns = {'id': 'VARCHAR'})",
+        {"p": str(path), "as_of": as_of},
+    )
+    return "incoming_deleted"
+
+
 def stage_incoming(
     con: duckdb.DuckDBPyConnection, key: bytes, *, state_as_of: dt.datetime | None = None
 ) -> int:

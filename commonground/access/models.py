@@ -65,6 +65,8 @@ class ImportJob(models.Model):
     unchanged = models.BigIntegerField(null=True, blank=True)
     # Not applied: the store already holds a state of these appointments from a later cut-off.
     older = models.BigIntegerField(null=True, blank=True)
+    # Stored appointments removed: a Bulk Data export lists them as deleted.
+    deleted = models.BigIntegerField(null=True, blank=True)
     rejected = models.BigIntegerField(null=True, blank=True)  # problems found (cells or rows)
     error_report = models.CharField(max_length=255, blank=True)  # name in the private storage
     error_report_lines = models.IntegerField(default=0)

@@ -344,8 +344,12 @@ class FhirReader:
 
         try:
             if is_bulk_export(source):
-                reading = bulk.Reading()
-                with bulk.open_export(source, files_beside=files_beside) as export:
+                deleted = workdir / "deleted.txt"  # Appointment ids to remove, one a line
+                with (
+                    deleted.open("w", encoding="utf-8") as sink,
+                    bulk.open_export(source, files_beside=files_beside) as export,
+                ):
+                    reading = bulk.Reading(deleted_sink=sink)
                     outcome = fhir.convert(
                         None,
                         workdir,
@@ -358,6 +362,9 @@ class FhirReader:
                 out.sources, out.cutoff = reading.sources, export.transaction_time
                 outcome.warnings[:0] = [*export.warnings, *reading.warnings()]
                 outcome.counts["files"] = reading.files
+                if reading.deleted_appointments:
+                    outcome.outputs["deleted"] = deleted
+                    outcome.counts["deleted_appointments"] = reading.deleted_appointments
             else:
                 outcome = fhir.convert(
                     source,

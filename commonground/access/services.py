@@ -431,6 +431,10 @@ def _process(job: ImportJob) -> ImportJob:
             )
             if not side_only:
                 ingest.stage_incoming(con, key, state_as_of=cutoff)
+            deleted = converted.outputs.get("deleted")  # an export's deleted Appointments
+            deleted_table = (
+                ingest.stage_deleted(con, deleted, state_as_of=cutoff) if deleted else None
+            )
             # Open slots are a snapshot: of the extract's cut-off, else of the latest event.
             snapshot = extract.local_day(cutoff, tz) if cutoff else None
             if snapshot is None and not side_only:
@@ -447,6 +451,7 @@ def _process(job: ImportJob) -> ImportJob:
                 incoming=None if side_only else "incoming",
                 side=sorted(side_files),
                 progress=progress.partitions,
+                deleted=deleted_table,
             )
             if outcome.side:
                 quality["side"] = {n: c.as_dict() for n, c in outcome.side.items()}
@@ -529,6 +534,7 @@ def _finish_done(job: ImportJob, outcome: MergeOutcome, quality: dict[str, Any])
             "updated": counts.updated,
             "unchanged": counts.unchanged,
             "older": counts.older,
+            "deleted": counts.deleted,
             "rejected": 0,
             "generation": outcome.generation,
             "quality": quality,

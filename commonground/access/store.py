@@ -95,6 +95,7 @@ class Counts:
     updated: int = 0
     unchanged: int = 0
     older: int = 0  # not applied: the stored state is from a later cut-off
+    deleted: int = 0  # stored rows removed: a Bulk Data export lists them as deleted
 
     def as_dict(self) -> dict[str, int]:
         return {
@@ -103,6 +104,7 @@ class Counts:
             "updated": self.updated,
             "unchanged": self.unchanged,
             "older": self.older,
+            "deleted": self.deleted,
         }
 
 
@@ -241,9 +243,12 @@ class Store:
         incoming: str | None = "incoming",
         side: Sequence[str] = (),
         progress: Callable[[int, int], None] | None = None,
+        deleted: str | None = None,
     ) -> MergeOutcome:
         """Merge the table ``incoming`` (``FILE_COLUMNS`` plus ``part``; None: no appointment
         rows) and the side tables named in ``side`` (``side.TABLES``) into the store.
+        ``deleted``: a table (appointment_id, state_as_of) of appointments to remove, as a
+        Bulk Data export lists them; a stored state dated after the deletion stays.
 
         Safe to call again for the same ``job`` after a crash at any point.
         """
@@ -263,7 +268,7 @@ class Store:
             if cur is not None and cur.manifest.get("parent") is not None:
                 keep.add(_gen_name(int(cur.manifest["parent"])))
             self._collect_garbage(keep)
-            counts, affected = self._diff(con, cur, incoming)
+            counts, affected = self._diff(con, cur, incoming, deleted)
             side_counts = {name: self._side_diff(con, cur, TABLES[name]) for name in side}
             side_changed = [n for n, c in side_counts.items() if c.inserted or c.updated]
             if not affected and not side_changed:
@@ -303,32 +308,44 @@ class Store:
         )
 
     def _diff(
-        self, con: duckdb.DuckDBPyConnection, cur: Generation | None, incoming: str | None
+        self,
+        con: duckdb.DuckDBPyConnection,
+        cur: Generation | None,
+        incoming: str | None,
+        deleted: str | None = None,
     ) -> tuple[Counts, list[str]]:
-        """Classify incoming rows against the store (table ``store_diff``); the partitions
-        to rewrite: where incoming rows go, and where rows they replace come from."""
-        if incoming is None:
-            con.execute(
-                "CREATE OR REPLACE TEMP TABLE store_diff (appointment_id VARCHAR, part VARCHAR, "
-                "old_part VARCHAR, change VARCHAR)"
-            )
-            return Counts(), []
-        rows = int(scalar(con, f"SELECT count(*) FROM {incoming}"))  # noqa: S608 - table name from code
+        """Classify incoming rows (and deletions) against the store (table ``store_diff``);
+        the partitions to rewrite: where incoming rows go, and where rows they replace or
+        that are deleted come from."""
         files = self.files(cur)
-        if cur is None or not files:
-            con.execute(
-                f"CREATE OR REPLACE TEMP TABLE store_diff AS SELECT appointment_id, part, "  # noqa: S608 - table name from code
-                f"NULL::VARCHAR AS old_part, 'inserted' AS change FROM {incoming}"
-            )
-        else:
+        stored = ""
+        if cur is not None and files:
             prefix = len(str(cur.path)) + 2  # 1-based substr after "<gen>/"
-            same = " AND ".join(f"i.{c} IS NOT DISTINCT FROM o.{c}" for c in DATA_COLUMNS)
             # Files written before rows were dated lack the column: union_by_name reads
             # it as NULL (undated) there, and when no file has it, it is added as NULL.
             paths = [str(f) for f in files]
             undated = (
                 "" if STATE_AS_OF in _columns(con, paths) else f", NULL::TIMESTAMP AS {STATE_AS_OF}"
             )
+            stored = (
+                f"SELECT *{undated}, substr(filename, {prefix}) AS old_part FROM read_parquet("  # noqa: S608 - SQL from schema constants; paths are bound
+                "$files, filename = true, hive_partitioning = false, union_by_name = true)"
+            )
+        if incoming is None:
+            con.execute(
+                "CREATE OR REPLACE TEMP TABLE store_diff (appointment_id VARCHAR, part VARCHAR, "
+                "old_part VARCHAR, change VARCHAR)"
+            )
+            rows = 0
+        elif not stored:
+            rows = int(scalar(con, f"SELECT count(*) FROM {incoming}"))  # noqa: S608 - table name from code
+            con.execute(
+                f"CREATE OR REPLACE TEMP TABLE store_diff AS SELECT appointment_id, part, "  # noqa: S608 - table name from code
+                f"NULL::VARCHAR AS old_part, 'inserted' AS change FROM {incoming}"
+            )
+        else:
+            rows = int(scalar(con, f"SELECT count(*) FROM {incoming}"))  # noqa: S608 - table name from code
+            same = " AND ".join(f"i.{c} IS NOT DISTINCT FROM o.{c}" for c in DATA_COLUMNS)
             con.execute(
                 f"""
                 CREATE OR REPLACE TEMP TABLE store_diff AS
@@ -341,11 +358,26 @@ class Store:
                             WHEN i.{STATE_AS_OF} < o.{STATE_AS_OF} THEN 'older'
                             ELSE 'updated' END AS change
                 FROM {incoming} i
-                LEFT JOIN (
-                  SELECT *{undated}, substr(filename, {prefix}) AS old_part
-                  FROM read_parquet($files, filename = true, hive_partitioning = false,
-                                    union_by_name = true)
-                ) o ON i.appointment_id = o.appointment_id
+                LEFT JOIN ({stored}) o ON i.appointment_id = o.appointment_id
+                """,  # noqa: S608 - SQL from schema constants; paths are bound
+                {"files": paths},
+            )
+        if deleted is not None and stored:
+            # A deletion removes the stored row unless the stored state is dated after it; an
+            # appointment the same upload also gives a state for keeps that state.
+            kept_by_incoming = (
+                f"AND o.appointment_id NOT IN (SELECT appointment_id FROM {incoming})"  # noqa: S608 - table name from code
+                if incoming is not None
+                else ""
+            )
+            con.execute(
+                f"""
+                INSERT INTO store_diff
+                SELECT o.appointment_id, NULL, o.old_part,
+                       CASE WHEN d.{STATE_AS_OF} < o.{STATE_AS_OF} THEN 'older'
+                            ELSE 'deleted' END
+                FROM ({stored}) o JOIN {deleted} d ON o.appointment_id = d.appointment_id
+                WHERE true {kept_by_incoming}
                 """,  # noqa: S608 - SQL from schema constants; paths are bound
                 {"files": paths},
             )
@@ -357,12 +389,13 @@ class Store:
             # The same state with a later date: rewritten, but nothing in it changed.
             unchanged=int(found.get("unchanged", 0)) + int(found.get("refreshed", 0)),
             older=int(found.get("older", 0)),
+            deleted=int(found.get("deleted", 0)),
         )
         affected = [
             r[0]
             for r in con.execute(
                 "SELECT part FROM store_diff WHERE change IN ('inserted', 'updated', 'refreshed') "
-                "UNION SELECT old_part FROM store_diff WHERE change = 'updated' "
+                "UNION SELECT old_part FROM store_diff WHERE change IN ('updated', 'deleted') "
                 "AND old_part IS NOT NULL ORDER BY 1"
             ).fetchall()
         ]
@@ -390,7 +423,8 @@ class Store:
         # then reads only its own row groups.
         con.execute(
             "CREATE OR REPLACE TEMP TABLE store_replaced AS SELECT old_part, appointment_id "
-            "FROM store_diff WHERE change IN ('updated', 'refreshed') ORDER BY old_part"
+            "FROM store_diff WHERE change IN ('updated', 'refreshed', 'deleted') "
+            "ORDER BY old_part"
         )
         # A stored row that stays (older incoming state, or the same state undated or equally
         # dated) is kept as stored, with its date; its incoming copy is not written. No

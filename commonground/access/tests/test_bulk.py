@@ -140,7 +140,7 @@ def test_the_error_file_is_summarised_without_its_text_and_deletions_are_reporte
         "(1 error processing, 1 warning too-costly)" in text
     )
     assert "P9001" not in text  # the diagnostics can name a patient's resources
-    assert "lists 1 deleted resource(s); deletions are not applied" in text
+    assert "lists 1 deleted resource(s), of which 1 Appointment(s): an import removes" in text
 
 
 def test_a_zip_of_ndjson_files_without_a_manifest_is_read_with_a_warning(tmp_path):
@@ -422,3 +422,45 @@ def test_a_bulk_export_report_read_back_on_the_command_line_names_files(world, t
     assert exited.value.code == 2
     text = out.getvalue()
     assert "Appointment.001.ndjson line 2: appointment_id" in text, text
+
+
+def test_an_incremental_export_removes_the_appointments_it_lists_as_deleted(world, tmp_path):
+    from commonground.access.tests.test_latest_state import stored_states
+
+    def delete_bundle(*ids: str) -> list[dict[str, object]]:
+        return [{"resourceType": "Bundle", "type": "transaction", "entry": [
+            {"request": {"method": "DELETE", "url": f"Appointment/{i}"}} for i in ids
+        ]}]  # fmt: skip
+
+    def incremental(name: str, moment: str, keep: list[str], *gone: str) -> bytes:
+        files = {
+            **{k: v for k, v in files_of(spec_resources(), split=1).items()
+               if not k.startswith("Appointment")},
+            "Appointment.000.ndjson": [r for r in spec_resources()
+                                       if r["resourceType"] == "Appointment" and r["id"] in keep],
+            "del.ndjson": delete_bundle(*gone),
+        }  # fmt: skip
+        doc = manifest(files, transaction_time=moment, deleted=["del.ndjson"])
+        return export_zip(tmp_path / name, files, doc).read_bytes()
+
+    first = _upload(world, spec_export(tmp_path).read_bytes(), "full.zip")  # T: 1 April
+    assert (first.state, first.inserted) == ("done", 3)
+    # Ten days later A1002 was deleted; A1001 comes again unchanged.
+    job = _upload(
+        world, incremental("d1.zip", "2025-04-10T18:00:00Z", ["A1001"], "A1002"), "d1.zip"
+    )
+    assert job.state == "done", job.quality
+    assert (job.unchanged, job.deleted, job.older) == (1, 1, 0)
+    assert sorted(stored_states(world)) == ["A1001", "A1003"]
+    # An export taken in March cannot delete what April's export stated.
+    old = _upload(
+        world, incremental("d2.zip", "2025-03-01T18:00:00Z", ["A1001"], "A1003"), "d2.zip"
+    )
+    assert (old.deleted, old.older) == (0, 1)
+    assert sorted(stored_states(world)) == ["A1001", "A1003"]
+    # An appointment the export both gives and lists as deleted keeps the state it gives.
+    both = _upload(
+        world, incremental("d3.zip", "2025-04-20T18:00:00Z", ["A1001"], "A1001"), "d3.zip"
+    )
+    assert (both.deleted, both.unchanged) == (0, 1)
+    assert sorted(stored_states(world)) == ["A1001", "A1003"]

@@ -167,6 +167,8 @@ def _report(job: ImportJob, out: OutputWrapper, max_errors: int) -> int:
             f"rows: {job.rows:,}; new {job.inserted:,}, changed {job.updated:,}, "
             f"unchanged {job.unchanged:,}; store version {job.generation}"
         )
+        if job.deleted:
+            w(f"removed: {job.deleted:,} stored appointment(s) the export lists as deleted")
         if job.older:
             w(
                 f"not applied: {job.older:,} row(s) whose stored state is from a later data "
