@@ -377,8 +377,8 @@ def _read_manifest(
             seen.add(name)
             declared = kind if isinstance(kind, str) and role == "output" else ""
             export.parts.append(Part(name, role, declared, count, opener))
-    if not any(p.role == "output" for p in export.parts) and not export.problems:
-        problem("", "the manifest lists no output file")
+    if not any(p.role in ("output", "deleted") for p in export.parts) and not export.problems:
+        problem("", "the manifest lists no output file")  # (an export of deletions only is fine)
 
 
 # -- reading it ----------------------------------------------------------------------------

@@ -402,7 +402,11 @@ def _process(job: ImportJob) -> ImportJob:
                 )
             )
             side_files = _side_files(converted.outputs)
-            side_only = bool(side_files) and _only_no_rows(loaded)
+            # No appointment rows, but slots, encounters or deletions (an incremental export
+            # may only delete): valid, and only those are merged.
+            side_only = (bool(side_files) or "deleted" in converted.outputs) and _only_no_rows(
+                loaded
+            )
             if side_only:
                 loaded.errors.clear()
                 loaded.error_count = 0

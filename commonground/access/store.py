@@ -446,19 +446,22 @@ class Store:
             target.parent.mkdir(parents=True, exist_ok=True)
             dirs.add(target.parent)
             tmp = target.with_name(f".{target.name}.tmp")
-            kept = ""
+            sources = []  # the partition's rows that stay, then the incoming ones
             if cur is not None and part in cur.partitions:
                 stored = cur.path / part
-                kept = (
+                sources.append(
                     f"SELECT {_stored_columns(con, stored)} FROM read_parquet("  # noqa: S608 - path quoted
                     f"{quote(str(stored))}, hive_partitioning = false) WHERE appointment_id "
                     "NOT IN (SELECT appointment_id FROM store_replaced WHERE old_part = "
-                    f"{quote(part)}) UNION ALL "
+                    f"{quote(part)})"
+                )
+            if incoming is not None:  # None: an upload of deletions (and side files) only
+                sources.append(
+                    f"SELECT {cols} FROM {incoming} WHERE part = {quote(part)}{skip_kept}"  # noqa: S608 - SQL from schema constants; values quoted
                 )
             written = con.execute(
-                f"COPY ({kept}SELECT {cols} FROM {incoming} WHERE part = {quote(part)}"  # noqa: S608 - SQL from schema constants; values quoted
-                f"{skip_kept} ORDER BY appointment_id) TO {quote(str(tmp))} "
-                "(FORMAT parquet, COMPRESSION zstd)"
+                f"COPY ({' UNION ALL '.join(sources)} ORDER BY appointment_id) "
+                f"TO {quote(str(tmp))} (FORMAT parquet, COMPRESSION zstd)"
             ).fetchall()
             n = int(written[0][0]) if written else 0
             if n:

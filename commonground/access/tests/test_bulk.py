@@ -464,3 +464,16 @@ def test_an_incremental_export_removes_the_appointments_it_lists_as_deleted(worl
     )
     assert (both.deleted, both.unchanged) == (0, 1)
     assert sorted(stored_states(world)) == ["A1001", "A1003"]
+
+
+def test_an_export_of_deletions_only_removes_them_and_stores_nothing_else(world, tmp_path):
+    from commonground.access.tests.test_latest_state import stored_states
+
+    assert _upload(world, spec_export(tmp_path).read_bytes(), "full.zip").state == "done"
+    files = {"del.ndjson": [{"resourceType": "Bundle", "type": "transaction", "entry": [
+        {"request": {"method": "DELETE", "url": "Appointment/A1003"}}]}]}  # fmt: skip
+    doc = manifest(files, transaction_time="2025-04-10T18:00:00Z", deleted=["del.ndjson"])
+    assert doc["output"] == []  # nothing changed since the last export but one deletion
+    job = _upload(world, export_zip(tmp_path / "d.zip", files, doc).read_bytes(), "d.zip")
+    assert (job.state, job.rows, job.deleted) == ("done", 0, 1), job.quality
+    assert sorted(stored_states(world)) == ["A1001", "A1002"]
