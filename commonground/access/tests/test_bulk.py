@@ -161,11 +161,11 @@ def test_a_zip_of_bundles_without_a_manifest_reads_each_json_file_whole(tmp_path
     assert converted.problems == [] and rows == from_one and len(rows) == 3
 
 
-def test_a_smart_scheduling_links_bulk_publish_manifest_feeds_next_available(tmp_path):
-    """The $bulk-publish manifest of Slot / Schedule feeds: same shape, with extensions."""
+def scheduling_feed(*days: int) -> tuple[dict[str, object], list[dict[str, object]]]:
+    """A Schedule of an LCSW at Oakland and its free 20-minute slots at 09:00 on ``days`` of
+    April 2025."""
     schedule = {
-        "resourceType": "Schedule", "id": "sch1",
-        "actor": [{"reference": "Location/OAK"}],
+        "resourceType": "Schedule", "id": "sch1", "actor": [{"reference": "Location/OAK"}],
         "serviceType": [{"coding": [{"system": "http://nucc.org/provider-taxonomy",
                                      "code": "1041C0700X"}]}],
     }  # fmt: skip
@@ -173,8 +173,14 @@ def test_a_smart_scheduling_links_bulk_publish_manifest_feeds_next_available(tmp
         {"resourceType": "Slot", "id": f"s{n}", "schedule": {"reference": "Schedule/sch1"},
          "status": "free", "start": f"2025-04-0{n}T09:00:00-07:00",
          "end": f"2025-04-0{n}T09:20:00-07:00"}
-        for n in (2, 3, 4)
+        for n in days
     ]  # fmt: skip
+    return schedule, slots
+
+
+def test_a_smart_scheduling_links_bulk_publish_manifest_feeds_next_available(tmp_path):
+    """The $bulk-publish manifest of Slot / Schedule feeds: same shape, with extensions."""
+    schedule, slots = scheduling_feed(2, 3, 4)
     files = {"schedules.ndjson": [schedule], "slots-2025-W14.ndjson": slots}
     doc = {
         "transactionTime": "2025-04-01T15:00:00Z",
@@ -383,17 +389,7 @@ def test_open_slots_of_an_uploaded_scheduling_export_are_a_snapshot_at_its_cut_o
     """Free slots say what was open when the feed was published: at its transactionTime."""
     from commonground.access import services, side
 
-    schedule = {
-        "resourceType": "Schedule", "id": "sch1", "actor": [{"reference": "Location/OAK"}],
-        "serviceType": [{"coding": [{"system": "http://nucc.org/provider-taxonomy",
-                                     "code": "1041C0700X"}]}],
-    }  # fmt: skip
-    free = [
-        {"resourceType": "Slot", "id": f"s{n}", "schedule": {"reference": "Schedule/sch1"},
-         "status": "free", "start": f"2025-04-0{n}T09:00:00-07:00",
-         "end": f"2025-04-0{n}T09:20:00-07:00"}
-        for n in (3, 4)
-    ]  # fmt: skip
+    schedule, free = scheduling_feed(3, 4)
     files = {"Schedule.000.ndjson": [schedule], "Slot.000.ndjson": free}
     # 15:00 UTC on 1 April is 08:00 in California: the snapshot is 1 April, not the first
     # slot's day (3 April), which a slot file without a cut-off is taken at.
