@@ -211,6 +211,13 @@ def _check(
     w(f"Common Ground access check: {path}\n")
     for warning in loaded.header.warnings:
         w(f"  warning: {warning}\n")
+    deleted = converted.counts.get("deleted_appointments", 0)
+    if deleted and readers.only_no_rows(loaded):  # an incremental export of deletions only
+        w(
+            f"  valid: no appointment rows, only {deleted:,} deleted Appointment(s): nothing "
+            "to compute; an import removes them from the store\n"
+        )
+        return EXIT_OK
     if not loaded.valid:
         _error_report(loaded, args, out)
         return EXIT_INVALID

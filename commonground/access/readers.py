@@ -161,6 +161,11 @@ class Converted:
         return loaded
 
 
+def only_no_rows(loaded: extract.LoadResult) -> bool:
+    """Valid but for having no appointment rows (slots, encounters or deletions only)."""
+    return loaded.rows == 0 and [e.reason for e in loaded.errors] == [NO_DATA]
+
+
 def _in_file(error: ExtractError, sources: bulk.Sources) -> ExtractError:
     name, own = sources.locate(error.line)
     return dataclasses.replace(error, line=own, file=name)

@@ -404,8 +404,8 @@ def _process(job: ImportJob) -> ImportJob:
             side_files = _side_files(converted.outputs)
             # No appointment rows, but slots, encounters or deletions (an incremental export
             # may only delete): valid, and only those are merged.
-            side_only = (bool(side_files) or "deleted" in converted.outputs) and _only_no_rows(
-                loaded
+            side_only = (bool(side_files) or "deleted" in converted.outputs) and (
+                readers.only_no_rows(loaded)
             )
             if side_only:
                 loaded.errors.clear()
@@ -474,11 +474,6 @@ def _side_files(outputs: dict[str, Path]) -> dict[str, Path]:
                 if sum(1 for _ in zip(range(2), handle, strict=False)) > 1:
                     found[name] = path
     return found
-
-
-def _only_no_rows(loaded: extract.LoadResult) -> bool:
-    """Valid but for having no appointment rows (an upload of slots or encounters only)."""
-    return loaded.rows == 0 and [e.reason for e in loaded.errors] == ["no data rows"]
 
 
 def _side_warnings(side_files: dict[str, Path], tz: str) -> list[str]:

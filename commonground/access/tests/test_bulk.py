@@ -473,3 +473,6 @@ def test_an_export_of_deletions_only_removes_them_and_stores_nothing_else(world,
     job = _upload(world, export_zip(tmp_path / "d.zip", files, doc).read_bytes(), "d.zip")
     assert (job.state, job.rows, job.deleted) == ("done", 0, 1), job.quality
     assert sorted(stored_states(world)) == ["A1001", "A1002"]
+    # The check has nothing to compute, and says so rather than calling the file invalid.
+    code, out = check(tmp_path / "d.zip")
+    assert code == 0 and "valid: no appointment rows, only 1 deleted Appointment(s)" in out, out
