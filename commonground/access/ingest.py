@@ -190,12 +190,17 @@ def _age_band_sql() -> str:
     return "CASE " + " ".join(parts) + " END"
 
 
+def _stored_instant(instant: dt.datetime | None) -> dt.datetime | None:
+    """A data cut-off as the store keeps it: UTC, without a zone (a Parquet TIMESTAMP)."""
+    return instant.astimezone(dt.UTC).replace(tzinfo=None) if instant else None
+
+
 def stage_deleted(
     con: duckdb.DuckDBPyConnection, path: Path, *, state_as_of: dt.datetime | None
 ) -> str:
     """The Appointment ids a Bulk Data export lists as deleted (one a line, as the FHIR
     reader writes them) as the table ``incoming_deleted``, dated like the export's rows."""
-    as_of = state_as_of.astimezone(dt.UTC).replace(tzinfo=None) if state_as_of else None
+    as_of = _stored_instant(state_as_of)
     con.execute(
         "CREATE OR REPLACE TEMP TABLE incoming_deleted AS SELECT DISTINCT id AS appointment_id, "
         "$as_of::TIMESTAMP AS state_as_of FROM read_csv($p, header = false, delim = '\t', "
@@ -216,7 +221,7 @@ def stage_incoming(
     """
     extract._check_key(key)
     ipad, opad = extract._hmac_pads(key)
-    as_of = state_as_of.astimezone(dt.UTC).replace(tzinfo=None) if state_as_of else None
+    as_of = _stored_instant(state_as_of)
     casts = {
         "patient_key": f"{extract.hmac_sql('patient_key')}",
         "age_band": _age_band_sql(),

@@ -331,20 +331,18 @@ class Store:
                 f"SELECT *{undated}, substr(filename, {prefix}) AS old_part FROM read_parquet("  # noqa: S608 - SQL from schema constants; paths are bound
                 "$files, filename = true, hive_partitioning = false, union_by_name = true)"
             )
+        rows = 0 if incoming is None else int(scalar(con, f"SELECT count(*) FROM {incoming}"))  # noqa: S608 - table name from code
         if incoming is None:
             con.execute(
                 "CREATE OR REPLACE TEMP TABLE store_diff (appointment_id VARCHAR, part VARCHAR, "
                 "old_part VARCHAR, change VARCHAR)"
             )
-            rows = 0
         elif not stored:
-            rows = int(scalar(con, f"SELECT count(*) FROM {incoming}"))  # noqa: S608 - table name from code
             con.execute(
                 f"CREATE OR REPLACE TEMP TABLE store_diff AS SELECT appointment_id, part, "  # noqa: S608 - table name from code
                 f"NULL::VARCHAR AS old_part, 'inserted' AS change FROM {incoming}"
             )
         else:
-            rows = int(scalar(con, f"SELECT count(*) FROM {incoming}"))  # noqa: S608 - table name from code
             same = " AND ".join(f"i.{c} IS NOT DISTINCT FROM o.{c}" for c in DATA_COLUMNS)
             con.execute(
                 f"""
