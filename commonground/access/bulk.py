@@ -29,9 +29,10 @@ many resources: a short file is a truncated download.
 ``transactionTime`` is the export's data cut-off T: the data describe the record as of T, so
 a request still waiting at T is pending at T. The error files (OperationOutcome, one per
 line) are read and summarised by severity and code: their text is not kept, as it can name
-a patient's resources. Deleted Appointments (an incremental export's ``deleted`` files:
-Bundles of DELETE requests) are listed for the importer, which removes them from the store
-unless the stored state is dated after the export; other deleted resources are counted.
+a patient's resources. Deleted Appointments, Encounters and Slots (an incremental export's
+``deleted`` files: Bundles of DELETE requests) are listed for the importer, which removes
+appointments and encounters from the store unless the stored state is dated after the
+export, and slots from the export's own snapshot; other deleted resources are counted.
 
 Error reports name lines of the file a problem is in. One line numbering runs through the
 whole export (``Sources``): the manifest first, then each file in the manifest's order, each
@@ -47,12 +48,13 @@ import datetime as dt
 import io
 import json
 import posixpath
+import re
 import zipfile
 from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
-from urllib.parse import unquote, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
 from .fhir import Item, iter_document, iter_ndjson, reference
 
@@ -109,6 +111,9 @@ class Export:
 
     manifest_name: str = ""
     transaction_time: dt.datetime | None = None
+    # Requested with ``_since`` (or listing deletions, which only such an export has): its
+    # files hold what changed since then, not the whole record.
+    incremental: bool = False
     parts: list[Part] = field(default_factory=list)
     problems: list[tuple[int, str, str, str]] = field(default_factory=list)  # manifest lines
     warnings: list[str] = field(default_factory=list)
@@ -379,9 +384,18 @@ def _read_manifest(
             export.parts.append(Part(name, role, declared, count, opener))
     if not any(p.role in ("output", "deleted") for p in export.parts) and not export.problems:
         problem("", "the manifest lists no output file")  # (an export of deletions only is fine)
+    request = data.get("request")
+    export.incremental = any(p.role == "deleted" for p in export.parts) or (
+        isinstance(request, str) and "_since" in parse_qs(urlsplit(request).query)
+    )
 
 
 # -- reading it ----------------------------------------------------------------------------
+
+
+FHIR_ID = re.compile(r"[A-Za-z0-9\-.]{1,64}")  # the id datatype of FHIR R4
+# Deleted resources an import applies (``ingest.stage_deleted``); the store keeps no others.
+APPLIED_DELETIONS = ("Appointment", "Encounter", "Slot")
 
 
 @dataclass
@@ -391,8 +405,10 @@ class Reading:
     sources: Sources = field(default_factory=Sources)
     error_issues: dict[str, int] = field(default_factory=dict)  # "severity code" -> count
     deleted: int = 0  # resources the deleted files list
-    deleted_appointments: int = 0  # of which Appointments, written to ``deleted_sink``
-    deleted_sink: IO[str] | None = None  # one deleted Appointment id per line
+    # Of which those an import applies (``APPLIED_DELETIONS``), by type, written to
+    # ``deleted_sink`` as "Type<TAB>id" lines.
+    deleted_applied: dict[str, int] = field(default_factory=dict)
+    deleted_sink: IO[str] | None = None
     files: int = 0
 
     def warnings(self) -> list[str]:
@@ -405,11 +421,15 @@ class Reading:
                 f"exporting ({kinds}): resources it could not export are missing from the data"
             )
         if self.deleted:
+            applied = ", ".join(
+                f"{self.deleted_applied[t]} {t}(s)" for t in APPLIED_DELETIONS
+                if self.deleted_applied.get(t)
+            ) or "none the store keeps"  # fmt: skip
             out.append(
-                f"the export lists {self.deleted} deleted resource(s), of which "
-                f"{self.deleted_appointments} Appointment(s): an import removes those from "
-                "the store unless it holds a state dated after the export; other deleted "
-                "resources are not kept anyway"
+                f"the export lists {self.deleted} deleted resource(s), of which {applied}: "
+                "an import removes appointments and encounters from the store unless it "
+                "holds a state dated after the export, and slots from the export's own "
+                "snapshot; other deleted resources are not kept anyway"
             )
         return out
 
@@ -511,9 +531,11 @@ def _read_deleted(line: str, reading: Reading) -> str:
             found = reference({"reference": entry.get("fullUrl")})
         if found is None:
             return "a deleted entry without a resource type and id (request.url Type/id)"
+        if not FHIR_ID.fullmatch(found[1]):
+            return "a deleted entry whose id is not a FHIR id (letters, digits, '-', '.'; 64)"
         reading.deleted += 1
-        if found[0] == "Appointment":
-            reading.deleted_appointments += 1
+        if found[0] in APPLIED_DELETIONS:
+            reading.deleted_applied[found[0]] = reading.deleted_applied.get(found[0], 0) + 1
             if reading.deleted_sink is not None:
-                reading.deleted_sink.write(found[1] + "\n")
+                reading.deleted_sink.write(f"{found[0]}\t{found[1]}\n")
     return ""

@@ -24,7 +24,7 @@ from typing import Protocol
 
 import duckdb
 
-from . import closures, extract, hedis, metrics, parity, readers, side, slots, suppression
+from . import bulk, closures, extract, hedis, metrics, parity, readers, side, slots, suppression
 from .calendars import CALENDARS, alternate, calendar_version
 from .suppression import SUPPRESSED, Line, fmt_count
 
@@ -211,11 +211,15 @@ def _check(
     w(f"Common Ground access check: {path}\n")
     for warning in loaded.header.warnings:
         w(f"  warning: {warning}\n")
-    deleted = converted.counts.get("deleted_appointments", 0)
+    deleted = ", ".join(
+        f"{converted.counts[k]:,} deleted {kind}(s)"
+        for kind in bulk.APPLIED_DELETIONS
+        if converted.counts.get(k := f"deleted_{kind.lower()}s")
+    )
     if deleted and readers.only_no_rows(loaded):  # an incremental export of deletions only
         w(
-            f"  valid: no appointment rows, only {deleted:,} deleted Appointment(s): nothing "
-            "to compute; an import removes them from the store\n"
+            f"  valid: no appointment rows, only {deleted}: nothing to compute; an import "
+            "removes them from the store\n"
         )
         return EXIT_OK
     if not loaded.valid:

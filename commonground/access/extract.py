@@ -59,6 +59,11 @@ def local_day(instant: dt.datetime, timezone: str = DEFAULT_TZ) -> dt.date:
     return instant.astimezone(ZoneInfo(timezone)).date()
 
 
+def stored_instant(instant: dt.datetime | None) -> dt.datetime | None:
+    """A data cut-off as the store keeps it: UTC, without a zone (a Parquet TIMESTAMP)."""
+    return instant.astimezone(dt.UTC).replace(tzinfo=None) if instant else None
+
+
 Kind = Literal["id", "text", "enum", "bool", "int", "datetime"]
 
 

@@ -20,8 +20,8 @@ from typing import Any
 
 import duckdb
 
-from . import extract, metrics, suppression
-from ._db import one_row
+from . import extract, metrics, side, suppression
+from ._db import one_row, quote, scalar
 from .calendars import CalendarVersion
 from .store import FILE_COLUMNS, PARTITION_SQL
 
@@ -190,24 +190,49 @@ def _age_band_sql() -> str:
     return "CASE " + " ".join(parts) + " END"
 
 
-def _stored_instant(instant: dt.datetime | None) -> dt.datetime | None:
-    """A data cut-off as the store keeps it: UTC, without a zone (a Parquet TIMESTAMP)."""
-    return instant.astimezone(dt.UTC).replace(tzinfo=None) if instant else None
-
-
 def stage_deleted(
-    con: duckdb.DuckDBPyConnection, path: Path, *, state_as_of: dt.datetime | None
-) -> str:
-    """The Appointment ids a Bulk Data export lists as deleted (one a line, as the FHIR
-    reader writes them) as the table ``incoming_deleted``, dated like the export's rows."""
-    as_of = _stored_instant(state_as_of)
+    con: duckdb.DuckDBPyConnection,
+    path: Path,
+    *,
+    state_as_of: dt.datetime | None,
+    snapshot: dt.date | None,
+) -> tuple[str | None, list[str]]:
+    """What a Bulk Data export lists as deleted (``Type<TAB>id`` lines, as the FHIR reader
+    writes them), dated like the export's rows: Appointments as the table
+    ``incoming_deleted``, Encounters and Slots as their side tables' ``deleted_*``.
+
+    A deleted slot leaves the export's own snapshot (``snapshot``), the only measurement point
+    the export speaks for; with no snapshot day there is none to leave. Returns the
+    appointments' table (None when the export deletes none) and the side tables with
+    deletions."""
+    as_of = extract.stored_instant(state_as_of)
     con.execute(
-        "CREATE OR REPLACE TEMP TABLE incoming_deleted AS SELECT DISTINCT id AS appointment_id, "
-        "$as_of::TIMESTAMP AS state_as_of FROM read_csv($p, header = false, delim = '\t', "
-        "quote = '', escape = '', columns = {'id': 'VARCHAR'})",
-        {"p": str(path), "as_of": as_of},
+        "CREATE OR REPLACE TEMP TABLE deleted_listed AS SELECT DISTINCT type, id FROM "
+        "read_csv($p, header = false, delim = '\t', quote = '', escape = '', "
+        "columns = {'type': 'VARCHAR', 'id': 'VARCHAR'})",
+        {"p": str(path)},
     )
-    return "incoming_deleted"
+    snap = quote(str(snapshot)) if snapshot else "NULL"
+    staged = {
+        "incoming_deleted": "id AS appointment_id FROM deleted_listed WHERE type = 'Appointment'",
+        side.TABLES["encounters"].deleted: "id AS encounter_id FROM deleted_listed "
+        "WHERE type = 'Encounter'",
+        side.TABLES["slots"].deleted: f"{snap} || '|id:' || id AS slot_key FROM deleted_listed "
+        f"WHERE type = 'Slot' AND {snap} IS NOT NULL",
+    }
+    found = []
+    for table, select in staged.items():
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE {table} AS "
+            f"SELECT $as_of::TIMESTAMP AS state_as_of, {select}",
+            {"as_of": as_of},
+        )
+        if scalar(con, f"SELECT count(*) FROM {table}"):  # noqa: S608 - table name from code
+            found.append(table)
+    con.execute("DROP TABLE deleted_listed")
+    appointments = "incoming_deleted" if "incoming_deleted" in found else None
+    sides = [n for n, t in side.TABLES.items() if t.deleted in found]
+    return appointments, sides
 
 
 def stage_incoming(
@@ -221,7 +246,7 @@ def stage_incoming(
     """
     extract._check_key(key)
     ipad, opad = extract._hmac_pads(key)
-    as_of = _stored_instant(state_as_of)
+    as_of = extract.stored_instant(state_as_of)
     casts = {
         "patient_key": f"{extract.hmac_sql('patient_key')}",
         "age_band": _age_band_sql(),

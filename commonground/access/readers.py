@@ -81,6 +81,7 @@ class Converted:
     # A Bulk Data export: its files on one line numbering, and its transactionTime (cut-off).
     sources: bulk.Sources | None = None
     cutoff: dt.datetime | None = None
+    incremental: bool = False  # what changed since the export's ``_since``, not the whole
 
     def source_lines(self, lines: Iterable[int]) -> dict[int, int]:
         """The upload's line (sheet row) for lines of the canonical CSV."""
@@ -349,7 +350,7 @@ class FhirReader:
 
         try:
             if is_bulk_export(source):
-                deleted = workdir / "deleted.txt"  # Appointment ids to remove, one a line
+                deleted = workdir / "deleted.txt"  # "Type<TAB>id" of what to remove
                 with (
                     deleted.open("w", encoding="utf-8") as sink,
                     bulk.open_export(source, files_beside=files_beside) as export,
@@ -365,11 +366,20 @@ class FhirReader:
                         max_errors=max_errors,
                     )
                 out.sources, out.cutoff = reading.sources, export.transaction_time
+                out.incremental = export.incremental
                 outcome.warnings[:0] = [*export.warnings, *reading.warnings()]
+                if export.incremental and ("slots" in outcome.outputs
+                                           or reading.deleted_applied.get("Slot")):  # fmt: skip
+                    outcome.warnings.append(
+                        "an incremental export gives only the slots that changed since its "
+                        "_since: an import applies them to the stored snapshot before it; "
+                        "on their own they do not measure next available"
+                    )
                 outcome.counts["files"] = reading.files
-                if reading.deleted_appointments:
+                if reading.deleted_applied:
                     outcome.outputs["deleted"] = deleted
-                    outcome.counts["deleted_appointments"] = reading.deleted_appointments
+                    for kind, n in reading.deleted_applied.items():
+                        outcome.counts[f"deleted_{kind.lower()}s"] = n
             else:
                 outcome = fhir.convert(
                     source,

@@ -81,6 +81,15 @@ def _share(item: Any) -> str:
     return f"{100 * float(item['share']):.1f}% ({int(item['count']):,} of {int(item['of']):,})"
 
 
+SIDE_LABELS = {"slots": "Slots (supply)", "encounters": "Encounters (HEDIS-like)"}
+
+
+def side_counts(job: ImportJob) -> list[tuple[str, dict[str, int]]]:
+    """What the job merged of the tables kept beside the appointments, by table."""
+    recorded = (job.quality or {}).get("side", {})
+    return [(label, recorded[name]) for name, label in SIDE_LABELS.items() if name in recorded]
+
+
 def quality_lines(job: ImportJob) -> list[tuple[str, str]]:
     """The job's data-quality figures as label and text (counts of 1 to 10 suppressed)."""
     q = job.quality or {}

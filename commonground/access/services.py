@@ -435,10 +435,6 @@ def _process(job: ImportJob) -> ImportJob:
             )
             if not side_only:
                 ingest.stage_incoming(con, key, state_as_of=cutoff)
-            deleted = converted.outputs.get("deleted")  # an export's deleted Appointments
-            deleted_table = (
-                ingest.stage_deleted(con, deleted, state_as_of=cutoff) if deleted else None
-            )
             # Open slots are a snapshot: of the extract's cut-off, else of the latest event.
             snapshot = extract.local_day(cutoff, tz) if cutoff else None
             if snapshot is None and not side_only:
@@ -447,15 +443,26 @@ def _process(job: ImportJob) -> ImportJob:
                 if name == "slots":
                     side.stage_slots(con, path, default_snapshot=snapshot)
                 else:
-                    side.stage_encounters(con, path, key)
+                    side.stage_encounters(con, path, key, state_as_of=cutoff)
+            deleted_table: str | None = None
+            side_deleted: list[str] = []
+            if deleted := converted.outputs.get("deleted"):  # an incremental export's
+                deleted_table, side_deleted = ingest.stage_deleted(
+                    con, deleted, state_as_of=cutoff, snapshot=snapshot
+                )
+            for name in set(side_deleted) - set(side_files):
+                side.stage_nothing(con, side.TABLES[name])
             outcome = store.merge(
                 con,
                 job=str(job.pk),
                 key_id=ingest.key_id(key),
                 incoming=None if side_only else "incoming",
-                side=sorted(side_files),
+                side=sorted({*side_files, *side_deleted}),
                 progress=progress.partitions,
                 deleted=deleted_table,
+                side_deleted=side_deleted,
+                # An incremental export's slots are changes to the snapshot before it.
+                carry_slots_to=snapshot if converted.incremental else None,
             )
             if outcome.side:
                 quality["side"] = {n: c.as_dict() for n, c in outcome.side.items()}

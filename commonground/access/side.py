@@ -12,13 +12,19 @@ HMAC (so encounters still meet the patient's appointments), the birth year becom
 band at the encounter's year, and nothing else about the patient is kept. Slots hold no
 patient data.
 
-**Keys and "latest state wins".** An encounter is keyed by its id. A slot's status describes
+**Keys and "latest state wins".** An encounter is keyed by its id and dated, as appointment
+rows are, by the data cut-off of the extract it came from (``state_as_of``): an older state
+imported later is not applied, and undated extracts win in import order. A slot's status describes
 the moment the feed was exported, so a slot is keyed by its snapshot date and its id (or, with
 no id, its schedule, provider, start and end): each export is a measurement point of its own.
 The snapshot date is the file's ``snapshot_date`` column when it has one, else the data
 cut-off of the appointments in the same upload, else the first day of the file's slots (feeds
 publish from the moment of export onwards). All three come from the file's content, so the same
 file imported again lands on the same keys and changes nothing.
+
+**Deletions.** A Bulk Data export's deleted Encounters are removed unless the stored state is
+dated after the export; its deleted Slots leave the export's own snapshot
+(``ingest.stage_deleted``).
 """
 
 from __future__ import annotations
@@ -47,15 +53,28 @@ ENCOUNTER_COLUMNS = (
 )  # fmt: skip
 
 
+STATE_AS_OF = "state_as_of"  # the data cut-off of the extract a dated row's state came from
+
+
 @dataclass(frozen=True)
 class SideTable:
     name: str
     key: str  # the column rows merge by
-    columns: tuple[str, ...]
+    columns: tuple[str, ...]  # the data; a dated table also stores ``state_as_of``
+    dated: bool = False  # whether the latest state wins by cut-off (else by import order)
+
+    @property
+    def stored_columns(self) -> tuple[str, ...]:
+        return (*self.columns, STATE_AS_OF) if self.dated else self.columns
 
     @property
     def incoming(self) -> str:
         return f"incoming_{self.name}"
+
+    @property
+    def deleted(self) -> str:
+        """The staged deletions: (key, state_as_of)."""
+        return f"deleted_{self.name}"
 
     @property
     def relative_path(self) -> str:
@@ -63,8 +82,10 @@ class SideTable:
 
 
 TABLES = {
+    # A slot's key holds its snapshot day: a later export is a new measurement point, so
+    # there is no older state to keep out.
     "slots": SideTable("slots", "slot_key", SLOT_COLUMNS),
-    "encounters": SideTable("encounters", "encounter_id", ENCOUNTER_COLUMNS),
+    "encounters": SideTable("encounters", "encounter_id", ENCOUNTER_COLUMNS, dated=True),
 }
 
 
@@ -116,8 +137,15 @@ def stage_slots(
     return int(con.execute(f"SELECT count(*) FROM {table.incoming}").fetchone()[0])  # type: ignore[index]  # noqa: S608
 
 
-def stage_encounters(con: duckdb.DuckDBPyConnection, path: Path, key: bytes) -> int:
-    """The canonical encounter CSV at ``path``, de-identified, as ``incoming_encounters``."""
+def stage_encounters(
+    con: duckdb.DuckDBPyConnection,
+    path: Path,
+    key: bytes,
+    *,
+    state_as_of: dt.datetime | None = None,
+) -> int:
+    """The canonical encounter CSV at ``path``, de-identified, as ``incoming_encounters``,
+    dated by the extract's data cut-off ``state_as_of`` (None: undated)."""
     extract._check_key(key)
     ipad, opad = extract._hmac_pads(key)
     present = _csv_columns(con, path)
@@ -138,12 +166,61 @@ def stage_encounters(con: duckdb.DuckDBPyConnection, path: Path, key: bytes) -> 
     select = ", ".join(f"{expr} AS {quote_ident(c)}" for c, expr in cols.items())
     order = ", ".join(quote_ident(c) for c in cols)
     con.execute(
-        f"CREATE OR REPLACE TEMP TABLE {table.incoming} AS SELECT * FROM (SELECT {select} "  # noqa: S608 - SQL from code; key pads bound
+        f"CREATE OR REPLACE TEMP TABLE {table.incoming} AS SELECT *, "  # noqa: S608 - SQL from code; key pads bound
+        f"$as_of::TIMESTAMP AS {STATE_AS_OF} FROM (SELECT {select} "
         f"FROM read_csv($p, all_varchar = true, header = true)) WHERE encounter_id <> '' "
         f"QUALIFY row_number() OVER (PARTITION BY encounter_id ORDER BY {order}) = 1",
-        {"p": str(path), "ipad": ipad, "opad": opad},
-    )
+        {"p": str(path), "ipad": ipad, "opad": opad,
+         "as_of": extract.stored_instant(state_as_of)},
+    )  # fmt: skip
     return int(con.execute(f"SELECT count(*) FROM {table.incoming}").fetchone()[0])  # type: ignore[index]  # noqa: S608
+
+
+def carry_slots_forward(
+    con: duckdb.DuckDBPyConnection, stored: Path | None, snapshot: dt.date, *, deleting: bool
+) -> int:
+    """Complete the snapshot of an incremental export's slots; returns the slots carried.
+
+    Such an export gives only the slots that changed since its ``_since`` (and those deleted),
+    so on its own it would say the rest of the schedule had gone. Its snapshot is the latest
+    stored snapshot before it with those changes applied: the stored slots that the export
+    neither gives again nor deletes are added to ``incoming_slots`` under its snapshot day.
+    Slots that start before that day are left behind, as a full export leaves them (a day's
+    margin for the time zone: the measure reads local days)."""
+    if stored is None:
+        return 0
+    table = TABLES["slots"]
+    day = str(snapshot)
+    rest = ", ".join(quote_ident(c) for c in table.columns[2:])
+    ident = "substr(slot_key, strpos(slot_key, '|'))"  # "|id:..." or "|at:..."
+    not_deleted = (
+        f"AND $day || {ident} NOT IN (SELECT slot_key FROM {table.deleted})"  # noqa: S608 - SQL from code
+        if deleting
+        else ""
+    )
+    before = con.execute(f"SELECT count(*) FROM {table.incoming}").fetchone()  # noqa: S608 - table name from code
+    con.execute(
+        f"""
+        INSERT INTO {table.incoming} (slot_key, snapshot_date, {rest})
+        SELECT $day || {ident}, $day, {rest} FROM read_parquet($stored)
+        WHERE snapshot_date = (SELECT max(snapshot_date) FROM read_parquet($stored)
+                               WHERE snapshot_date < $day)
+          AND {ident} NOT IN (SELECT substr(slot_key, strpos(slot_key, '|'))
+                              FROM {table.incoming})
+          AND coalesce(try_cast(left("start", 10) AS DATE) >= $day::DATE - 1, true)
+          {not_deleted}
+        """,  # noqa: S608 - SQL from code; values bound
+        {"day": day, "stored": str(stored)},
+    )
+    after = con.execute(f"SELECT count(*) FROM {table.incoming}").fetchone()  # noqa: S608 - table name from code
+    return int(after[0]) - int(before[0]) if after and before else 0
+
+
+def stage_nothing(con: duckdb.DuckDBPyConnection, table: SideTable) -> None:
+    """An empty ``incoming`` table for a side table an upload only deletes from."""
+    columns = ", ".join(f"{quote_ident(c)} VARCHAR" for c in table.columns)
+    dated = f", {STATE_AS_OF} TIMESTAMP" if table.dated else ""
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {table.incoming} ({columns}{dated})")
 
 
 def quote_ident(name: str) -> str:

@@ -46,7 +46,7 @@ import os
 import re
 import shutil
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -54,7 +54,7 @@ import duckdb
 
 from ._db import quote, scalar
 from .extract import PARTITION_DAY, STORED_COLUMNS
-from .side import SIDE_DIR, TABLES, SideTable
+from .side import SIDE_DIR, STATE_AS_OF, TABLES, SideTable, carry_slots_forward
 
 FORMAT = 1
 CURRENT = "CURRENT"
@@ -66,7 +66,6 @@ _GEN = re.compile(r"^gen-(\d{8})$")
 # Stored columns, in file order (what ``ingest.stage_incoming`` produces besides ``part``):
 # the keyed patient hash, the extract's kept columns, the age band, then the data cut-off
 # of the extract the row's state came from (UTC; NULL when not known).
-STATE_AS_OF = "state_as_of"
 FILE_COLUMNS = ("patient_key", *STORED_COLUMNS, "age_band", STATE_AS_OF)
 DATA_COLUMNS = FILE_COLUMNS[:-1]  # what "the same state" compares
 
@@ -96,9 +95,10 @@ class Counts:
     unchanged: int = 0
     older: int = 0  # not applied: the stored state is from a later cut-off
     deleted: int = 0  # stored rows removed: a Bulk Data export lists them as deleted
+    carried: int = 0  # slots an incremental export's snapshot took from the one before
 
     def as_dict(self) -> dict[str, int]:
-        return {
+        counts = {
             "rows": self.rows,
             "inserted": self.inserted,
             "updated": self.updated,
@@ -106,6 +106,7 @@ class Counts:
             "older": self.older,
             "deleted": self.deleted,
         }
+        return counts | ({"carried": self.carried} if self.carried else {})  # slots only
 
 
 @dataclass
@@ -244,11 +245,16 @@ class Store:
         side: Sequence[str] = (),
         progress: Callable[[int, int], None] | None = None,
         deleted: str | None = None,
+        side_deleted: Sequence[str] = (),
+        carry_slots_to: dt.date | None = None,
     ) -> MergeOutcome:
         """Merge the table ``incoming`` (``FILE_COLUMNS`` plus ``part``; None: no appointment
         rows) and the side tables named in ``side`` (``side.TABLES``) into the store.
         ``deleted``: a table (appointment_id, state_as_of) of appointments to remove, as a
         Bulk Data export lists them; a stored state dated after the deletion stays.
+        ``side_deleted``: the tables of ``side`` whose ``deleted`` table lists rows to remove.
+        ``carry_slots_to``: the snapshot day of an incremental export's slots, which the
+        stored snapshot before it completes (``side.carry_slots_forward``).
 
         Safe to call again for the same ``job`` after a crash at any point.
         """
@@ -269,8 +275,19 @@ class Store:
                 keep.add(_gen_name(int(cur.manifest["parent"])))
             self._collect_garbage(keep)
             counts, affected = self._diff(con, cur, incoming, deleted)
-            side_counts = {name: self._side_diff(con, cur, TABLES[name]) for name in side}
-            side_changed = [n for n, c in side_counts.items() if c.inserted or c.updated]
+            carried = 0
+            if carry_slots_to is not None and "slots" in side and cur is not None:
+                # Under the lock: the snapshot carried is the one the merge compares against.
+                carried = carry_slots_forward(con, cur.side_path("slots"), carry_slots_to,
+                                              deleting="slots" in side_deleted)  # fmt: skip
+            side_diffs = {
+                name: self._side_diff(con, cur, TABLES[name], name in side_deleted) for name in side
+            }
+            side_counts = {name: counts for name, (counts, _) in side_diffs.items()}
+            if carried:  # the rows the export gave are the file's; the others were carried
+                side_counts["slots"].rows -= carried
+                side_counts["slots"].carried = carried
+            side_changed = [name for name, (_, changed) in side_diffs.items() if changed]
             if not affected and not side_changed:
                 return MergeOutcome(counts, cur.number if cur else None, side=side_counts)
             outcome = self._write_generation(con, cur, job, key_id, counts, affected, incoming,
@@ -280,32 +297,70 @@ class Store:
             return outcome
 
     def _side_diff(
-        self, con: duckdb.DuckDBPyConnection, cur: Generation | None, table: SideTable
-    ) -> Counts:
-        """Incoming side rows against the stored ones, by key (latest state wins)."""
+        self,
+        con: duckdb.DuckDBPyConnection,
+        cur: Generation | None,
+        table: SideTable,
+        deleting: bool,
+    ) -> tuple[Counts, bool]:
+        """Incoming side rows (and, with ``deleting``, the staged deletions) against the
+        stored ones, by key, as the table ``side_diff_<name>`` (key, change). A dated table
+        keeps the state of the latest cut-off, as appointment rows do (``_diff``); the others
+        take the latest import. Returns the counts and whether the stored table changes."""
         rows = int(scalar(con, f"SELECT count(*) FROM {table.incoming}"))  # noqa: S608 - table name from code
-        stored = cur.side_path(table.name) if cur is not None else None
-        if stored is None:
-            return Counts(rows=rows, inserted=rows)
-        same = " AND ".join(f'i."{c}" IS NOT DISTINCT FROM o."{c}"' for c in table.columns)
-        found = dict(
+        diff = f"side_diff_{table.name}"
+        path = cur.side_path(table.name) if cur is not None else None
+        if path is None:
+            con.execute(
+                f"CREATE OR REPLACE TEMP TABLE {diff} AS SELECT {table.key} AS key, "  # noqa: S608 - SQL from schema constants
+                f"'inserted' AS change FROM {table.incoming}"
+            )
+        else:
+            stored = (
+                f"SELECT {_select_columns(con, path, table.stored_columns)} "  # noqa: S608 - path quoted
+                f"FROM read_parquet({quote(str(path))})"
+            )
+            same = " AND ".join(f'i."{c}" IS NOT DISTINCT FROM o."{c}"' for c in table.columns)
+            when_same, older = "'unchanged'", ""
+            if table.dated:
+                when_same = (
+                    f"CASE WHEN i.{STATE_AS_OF} IS NULL OR i.{STATE_AS_OF} <= o.{STATE_AS_OF} "
+                    "THEN 'unchanged' ELSE 'refreshed' END"
+                )
+                older = f"WHEN i.{STATE_AS_OF} < o.{STATE_AS_OF} THEN 'older'"
             con.execute(
                 f"""
-                SELECT CASE WHEN o.{table.key} IS NULL THEN 'inserted'
-                            WHEN {same} THEN 'unchanged' ELSE 'updated' END, count(*)
-                FROM {table.incoming} i
-                LEFT JOIN read_parquet($file) o ON i.{table.key} = o.{table.key}
-                GROUP BY 1
-                """,  # noqa: S608 - SQL from schema constants; the path is bound
-                {"file": str(stored)},
-            ).fetchall()
-        )
-        return Counts(
+                CREATE OR REPLACE TEMP TABLE {diff} AS
+                SELECT i.{table.key} AS key,
+                       CASE WHEN o.{table.key} IS NULL THEN 'inserted'
+                            WHEN {same} THEN {when_same} {older} ELSE 'updated' END AS change
+                FROM {table.incoming} i LEFT JOIN ({stored}) o ON i.{table.key} = o.{table.key}
+                """  # noqa: S608 - SQL from schema constants; the path is quoted
+            )
+            if deleting:
+                # As for appointments: a state dated after the deletion stays, and a row the
+                # same upload gives keeps the state it gives.
+                gone = (
+                    f"CASE WHEN d.{STATE_AS_OF} < o.{STATE_AS_OF} THEN 'older' ELSE 'deleted' END"
+                    if table.dated
+                    else "'deleted'"
+                )
+                con.execute(
+                    f"INSERT INTO {diff} SELECT o.{table.key}, {gone} FROM ({stored}) o "  # noqa: S608 - SQL from schema constants; the path is quoted
+                    f"JOIN {table.deleted} d ON o.{table.key} = d.{table.key} WHERE o.{table.key} "
+                    f"NOT IN (SELECT {table.key} FROM {table.incoming})"
+                )
+        found = dict(con.execute(f"SELECT change, count(*) FROM {diff} GROUP BY 1").fetchall())  # noqa: S608 - table name from code
+        counts = Counts(
             rows=rows,
             inserted=int(found.get("inserted", 0)),
             updated=int(found.get("updated", 0)),
-            unchanged=int(found.get("unchanged", 0)),
+            unchanged=int(found.get("unchanged", 0)) + int(found.get("refreshed", 0)),
+            older=int(found.get("older", 0)),
+            deleted=int(found.get("deleted", 0)),
         )
+        changed = any(found.get(c) for c in ("inserted", "updated", "refreshed", "deleted"))
+        return counts, changed
 
     def _diff(
         self,
@@ -448,7 +503,7 @@ class Store:
             if cur is not None and part in cur.partitions:
                 stored = cur.path / part
                 sources.append(
-                    f"SELECT {_stored_columns(con, stored)} FROM read_parquet("  # noqa: S608 - path quoted
+                    f"SELECT {_select_columns(con, stored)} FROM read_parquet("  # noqa: S608 - path quoted
                     f"{quote(str(stored))}, hive_partitioning = false) WHERE appointment_id "
                     "NOT IN (SELECT appointment_id FROM store_replaced WHERE old_part = "
                     f"{quote(part)})"
@@ -531,21 +586,25 @@ class Store:
         staging: Path,
         table: SideTable,
     ) -> int:
-        """The side table with the incoming rows replacing the stored rows of the same key."""
+        """The side table as ``_side_diff`` decided: stored rows replaced or deleted leave,
+        incoming rows not applied (older or unchanged) are not written."""
         target = staging / table.relative_path
         target.parent.mkdir(parents=True, exist_ok=True)
         tmp = target.with_name(f".{target.name}.tmp")
-        cols = ", ".join(f'"{c}"' for c in table.columns)
-        stored = cur.side_path(table.name) if cur is not None else None
+        cols = ", ".join(f'"{c}"' for c in table.stored_columns)
+        diff = f"side_diff_{table.name}"
+        path = cur.side_path(table.name) if cur is not None else None
         kept = ""
-        if stored is not None:
+        if path is not None:
             kept = (
-                f"SELECT {cols} FROM read_parquet({quote(str(stored))}) WHERE {table.key} NOT IN "  # noqa: S608 - path quoted
-                f"(SELECT {table.key} FROM {table.incoming}) UNION ALL "
+                f"SELECT {_select_columns(con, path, table.stored_columns)} "  # noqa: S608 - path quoted
+                f"FROM read_parquet({quote(str(path))}) WHERE {table.key} NOT IN (SELECT key "
+                f"FROM {diff} WHERE change IN ('updated', 'refreshed', 'deleted')) UNION ALL "
             )
         written = con.execute(
-            f"COPY ({kept}SELECT {cols} FROM {table.incoming} ORDER BY {table.key}) "  # noqa: S608 - SQL from schema constants
-            f"TO {quote(str(tmp))} (FORMAT parquet, COMPRESSION zstd)"
+            f"COPY ({kept}SELECT {cols} FROM {table.incoming} WHERE {table.key} NOT IN "  # noqa: S608 - SQL from schema constants
+            f"(SELECT key FROM {diff} WHERE change IN ('older', 'unchanged')) "
+            f"ORDER BY {table.key}) TO {quote(str(tmp))} (FORMAT parquet, COMPRESSION zstd)"
         ).fetchall()
         fsync_file(tmp)
         os.replace(tmp, target)
@@ -562,11 +621,13 @@ def _columns(con: duckdb.DuckDBPyConnection, paths: list[str]) -> set[str]:
     return {str(r[0]) for r in rows}
 
 
-def _stored_columns(con: duckdb.DuckDBPyConnection, path: Path) -> str:
-    """The select list of ``FILE_COLUMNS`` for a stored file; an undated one (written before
-    rows carried ``state_as_of``) gives NULL for it."""
+def _select_columns(
+    con: duckdb.DuckDBPyConnection, path: Path, columns: Sequence[str] = FILE_COLUMNS
+) -> str:
+    """The select list of ``columns`` for a stored file; an undated one (written before rows
+    carried ``state_as_of``) gives NULL for it."""
     present = _columns(con, [str(path)])
-    return ", ".join(c if c in present else f"NULL::TIMESTAMP AS {c}" for c in FILE_COLUMNS)
+    return ", ".join(f'"{c}"' if c in present else f'NULL::TIMESTAMP AS "{c}"' for c in columns)
 
 
 def _link(source: Path, target: Path) -> None:
@@ -578,7 +639,7 @@ def _link(source: Path, target: Path) -> None:
 
 
 def _counts(recorded: dict[str, Any]) -> Counts:
-    return Counts(**{k: int(recorded.get(k, 0)) for k in Counts().as_dict()})
+    return Counts(**{f.name: int(recorded.get(f.name, 0)) for f in fields(Counts)})
 
 
 def _gen_name(number: int) -> str:

@@ -153,7 +153,10 @@ def demo_encounters(
             if follow <= as_of:
                 rows.append(_encounter(f"{ident}-F", patient, "AMB", follow, None, dx, "lcsw",
                                        band, code))  # fmt: skip
-    return _table(con, TABLES["encounters"].incoming, ENCOUNTER_COLUMNS, rows)
+    table = TABLES["encounters"]
+    count = _table(con, table.incoming, ENCOUNTER_COLUMNS, rows)
+    con.execute(f"ALTER TABLE {table.incoming} ADD COLUMN state_as_of TIMESTAMP")  # undated
+    return count
 
 
 def _encounter(

@@ -72,7 +72,11 @@ def import_list(request: HttpRequest) -> HttpResponse:
 @require_GET
 def import_detail(request: HttpRequest, job_id: uuid.UUID) -> HttpResponse:
     job = selectors.get_import_for_user(request.user, job_id)
-    context = {"job": job, "quality": selectors.quality_lines(job)}
+    context = {
+        "job": job,
+        "quality": selectors.quality_lines(job),
+        "side_counts": selectors.side_counts(job),
+    }
     if request.htmx:  # type: ignore[attr-defined]
         # The polled status section: the same figures as the page, not audited every second.
         return render(request, "access/import_detail.html#status", context)

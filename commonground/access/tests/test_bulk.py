@@ -476,3 +476,135 @@ def test_an_export_of_deletions_only_removes_them_and_stores_nothing_else(world,
     # The check has nothing to compute, and says so rather than calling the file invalid.
     code, out = check(tmp_path / "d.zip")
     assert code == 0 and "valid: no appointment rows, only 1 deleted Appointment(s)" in out, out
+
+
+def delete_bundle(*references: str) -> list[dict[str, object]]:
+    """A deleted file's line: a Bundle of DELETE requests for ``Type/id`` references."""
+    return [{"resourceType": "Bundle", "type": "transaction", "entry": [
+        {"request": {"method": "DELETE", "url": ref}} for ref in references
+    ]}]  # fmt: skip
+
+
+def test_an_incremental_export_removes_encounters_and_the_slots_of_its_own_snapshot(
+    world, dana, login, tmp_path
+):
+    from commonground.access.tests.test_side import STAY, side_rows
+
+    def export(name: str, moment: str, files: dict, gone: tuple[str, ...] = ()) -> bytes:
+        if gone:
+            files = {**files, "del.ndjson": delete_bundle(*gone)}
+        doc = manifest(files, transaction_time=moment, deleted=["del.ndjson"] if gone else ())
+        return export_zip(tmp_path / name, files, doc).read_bytes()
+
+    def kept(name: str) -> list[str]:
+        return [row[0] for row in side_rows(world, name)]
+
+    schedule, free = scheduling_feed(3, 4)
+    full = {**files_of([*spec_resources(), STAY]), "Schedule.000.ndjson": [schedule],
+            "Slot.000.ndjson": free}  # fmt: skip
+    # 18:00 UTC on 31 March is 11:00 in California: the slots' snapshot is 31 March.
+    first = _upload(world, export("full.zip", "2025-03-31T18:00:00Z", full), "full.zip")
+    assert first.state == "done", first.quality
+    assert kept("encounters") == ["E1", "E2", "STAY1"]
+    assert kept("slots") == ["2025-03-31|id:s3", "2025-03-31|id:s4"]
+    # Later the same day (23:00 in California): E1 and slot s3 are deleted, E2 comes again.
+    patient, e2 = by_id("P9001"), by_id("E2")
+    later = {"Patient.000.ndjson": [patient], "Encounter.000.ndjson": [e2]}
+    job = _upload(
+        world,
+        export("d1.zip", "2025-04-01T06:00:00Z", later, ("Encounter/E1", "Slot/s3")),
+        "d1.zip",
+    )
+    assert job.state == "done", job.quality
+    side_counts = job.quality["side"]
+    assert (side_counts["encounters"]["unchanged"], side_counts["encounters"]["deleted"]) == (1, 1)
+    assert (side_counts["slots"]["rows"], side_counts["slots"]["deleted"]) == (0, 1)
+    assert kept("encounters") == ["E2", "STAY1"]
+    assert kept("slots") == ["2025-03-31|id:s4"]
+    page = login(dana).get(job.get_absolute_url()).content.decode()
+    assert (
+        '<tr><th scope="row">Encounters (HEDIS-like)</th><td>1</td><td>0</td><td>0</td>'
+        "<td>1</td><td>0</td><td>1</td></tr>" in page
+    )
+    assert '<tr><th scope="row">Slots (supply)</th><td>0</td>' in page
+    # An export taken on 20 March neither deletes nor corrects what the later ones stated,
+    # and its snapshot day holds no slot s4 to delete.
+    wrong = {**e2, "status": "entered-in-error"}
+    early = {"Patient.000.ndjson": [patient], "Encounter.000.ndjson": [wrong]}
+    old = _upload(
+        world,
+        export("d2.zip", "2025-03-20T18:00:00Z", early, ("Encounter/STAY1", "Slot/s4")),
+        "d2.zip",
+    )
+    assert old.state == "done", old.quality
+    assert old.quality["side"]["encounters"]["older"] == 2  # E2's state and STAY1's deletion
+    assert old.quality["side"]["slots"]["deleted"] == 0
+    assert kept("encounters") == ["E2", "STAY1"] and kept("slots") == ["2025-03-31|id:s4"]
+    stored = (side_rows(world, "encounters"), side_rows(world, "slots"))
+    assert next(r for r in stored[0] if r[0] == "E2")[2] == "finished"
+    # The same deletions again change nothing.
+    again = _upload(
+        world,
+        export("d1.zip", "2025-04-01T06:00:00Z", later, ("Encounter/E1", "Slot/s3")),
+        "d1.zip",
+    )
+    assert again.generation == old.generation == job.generation
+    assert (side_rows(world, "encounters"), side_rows(world, "slots")) == stored
+
+
+def by_id(resource_id: str) -> dict[str, object]:
+    return next(dict(r) for r in spec_resources() if r["id"] == resource_id)
+
+
+def test_a_deleted_entry_whose_id_is_not_a_fhir_id_is_refused(tmp_path):
+    """Ids are written one a line for the importer: a tab or line break must not pass."""
+    files = {**files_of(spec_resources()), "del.ndjson": delete_bundle("Encounter/E1\tx")}
+    doc = manifest(files, deleted=["del.ndjson"])
+    converted = readers.convert(export_zip(tmp_path / "e.zip", files, doc), tmp_path / "w")
+    assert any("whose id is not a FHIR id" in p.reason for p in converted.problems), (
+        converted.problems
+    )
+
+
+def test_an_incremental_export_of_slots_changes_the_snapshot_before_it(
+    world, dana, login, tmp_path
+):
+    """An export requested with ``_since`` gives the slots that changed; the others carry
+    over from the stored snapshot before it (a free slot left out is not a slot gone)."""
+    from commonground.access.tests.test_side import side_rows
+
+    def snapshot(day: str) -> dict[str, str]:
+        return {r[2]: r[4] for r in side_rows(world, "slots") if r[1] == day}  # id -> status
+
+    schedule, free = scheduling_feed(2, 4, 5, 7)
+    files = {"Schedule.000.ndjson": [schedule], "Slot.000.ndjson": free}
+    doc = manifest(files, transaction_time="2025-04-01T15:00:00Z")  # 1 April in California
+    full = _upload(world, export_zip(tmp_path / "f.zip", files, doc).read_bytes(), "f.zip")
+    assert full.state == "done", full.quality
+    assert snapshot("2025-04-01") == {"s2": "free", "s4": "free", "s5": "free", "s7": "free"}
+    # On 4 April: s5 was booked and s7 withdrawn since the last export.
+    changes = {
+        "Schedule.000.ndjson": [schedule],
+        "Slot.000.ndjson": [{**free[2], "status": "busy"}],
+        "del.ndjson": delete_bundle("Slot/s7"),
+    }
+    doc = manifest(
+        changes, transaction_time="2025-04-04T15:00:00Z", deleted=["del.ndjson"],
+        request="https://ehr.example.org/fhir/$export?_type=Slot,Schedule"
+                "&_since=2025-04-01T15:00:00Z",
+    )  # fmt: skip
+    content = export_zip(tmp_path / "i.zip", changes, doc).read_bytes()
+    job = _upload(world, content, "i.zip")
+    assert job.state == "done", job.quality
+    # s4 carries over; s2 started before the day and is left behind, as a full export would.
+    assert snapshot("2025-04-04") == {"s4": "free", "s5": "busy"}
+    assert snapshot("2025-04-01") == {"s2": "free", "s4": "free", "s5": "free", "s7": "free"}
+    slots = job.quality["side"]["slots"]
+    assert (slots["rows"], slots["carried"], slots["inserted"]) == (1, 1, 2)
+    assert any("gives only the slots that changed" in w for w in job.quality["warnings"])
+    page = login(dana).get(job.get_absolute_url()).content.decode()
+    assert "1 of the new slots were carried from the stored snapshot before this one" in page
+    # The same export again changes nothing.
+    again = _upload(world, content, "i.zip")
+    assert again.generation == job.generation
+    assert again.quality["side"]["slots"]["unchanged"] == 2

@@ -85,7 +85,8 @@ def test_an_import_keeps_slots_and_de_identified_encounters_beside_the_appointme
     assert "P9001" not in text and extract.pseudonymise("P9001", KEY.encode()) in text
     assert "1988" not in text  # the birth year became an age band at the encounter's year
     stay = next(r for r in encounters if r[0] == "STAY1")
-    columns = dict(zip(side.ENCOUNTER_COLUMNS, stay, strict=True))
+    columns = dict(zip(side.TABLES["encounters"].stored_columns, stay, strict=True))
+    assert columns["state_as_of"] is None  # a Bundle gives no data cut-off: undated
     assert (columns["age_band"], columns["clinic_id"], columns["principal_dx"]) == (
         "35-44",
         "OAK",
@@ -112,6 +113,43 @@ def test_the_same_upload_three_more_times_changes_nothing_and_a_new_state_wins(w
     assert later.quality["side"]["encounters"]["updated"] == 1
     stay = next(r for r in side_rows(world, "encounters") if r[0] == "STAY1")
     assert stay[2] == "entered-in-error"
+
+
+def test_encounters_stored_before_they_were_dated_merge_as_undated(world, tmp_path):
+    """A store from before encounters carried ``state_as_of``: read as undated, so a dated
+    export's state replaces them, and is dated from then on."""
+    from commonground.access.tests.bulk_files import export_zip, files_of, manifest
+
+    upload(world, EVERYTHING)
+    gen = services.store_for(world.region.pk).current()
+    path = gen.side_path("encounters") if gen is not None else None
+    assert path is not None
+    con = duckdb.connect()
+    # Files are never modified in place by the store; here the test makes an old one.
+    con.execute(
+        f"COPY (SELECT * EXCLUDE (state_as_of) FROM read_parquet('{path}')) "  # noqa: S608 - test path
+        f"TO '{path}.old' (FORMAT parquet)"
+    )
+    path.unlink()
+    path.with_name(path.name + ".old").rename(path)
+    corrected = {**STAY, "status": "entered-in-error"}
+    files = files_of([*spec_resources(), corrected])
+    doc = manifest(files, transaction_time="2025-04-01T06:00:00Z")
+    content = export_zip(tmp_path / "e.zip", files, doc).read_bytes()
+    received = services.import_receive(
+        actor=world.person("data_steward"), upload=ContentFile(content, name="e.zip"),
+        original_name="e.zip", region=world.region, enqueue=False,
+    )  # fmt: skip
+    job = services.import_run(received.pk)
+    encounters = job.quality["side"]["encounters"]
+    assert (encounters["updated"], encounters["unchanged"], encounters["older"]) == (1, 2, 0)
+    stored = {r[0]: (r[2], r[-1]) for r in side_rows(world, "encounters")}
+    april = dt.datetime(2025, 4, 1, 6, tzinfo=dt.UTC).replace(tzinfo=None)  # stored in UTC
+    assert stored == {
+        "E1": ("finished", april),  # the same state, now dated
+        "E2": ("finished", april),
+        "STAY1": ("entered-in-error", april),
+    }
 
 
 def test_an_upload_of_slots_alone_is_accepted(world):

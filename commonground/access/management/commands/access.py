@@ -174,6 +174,12 @@ def _report(job: ImportJob, out: OutputWrapper, max_errors: int) -> int:
                 f"not applied: {job.older:,} row(s) whose stored state is from a later data "
                 "cut-off than this extract's"
             )
+        for name, c in (job.quality or {}).get("side", {}).items():
+            w(
+                f"{name}: {c['rows']:,}; new {c['inserted']:,}, changed {c['updated']:,}, "
+                f"unchanged {c['unchanged']:,}, not applied {c.get('older', 0):,}, "
+                f"removed {c.get('deleted', 0):,}"
+            )
         return EXIT_OK
     if job.state == ImportJob.State.INVALID:
         w(f"INVALID: {job.rejected:,} problem(s); nothing was stored")
