@@ -485,7 +485,7 @@ def _read_part(part: Part, start: int, reading: Reading) -> Generator[Item, None
                         f"{article} {found} in a file the manifest lists as {part.type}",
                     )
                 else:
-                    yield Item(line, item.resource)
+                    yield Item(line, item.resource, text=item.text)
         except UnicodeDecodeError:
             yield Item(start, None, "the file is not valid UTF-8")
             return last

@@ -205,6 +205,7 @@ class Item:
     problem: str = ""  # set instead of ``resource`` when the JSON could not be read
     value: str = ""  # the raw text read (withheld from kept reports) unless ``plain_value``
     plain_value: bool = False  # ``value`` is a name or a number, not a record's text
+    text: str = ""  # the resource's own JSON text (an ndjson line), when it was read whole
 
 
 class _Stream:
@@ -414,7 +415,7 @@ def iter_ndjson(handle: IO[str], max_line: int = MAX_LINE_CHARS) -> Iterator[Ite
         elif resource.get("resourceType") == "Bundle":
             yield from _nested(resource, number)
         else:
-            yield Item(number, resource)
+            yield Item(number, resource, text=stripped)
 
 
 def iter_resources(path: Path, *, ndjson: bool) -> Iterator[Item]:
@@ -460,23 +461,26 @@ def reference(value: Any) -> tuple[str, str] | None:
     return None
 
 
-def codings(value: Any) -> Iterator[tuple[str, str]]:
-    """(system, code) of a CodeableConcept, CodeableReference (R5) or list of either."""
+def codings(value: Any) -> list[tuple[str, str]]:
+    """(system, code) of a CodeableConcept, CodeableReference (R5) or list of either.
+
+    A list, not a generator: it runs for a dozen elements of every resource, most of them
+    absent, and a generator's set-up would cost more than the work."""
+    if not value:
+        return []
     if isinstance(value, list):
-        for item in value:
-            yield from codings(item)
-        return
+        return [found for item in value for found in codings(item)]
     if not isinstance(value, dict):
-        return
+        return []
     if "concept" in value:  # R5 CodeableReference
-        yield from codings(value["concept"])
-        return
+        return codings(value["concept"])
     if "code" in value and "coding" not in value:  # a bare Coding
-        yield str(value.get("system") or ""), str(value.get("code") or "")
-        return
-    for coding in value.get("coding") or []:
-        if isinstance(coding, dict) and coding.get("code"):
-            yield str(coding.get("system") or ""), str(coding["code"])
+        return [(str(value.get("system") or ""), str(value.get("code") or ""))]
+    return [
+        (str(coding.get("system") or ""), str(coding["code"]))
+        for coding in value.get("coding") or ()
+        if isinstance(coding, dict) and coding.get("code")
+    ]
 
 
 def _label(value: Any) -> str:
@@ -521,18 +525,17 @@ class ConceptMap:
         """(provider_class, service_line, codes seen) from the first source that maps."""
         seen: list[str] = []
         line = ""
-        for source in sources:
-            for system, code in codings(source):
-                seen.append(f"{system}|{code}" if system else code)
-                if system == CG_SERVICE_LINE and code in SERVICE_LINES and not line:
-                    line = code
-        for source in sources:
-            for system, code in codings(source):
-                if system == CG_PROVIDER_CLASS and code in PROVIDER_CLASSES:
-                    return code, line or CLASS_LINE.get(code, ""), seen
-                found = self.concept_map.get((system, code))
-                if found is not None:
-                    return found[0], line or found[1], seen
+        found_codes = [c for source in sources for c in codings(source)]
+        for system, code in found_codes:
+            seen.append(f"{system}|{code}" if system else code)
+            if system == CG_SERVICE_LINE and code in SERVICE_LINES and not line:
+                line = code
+        for system, code in found_codes:
+            if system == CG_PROVIDER_CLASS and code in PROVIDER_CLASSES:
+                return code, line or CLASS_LINE.get(code, ""), seen
+            found = self.concept_map.get((system, code))
+            if found is not None:
+                return found[0], line or found[1], seen
         return "", line, seen
 
 
@@ -558,6 +561,7 @@ class Staging:
             """
         )
         self.ignored: dict[str, int] = {}
+        self.kinds: set[str] = set()  # the resource types staged (and "enc_appt" once linked)
 
     def close(self) -> None:
         self.db.close()
@@ -569,9 +573,13 @@ class Staging:
         key = f"{kind}/{rid}"
         body = None
         if kind in ("Appointment", "Slot", "Encounter", "Schedule", "PractitionerRole"):
-            slim = {k: v for k, v in res.items() if k not in ("text", "contained")}
-            body = json.dumps(slim, separators=(",", ":"))
+            if item.text and "text" not in res and "contained" not in res:
+                body = item.text  # as read: nothing to slim away, no need to write it again
+            else:
+                slim = {k: v for k, v in res.items() if k not in ("text", "contained")}
+                body = json.dumps(slim, separators=(",", ":"))
         ex = self.db.execute
+        self.kinds.add(str(kind))
         if kind == "Appointment":
             ex("INSERT INTO appt (line, body) VALUES (?, ?)", (item.line, body))
         elif kind == "Slot":
@@ -756,6 +764,8 @@ class Converter:
     def _link(self, links: list[tuple[str, str, str]]) -> None:
         with self.staging.db:
             self.staging.db.executemany("INSERT INTO enc_appt VALUES (?, ?, ?)", links)
+        if links:
+            self.staging.kinds.add("enc_appt")
         links.clear()
 
     def _slots(self) -> None:
@@ -941,9 +951,16 @@ class Converter:
             self.bump("cancel_reason_local")
 
         modality = ""
-        enc = self.staging.db.execute(
-            "SELECT status, class FROM enc_appt WHERE appt = ?", (rid,)
-        ).fetchall()
+        # (Each lookup is skipped when nothing of its kind was staged: most exports of
+        # appointments carry neither encounters nor patients.)
+        staged = self.staging.kinds
+        enc = (
+            self.staging.db.execute(
+                "SELECT status, class FROM enc_appt WHERE appt = ?", (rid,)
+            ).fetchall()
+            if "enc_appt" in staged
+            else ()
+        )
         for enc_status, enc_class in enc:
             modality = modality or CLASS_MODALITY.get(enc_class, "")
             if canonical_status == "scheduled":
@@ -960,8 +977,12 @@ class Converter:
                 self.problem(line, column, value, reason)
             return None
 
-        birth = self.staging.one("SELECT birth_year FROM patient WHERE key = ?",
-                                 f"Patient/{patients[0]}")  # fmt: skip
+        birth = (
+            self.staging.one("SELECT birth_year FROM patient WHERE key = ?",
+                             f"Patient/{patients[0]}")
+            if "Patient" in staged
+            else None
+        )  # fmt: skip
         referral = next((r[1] for r in map(reference, res.get("basedOn") or []) if r), "")
         self.bump("appointment_rows")
         return {
