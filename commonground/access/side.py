@@ -183,8 +183,9 @@ def carry_slots_forward(
 
     Such an export gives only the slots that changed since its ``_since`` (and those deleted),
     so on its own it would say the rest of the schedule had gone. Its snapshot is the latest
-    stored snapshot before it with those changes applied: the stored slots that the export
-    neither gives again nor deletes are added to ``incoming_slots`` under its snapshot day.
+    stored snapshot up to its day (that day's own, when an earlier export of the same day
+    made one) with those changes applied: the stored slots that the export neither gives
+    again nor deletes are added to ``incoming_slots`` under its snapshot day.
     Slots that start before that day are left behind, as a full export leaves them (a day's
     margin for the time zone: the measure reads local days)."""
     if stored is None:
@@ -204,7 +205,7 @@ def carry_slots_forward(
         INSERT INTO {table.incoming} (slot_key, snapshot_date, {rest})
         SELECT $day || {ident}, $day, {rest} FROM read_parquet($stored)
         WHERE snapshot_date = (SELECT max(snapshot_date) FROM read_parquet($stored)
-                               WHERE snapshot_date < $day)
+                               WHERE snapshot_date <= $day)
           AND {ident} NOT IN (SELECT substr(slot_key, strpos(slot_key, '|'))
                               FROM {table.incoming})
           AND coalesce(try_cast(left("start", 10) AS DATE) >= $day::DATE - 1, true)

@@ -608,3 +608,17 @@ def test_an_incremental_export_of_slots_changes_the_snapshot_before_it(
     again = _upload(world, content, "i.zip")
     assert again.generation == job.generation
     assert again.quality["side"]["slots"]["unchanged"] == 2
+    # A second incremental export the same evening builds on that day's snapshot, not on
+    # 1 April's (where s5 was still free): s4 is booked too.
+    evening = {
+        "Schedule.000.ndjson": [schedule],
+        "Slot.000.ndjson": [{**free[1], "status": "busy"}],
+    }
+    doc = manifest(
+        evening, transaction_time="2025-04-05T02:00:00Z",
+        request="https://ehr.example.org/fhir/$export?_type=Slot,Schedule"
+                "&_since=2025-04-04T15:00:00Z",
+    )  # fmt: skip
+    later = _upload(world, export_zip(tmp_path / "e.zip", evening, doc).read_bytes(), "e.zip")
+    assert later.state == "done", later.quality
+    assert snapshot("2025-04-04") == {"s4": "busy", "s5": "busy"}
