@@ -35,9 +35,10 @@ appointments and encounters from the store unless the stored state is dated afte
 export, and slots from the export's own snapshot; other deleted resources are counted.
 
 Error reports name lines of the file a problem is in. One line numbering runs through the
-whole export (``Sources``): the manifest first, then each file in the manifest's order, each
-file starting one past the end of the previous one, so that line 0 of a file means the file
-as a whole; ``Sources.locate`` turns such a line back into the file's name and its own line.
+whole export (``Sources``): the manifest first, then each file in reading order (the
+manifest's, but Appointment files after the others: ``reading_order``), each file starting
+one past the end of the previous one, so that line 0 of a file means the file as a whole;
+``Sources.locate`` turns such a line back into the file's name and its own line.
 """
 
 from __future__ import annotations
@@ -434,6 +435,22 @@ class Reading:
         return out
 
 
+def appointments_last(export: Export) -> bool:
+    """Whether ``reading_order`` reads every Appointment after everything else: the manifest
+    gives the type of every output file (and a file of another type is a problem)."""
+    outputs = [p for p in export.parts if p.role == "output"]
+    return bool(outputs) and all(p.type for p in outputs)
+
+
+def reading_order(export: Export) -> list[Part]:
+    """The export's files as they are read: the Appointment files after the files their
+    references point to, so each Appointment can be mapped as it is read (``fhir.convert``'s
+    ``stream_appointments``), then the error and deleted files. Else the manifest's order."""
+    if not appointments_last(export):
+        return export.parts
+    return sorted(export.parts, key=lambda p: (p.role != "output", p.type == "Appointment"))
+
+
 def iter_export(export: Export, reading: Reading) -> Iterator[Item]:
     """The resources of the export's output files, as Items on one line numbering.
 
@@ -445,7 +462,7 @@ def iter_export(export: Export, reading: Reading) -> Iterator[Item]:
     if export.problems:
         return
     start = export.manifest_lines + 1
-    for part in export.parts:
+    for part in reading_order(export):
         reading.sources.add(start, part.name)
         last = yield from _read_part(part, start, reading)
         start += last + 1

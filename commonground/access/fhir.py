@@ -47,6 +47,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import itertools
 import json
 import sqlite3
 from collections.abc import Callable, Iterator, Mapping
@@ -648,19 +649,40 @@ class Converter:
 
     # -- pass 1 ------------------------------------------------------------------------------
 
-    def stage(self, items: Iterator[Item]) -> None:
+    def stage(
+        self, items: Iterator[Item], *, stream_appointments: bool = False
+    ) -> Iterator[Item] | None:
+        """Stage ``items``. With ``stream_appointments`` (the caller reads every resource an
+        Appointment can refer to before the first Appointment, and only Appointments after
+        it), stop there and return the rest, which ``rows`` maps as it reads it: an
+        Appointment is then parsed once and never staged."""
+        rest = None
         with self.staging.db:
             for item in items:
-                if item.resource is None:
-                    whole = bool(item.value) and not item.plain_value
-                    self.problem(item.line, "", item.value, item.problem, whole=whole)
-                    continue
-                kind = item.resource.get("resourceType")
-                if not isinstance(kind, str) or not kind:
-                    self.problem(item.line, "", "", "a JSON object without a resourceType")
-                    continue
-                self.staging.add(item)
-                self.bump(kind)
+                if stream_appointments and (item.resource or {}).get("resourceType") == (
+                    "Appointment"
+                ):
+                    rest = itertools.chain([item], items)
+                    break
+                if self._staged(item):
+                    self.staging.add(item)
+        self._ignored_warning()
+        return rest
+
+    def _staged(self, item: Item) -> bool:
+        """Whether ``item`` is a resource to stage or map (counted); else a problem."""
+        if item.resource is None:
+            whole = bool(item.value) and not item.plain_value
+            self.problem(item.line, "", item.value, item.problem, whole=whole)
+            return False
+        kind = item.resource.get("resourceType")
+        if not isinstance(kind, str) or not kind:
+            self.problem(item.line, "", "", "a JSON object without a resourceType")
+            return False
+        self.bump(kind)
+        return True
+
+    def _ignored_warning(self) -> None:
         ignored = self.staging.ignored
         if ignored:
             self.outcome.warnings.append(
@@ -670,8 +692,9 @@ class Converter:
 
     # -- pass 2 ------------------------------------------------------------------------------
 
-    def rows(self) -> Iterator[tuple[int, dict[str, str]]]:
-        """(source line, canonical row) per Appointment that maps, in file order."""
+    def rows(self, rest: Iterator[Item] | None = None) -> Iterator[tuple[int, dict[str, str]]]:
+        """(source line, canonical row) per Appointment that maps, in file order: the staged
+        ones, then those of ``rest`` (``stage``), mapped as they are read."""
         self._encounters()
         self._slots()
         requests = self._writer("requests", REQUEST_COLUMNS)
@@ -681,6 +704,17 @@ class Converter:
                 row = self._appointment(json.loads(body), line, requests[1])
                 if row is not None:
                     yield line, row
+            for item in rest or ():
+                if not self._staged(item) or item.resource is None:
+                    continue
+                if item.resource.get("resourceType") != "Appointment":
+                    # The caller promised only Appointments here; another resource is not
+                    # used by anything read before it.
+                    self.staging.add(item)
+                    continue
+                row = self._appointment(item.resource, item.line, requests[1])
+                if row is not None:
+                    yield item.line, row
         finally:
             requests[0].close()
         for counter, text in COUNT_WARNINGS:
@@ -1094,20 +1128,22 @@ def convert(
     *,
     ndjson: bool = False,
     items: Iterator[Item] | None = None,
+    stream_appointments: bool = False,
     mapping: ConceptMap | None = None,
     max_errors: int = 100_000,
     default_clinic: str = "",
 ) -> Outcome:
     """Read ``path`` (or the resources ``items``, as from a Bulk Data export);
-    ``emit(line, row)`` for every canonical row; return the rest."""
+    ``emit(line, row)`` for every canonical row; return the rest. ``stream_appointments``:
+    ``items`` give every other resource before the first Appointment (``Converter.stage``)."""
     converter = Converter(workdir, mapping, max_errors, default_clinic)
     if items is None:
         if path is None:
             raise ValueError("convert needs a path or items")
         items = iter_resources(path, ndjson=ndjson)
     try:
-        converter.stage(items)
-        for line, row in converter.rows():
+        rest = converter.stage(items, stream_appointments=stream_appointments)
+        for line, row in converter.rows(rest):
             emit(line, row)
     finally:
         converter.staging.close()

@@ -361,6 +361,7 @@ class FhirReader:
                         workdir,
                         emit,
                         items=bulk.iter_export(export, reading),
+                        stream_appointments=bulk.appointments_last(export),
                         mapping=self.mapping,
                         default_clinic=default_clinic,
                         max_errors=max_errors,

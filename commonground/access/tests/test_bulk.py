@@ -44,11 +44,16 @@ def test_an_export_of_several_files_per_type_gives_the_rows_of_the_same_resource
     assert converted.kind == "fhir" and converted.problems == []
     assert rows == from_bundle and len(rows) == 3
     assert converted.cutoff == dt.datetime(2025, 4, 1, 6, tzinfo=dt.UTC)
-    # Two Appointment files, then Encounter, PractitionerRole, ServiceRequest, Patient,
-    # Practitioner: seven files read on one line numbering, each named in reports.
+    # The manifest lists two Appointment files, then Encounter, PractitionerRole,
+    # ServiceRequest, Patient, Practitioner: seven files read on one line numbering, each
+    # named in reports, the Appointment files last so each is mapped as it is read.
     assert converted.counts["files"] == 7 and converted.counts["Appointment"] == 3
     assert converted.sources is not None
-    assert converted.sources.names[1:3] == ["Appointment.000.ndjson", "Appointment.001.ndjson"]
+    assert converted.sources.names[1:] == [
+        "Encounter.000.ndjson", "PractitionerRole.000.ndjson", "ServiceRequest.000.ndjson",
+        "Patient.000.ndjson", "Practitioner.000.ndjson",
+        "Appointment.000.ndjson", "Appointment.001.ndjson",
+    ]  # fmt: skip
 
 
 def test_one_line_numbering_runs_through_the_files_and_is_turned_back_into_each_files_own():
