@@ -627,3 +627,72 @@ def test_an_incremental_export_of_slots_changes_the_snapshot_before_it(
     later = _upload(world, export_zip(tmp_path / "e.zip", evening, doc).read_bytes(), "e.zip")
     assert later.state == "done", later.quality
     assert snapshot("2025-04-04") == {"s4": "busy", "s5": "busy"}
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_a_full_export_then_the_incremental_one_leaves_what_the_next_full_export_gives(
+    world, tmp_path, seed
+):
+    """The encounters, and the schedule next available reads (the slots from the export's
+    day on), from a full export at T1 plus the changes since T1 (changed, new and deleted
+    resources), are those a full export at T2 gives."""
+    import random
+
+    from commonground.access.tests.test_side import STAY, side_rows
+
+    rng = random.Random(seed)
+    schedule, _ = scheduling_feed()
+    days = [f"2025-04-{d:02d}" for d in range(1, 29)]
+
+    def slot(n: int, status: str) -> dict[str, object]:
+        day = days[n % len(days)]
+        return {"resourceType": "Slot", "id": f"s{n}", "schedule": {"reference": "Schedule/sch1"},
+                "status": status, "start": f"{day}T09:00:00-07:00",
+                "end": f"{day}T09:20:00-07:00"}  # fmt: skip
+
+    def encounter(n: int, status: str) -> dict[str, object]:
+        return {**STAY, "id": f"E{n}", "status": status}
+
+    statuses = ("free", "busy")
+    at_t1 = {n: rng.choice(statuses) for n in range(40)}
+    # By T2: some slots booked or freed, some withdrawn, some new.
+    at_t2 = {n: s for n, s in at_t1.items() if rng.random() > 0.2}
+    at_t2 |= {n: rng.choice(statuses) for n in rng.sample(sorted(at_t2), 10)}
+    at_t2 |= {n: rng.choice(statuses) for n in range(40, 50)}
+    enc_t1 = dict.fromkeys(range(12), "finished")
+    enc_t2 = {n: s for n, s in enc_t1.items() if rng.random() > 0.25}
+    enc_t2 |= dict.fromkeys(rng.sample(sorted(enc_t2), 3), "entered-in-error")
+    enc_t2 |= dict.fromkeys(range(12, 15), "finished")
+
+    t1, t2 = "2025-04-05T18:00:00Z", "2025-04-12T18:00:00Z"  # 5 and 12 April in California
+    full = {"Schedule.000.ndjson": [schedule],
+            "Slot.000.ndjson": [slot(n, s) for n, s in at_t1.items()],
+            "Encounter.000.ndjson": [encounter(n, s) for n, s in enc_t1.items()]}  # fmt: skip
+    doc = manifest(full, transaction_time=t1)
+    first = _upload(world, export_zip(tmp_path / "f.zip", full, doc).read_bytes(), "f.zip")
+    assert first.state == "done", first.quality
+    changed_slots = [slot(n, s) for n, s in at_t2.items() if at_t1.get(n) != s]
+    changed_encounters = [encounter(n, s) for n, s in enc_t2.items() if enc_t1.get(n) != s]
+    gone = [f"Slot/s{n}" for n in at_t1 if n not in at_t2]
+    gone += [f"Encounter/E{n}" for n in enc_t1 if n not in enc_t2]
+    delta = {
+        "Schedule.000.ndjson": [schedule],
+        "Slot.000.ndjson": changed_slots,
+        "Encounter.000.ndjson": changed_encounters,
+        "del.ndjson": delete_bundle(*gone),
+    }
+    doc = manifest(delta, transaction_time=t2, deleted=["del.ndjson"],
+                   request=f"https://ehr.example.org/fhir/$export?_since={t1}")  # fmt: skip
+    job = _upload(world, export_zip(tmp_path / "d.zip", delta, doc).read_bytes(), "d.zip")
+    assert job.state == "done", job.quality
+
+    assert job.quality["side"]["slots"]["rows"] == len(changed_slots)
+
+    def measured(found: dict[str, str]) -> dict[str, str]:  # from 12 April on
+        return {k: v for k, v in found.items() if days[int(k[1:]) % len(days)] >= "2025-04-12"}
+
+    stored_t2 = {r[2]: r[4] for r in side_rows(world, "slots") if r[1] == "2025-04-12"}
+    assert measured(stored_t2) == measured({f"s{n}": s for n, s in at_t2.items()})
+    assert len(measured(stored_t2)) > 10  # the test measures something
+    stored_encounters = {r[0]: r[2] for r in side_rows(world, "encounters")}
+    assert stored_encounters == {f"E{n}": s for n, s in enc_t2.items()}
