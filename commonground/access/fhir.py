@@ -9,6 +9,8 @@ Flat memory: JSON documents are walked with a streaming reader that decodes one 
 at a time (``iter_resources``); ndjson is read line by line. Everything an Appointment refers
 to may come later in the file, so pass 1 stages resources in an SQLite file in the caller's
 private work directory and pass 2 maps Appointments in file order, looking references up there.
+A Bulk Data export, whose manifest types every file, is read with its Appointment files last
+(``bulk.reading_order``): each Appointment is then mapped as it is read, never staged.
 
 Mapping (section 6.2 table; first non-null wins):
 
