@@ -69,6 +69,16 @@ _GEN = re.compile(r"^gen-(\d{8})$")
 FILE_COLUMNS = ("patient_key", *STORED_COLUMNS, "age_band", STATE_AS_OF)
 DATA_COLUMNS = FILE_COLUMNS[:-1]  # what "the same state" compares
 
+# "Latest state wins" by the extract's data cut-off, for appointment rows and dated side
+# tables alike: incoming ``i`` against stored ``o`` of the same key, or a deletion ``d``. An
+# undated state (NULL) neither keeps another out nor is kept out: import order decides.
+SAME_STATE = (
+    f"CASE WHEN i.{STATE_AS_OF} IS NULL OR i.{STATE_AS_OF} <= o.{STATE_AS_OF} THEN 'unchanged' "
+    "ELSE 'refreshed' END"  # the same state with a later date: rewritten, nothing changed
+)
+OLDER_STATE = f"i.{STATE_AS_OF} < o.{STATE_AS_OF}"
+DELETION = f"CASE WHEN d.{STATE_AS_OF} < o.{STATE_AS_OF} THEN 'older' ELSE 'deleted' END"
+
 # SQL for the partition (relative file path) of a row of the incoming table. Clinic codes are
 # lower-cased (case-insensitive file systems) and hashed when not a plain token, so no code can
 # name a path outside the store.
@@ -323,11 +333,7 @@ class Store:
             same = " AND ".join(f'i."{c}" IS NOT DISTINCT FROM o."{c}"' for c in table.columns)
             when_same, older = "'unchanged'", ""
             if table.dated:
-                when_same = (
-                    f"CASE WHEN i.{STATE_AS_OF} IS NULL OR i.{STATE_AS_OF} <= o.{STATE_AS_OF} "
-                    "THEN 'unchanged' ELSE 'refreshed' END"
-                )
-                older = f"WHEN i.{STATE_AS_OF} < o.{STATE_AS_OF} THEN 'older'"
+                when_same, older = SAME_STATE, f"WHEN {OLDER_STATE} THEN 'older'"
             con.execute(
                 f"""
                 CREATE OR REPLACE TEMP TABLE {diff} AS
@@ -340,27 +346,15 @@ class Store:
             if deleting:
                 # As for appointments: a state dated after the deletion stays, and a row the
                 # same upload gives keeps the state it gives.
-                gone = (
-                    f"CASE WHEN d.{STATE_AS_OF} < o.{STATE_AS_OF} THEN 'older' ELSE 'deleted' END"
-                    if table.dated
-                    else "'deleted'"
-                )
+                gone = DELETION if table.dated else "'deleted'"
                 con.execute(
                     f"INSERT INTO {diff} SELECT o.{table.key}, {gone} FROM ({stored}) o "  # noqa: S608 - SQL from schema constants; the path is quoted
                     f"JOIN {table.deleted} d ON o.{table.key} = d.{table.key} WHERE o.{table.key} "
                     f"NOT IN (SELECT {table.key} FROM {table.incoming})"
                 )
         found = dict(con.execute(f"SELECT change, count(*) FROM {diff} GROUP BY 1").fetchall())  # noqa: S608 - table name from code
-        counts = Counts(
-            rows=rows,
-            inserted=int(found.get("inserted", 0)),
-            updated=int(found.get("updated", 0)),
-            unchanged=int(found.get("unchanged", 0)) + int(found.get("refreshed", 0)),
-            older=int(found.get("older", 0)),
-            deleted=int(found.get("deleted", 0)),
-        )
         changed = any(found.get(c) for c in ("inserted", "updated", "refreshed", "deleted"))
-        return counts, changed
+        return _diff_counts(rows, found), changed
 
     def _diff(
         self,
@@ -404,11 +398,8 @@ class Store:
                 CREATE OR REPLACE TEMP TABLE store_diff AS
                 SELECT i.appointment_id, i.part, o.old_part,
                        CASE WHEN o.appointment_id IS NULL THEN 'inserted'
-                            WHEN i.part = o.old_part AND {same} THEN
-                              CASE WHEN i.{STATE_AS_OF} IS NULL
-                                        OR i.{STATE_AS_OF} <= o.{STATE_AS_OF} THEN 'unchanged'
-                                   ELSE 'refreshed' END
-                            WHEN i.{STATE_AS_OF} < o.{STATE_AS_OF} THEN 'older'
+                            WHEN i.part = o.old_part AND {same} THEN {SAME_STATE}
+                            WHEN {OLDER_STATE} THEN 'older'
                             ELSE 'updated' END AS change
                 FROM {incoming} i
                 LEFT JOIN ({stored}) o ON i.appointment_id = o.appointment_id
@@ -426,24 +417,14 @@ class Store:
             con.execute(
                 f"""
                 INSERT INTO store_diff
-                SELECT o.appointment_id, NULL, o.old_part,
-                       CASE WHEN d.{STATE_AS_OF} < o.{STATE_AS_OF} THEN 'older'
-                            ELSE 'deleted' END
+                SELECT o.appointment_id, NULL, o.old_part, {DELETION}
                 FROM ({stored}) o JOIN {deleted} d ON o.appointment_id = d.appointment_id
                 WHERE true {kept_by_incoming}
                 """,  # noqa: S608 - SQL from schema constants; paths are bound
                 {"files": paths},
             )
         found = dict(con.execute("SELECT change, count(*) FROM store_diff GROUP BY 1").fetchall())
-        counts = Counts(
-            rows=rows,
-            inserted=int(found.get("inserted", 0)),
-            updated=int(found.get("updated", 0)),
-            # The same state with a later date: rewritten, but nothing in it changed.
-            unchanged=int(found.get("unchanged", 0)) + int(found.get("refreshed", 0)),
-            older=int(found.get("older", 0)),
-            deleted=int(found.get("deleted", 0)),
-        )
+        counts = _diff_counts(rows, found)
         affected = [
             r[0]
             for r in con.execute(
@@ -636,6 +617,19 @@ def _link(source: Path, target: Path) -> None:
         os.link(source, target)
     except OSError:  # a file system without hard links
         shutil.copy2(source, target)
+
+
+def _diff_counts(rows: int, found: dict[str, int]) -> Counts:
+    """Counts of a diff's classes; a refreshed row (the same state, dated later) is
+    rewritten but counted unchanged."""
+    return Counts(
+        rows=rows,
+        inserted=int(found.get("inserted", 0)),
+        updated=int(found.get("updated", 0)),
+        unchanged=int(found.get("unchanged", 0)) + int(found.get("refreshed", 0)),
+        older=int(found.get("older", 0)),
+        deleted=int(found.get("deleted", 0)),
+    )
 
 
 def _counts(recorded: dict[str, Any]) -> Counts:
