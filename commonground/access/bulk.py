@@ -115,6 +115,7 @@ class Export:
     # Requested with ``_since`` (or listing deletions, which only such an export has): its
     # files hold what changed since then, not the whole record.
     incremental: bool = False
+    feed: str = ""  # ``export_feed`` of the manifest's request: which export this is a run of
     parts: list[Part] = field(default_factory=list)
     problems: list[tuple[int, str, str, str]] = field(default_factory=list)  # manifest lines
     warnings: list[str] = field(default_factory=list)
@@ -389,6 +390,33 @@ def _read_manifest(
     export.incremental = any(p.role == "deleted" for p in export.parts) or (
         isinstance(request, str) and "_since" in parse_qs(urlsplit(request).query)
     )
+    export.feed = export_feed(request)
+
+
+MAX_FEED_LENGTH = 500
+
+
+def export_feed(request: object) -> str:
+    """Which feed an export is a run of: its kick-off request's URL without the query, the
+    operation (``$export``) or any credentials, e.g. ``https://ehr.example.org/fhir/Group/g7``.
+
+    Every run of one feed speaks for the same schedules, and only for those: an incremental
+    run's slots complete the feed's own latest snapshot, not another system's or group's.
+    '' when the manifest gives no request (a feed of its own, as are uploads of other kinds).
+    """
+    if not isinstance(request, str) or not request.strip():
+        return ""
+    try:
+        parts = urlsplit(request.strip())
+    except ValueError:  # not a URL (an unclosed IPv6 bracket): no feed to name
+        return ""
+    segments = parts.path.rstrip("/").split("/")
+    if segments and unquote(segments[-1]).startswith("$"):
+        segments.pop()
+    path = "/".join(segments).rstrip("/")
+    host = parts.netloc.rsplit("@", 1)[-1].lower()  # never a user name or password
+    base = f"{parts.scheme.lower()}://{host}" if host else ""
+    return (base + path)[:MAX_FEED_LENGTH]
 
 
 # -- reading it ----------------------------------------------------------------------------

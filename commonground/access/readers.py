@@ -82,6 +82,7 @@ class Converted:
     sources: bulk.Sources | None = None
     cutoff: dt.datetime | None = None
     incremental: bool = False  # what changed since the export's ``_since``, not the whole
+    feed: str = ""  # the export's feed (``bulk.export_feed``); '' for other uploads
 
     def source_lines(self, lines: Iterable[int]) -> dict[int, int]:
         """The upload's line (sheet row) for lines of the canonical CSV."""
@@ -367,14 +368,14 @@ class FhirReader:
                         max_errors=max_errors,
                     )
                 out.sources, out.cutoff = reading.sources, export.transaction_time
-                out.incremental = export.incremental
+                out.incremental, out.feed = export.incremental, export.feed
                 outcome.warnings[:0] = [*export.warnings, *reading.warnings()]
                 if export.incremental and ("slots" in outcome.outputs
                                            or reading.deleted_applied.get("Slot")):  # fmt: skip
                     outcome.warnings.append(
                         "an incremental export gives only the slots that changed since its "
-                        "_since: an import applies them to the stored snapshot before it; "
-                        "on their own they do not measure next available"
+                        "_since: an import applies them to the same feed's stored snapshot "
+                        "before it; on their own they do not measure next available"
                     )
                 outcome.counts["files"] = reading.files
                 if reading.deleted_applied:

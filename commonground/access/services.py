@@ -441,7 +441,7 @@ def _process(job: ImportJob) -> ImportJob:
                 snapshot = loaded.last_event_day
             for name, path in side_files.items():
                 if name == "slots":
-                    side.stage_slots(con, path, default_snapshot=snapshot)
+                    side.stage_slots(con, path, default_snapshot=snapshot, feed=converted.feed)
                 else:
                     side.stage_encounters(con, path, key, state_as_of=cutoff)
             deleted_table: str | None = None
@@ -463,6 +463,7 @@ def _process(job: ImportJob) -> ImportJob:
                 side_deleted=side_deleted,
                 # An incremental export's slots are changes to the snapshot before it.
                 carry_slots_to=snapshot if converted.incremental else None,
+                slot_feed=converted.feed,
             )
             if outcome.side:
                 quality["side"] = {n: c.as_dict() for n, c in outcome.side.items()}

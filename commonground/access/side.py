@@ -22,6 +22,12 @@ cut-off of the appointments in the same upload, else the first day of the file's
 publish from the moment of export onwards). All three come from the file's content, so the same
 file imported again lands on the same keys and changes nothing.
 
+**Feeds.** A Bulk Data export's slots also keep the export's feed (``bulk.export_feed``: the
+system, or the group of a system, it was requested from). An incremental export gives only
+what changed since the run before it, so its snapshot is completed from its own feed's latest
+stored snapshot (``carry_slots_forward``), never from another feed's: a region may receive
+one feed per clinic or per scheduling system, each on its own days.
+
 **Deletions.** A Bulk Data export's deleted Encounters are removed unless the stored state is
 dated after the export; its deleted Slots leave the export's own snapshot
 (``ingest.stage_deleted``).
@@ -44,8 +50,11 @@ SIDE_DIR = "side"
 
 SLOT_COLUMNS = (
     "slot_key", "snapshot_date", "slot_id", "schedule_id", "status", "start", "end",
-    "clinic_id", "provider_id", "provider_class", "service_line", "overbooked",
+    "clinic_id", "provider_id", "provider_class", "service_line", "overbooked", "feed",
 )  # fmt: skip
+# Columns added after files were first stored, and what a file written before reads for them.
+SLOT_FEED_UNKNOWN = ""  # slots stored before feeds were kept, and uploads naming none
+ADDED_COLUMNS = {"feed": quote(SLOT_FEED_UNKNOWN)}
 ENCOUNTER_COLUMNS = (
     "encounter_id", "patient_key", "status", "class", "setting", "start", "end",
     "appointment_ids", "principal_dx", "other_dx", "provider_class", "discharge_disposition",
@@ -101,9 +110,14 @@ def _col(present: set[str], name: str) -> str:
 
 
 def stage_slots(
-    con: duckdb.DuckDBPyConnection, path: Path, *, default_snapshot: dt.date | None
+    con: duckdb.DuckDBPyConnection,
+    path: Path,
+    *,
+    default_snapshot: dt.date | None,
+    feed: str = SLOT_FEED_UNKNOWN,
 ) -> int:
-    """The canonical slot CSV at ``path`` as the table ``incoming_slots`` (see module doc)."""
+    """The canonical slot CSV at ``path`` as the table ``incoming_slots`` (see module doc),
+    from ``feed`` (a Bulk Data export's: ``bulk.export_feed``)."""
     present = _csv_columns(con, path)
     table = TABLES["slots"]
     con.execute(
@@ -119,6 +133,7 @@ def stage_slots(
         f"coalesce(nullif({_col(present, 'snapshot_date')}, ''), {quote(str(fallback or ''))})"
     )
     parts = {c: _col(present, c) for c in SLOT_COLUMNS[2:]}
+    parts["feed"] = quote(feed)  # the upload's, not a column of the file
     identity = (
         f"CASE WHEN {parts['slot_id']} <> '' THEN 'id:' || {parts['slot_id']} ELSE 'at:' || "
         f"sha256({parts['schedule_id']} || '|' || {parts['provider_id']} || '|' || "
@@ -177,22 +192,33 @@ def stage_encounters(
 
 
 def carry_slots_forward(
-    con: duckdb.DuckDBPyConnection, stored: Path | None, snapshot: dt.date, *, deleting: bool
+    con: duckdb.DuckDBPyConnection,
+    stored: Path | None,
+    snapshot: dt.date,
+    *,
+    deleting: bool,
+    feed: str = SLOT_FEED_UNKNOWN,
 ) -> int:
     """Complete the snapshot of an incremental export's slots; returns the slots carried.
 
     Such an export gives only the slots that changed since its ``_since`` (and those deleted),
     so on its own it would say the rest of the schedule had gone. Its snapshot is the latest
-    stored snapshot up to its day (that day's own, when an earlier export of the same day
-    made one) with those changes applied: the stored slots that the export neither gives
-    again nor deletes are added to ``incoming_slots`` under its snapshot day.
-    Slots that start before that day are left behind, as a full export leaves them (a day's
-    margin for the time zone: the measure reads local days)."""
+    stored snapshot of its own ``feed`` up to its day (that day's own, when an earlier run of
+    the feed made one) with those changes applied: the stored slots that the export neither
+    gives again nor deletes are added to ``incoming_slots`` under its snapshot day and feed.
+    Until the feed has a stored snapshot, the slots stored without a feed stand for it (the
+    snapshots stored before feeds were kept). Slots that start before the export's day are
+    left behind, as a full export leaves them (a day's margin for the time zone: the measure
+    reads local days)."""
     if stored is None:
         return 0
     table = TABLES["slots"]
     day = str(snapshot)
-    rest = ", ".join(quote_ident(c) for c in table.columns[2:])
+    present = {d[0] for d in con.execute(
+        f"SELECT * FROM read_parquet({quote(str(stored))}) LIMIT 0"  # noqa: S608 - path quoted
+    ).description or []}  # fmt: skip
+    stored_feed = '"feed"' if "feed" in present else ADDED_COLUMNS["feed"]
+    rest = [quote_ident(c) for c in table.columns[2:] if c != "feed"]
     ident = "substr(slot_key, strpos(slot_key, '|'))"  # "|id:..." or "|at:..."
     not_deleted = (
         f"AND $day || {ident} NOT IN (SELECT slot_key FROM {table.deleted})"  # noqa: S608 - SQL from code
@@ -202,16 +228,25 @@ def carry_slots_forward(
     before = con.execute(f"SELECT count(*) FROM {table.incoming}").fetchone()  # noqa: S608 - table name from code
     con.execute(
         f"""
-        INSERT INTO {table.incoming} (slot_key, snapshot_date, {rest})
-        SELECT $day || {ident}, $day, {rest} FROM read_parquet($stored)
-        WHERE snapshot_date = (SELECT max(snapshot_date) FROM read_parquet($stored)
-                               WHERE snapshot_date <= $day)
-          AND {ident} NOT IN (SELECT substr(slot_key, strpos(slot_key, '|'))
+        INSERT INTO {table.incoming} (slot_key, snapshot_date, {", ".join(rest)}, "feed")
+        WITH earlier AS (
+          SELECT *, {stored_feed} AS from_feed FROM read_parquet($stored)
+          WHERE snapshot_date <= $day
+        ), source AS (  -- the feed's own snapshots, else those stored without a feed
+          SELECT CASE WHEN count(*) FILTER (WHERE from_feed = $feed) > 0 THEN $feed
+                      ELSE $unknown END AS from_feed
+          FROM earlier
+        ), latest AS (
+          SELECT max(snapshot_date) AS snapshot_date FROM earlier SEMI JOIN source USING (from_feed)
+        )
+        SELECT $day || {ident}, $day, {", ".join(rest)}, $feed
+        FROM earlier SEMI JOIN source USING (from_feed) SEMI JOIN latest USING (snapshot_date)
+        WHERE {ident} NOT IN (SELECT substr(slot_key, strpos(slot_key, '|'))
                               FROM {table.incoming})
           AND coalesce(try_cast(left("start", 10) AS DATE) >= $day::DATE - 1, true)
           {not_deleted}
         """,  # noqa: S608 - SQL from code; values bound
-        {"day": day, "stored": str(stored)},
+        {"day": day, "stored": str(stored), "feed": feed, "unknown": SLOT_FEED_UNKNOWN},
     )
     after = con.execute(f"SELECT count(*) FROM {table.incoming}").fetchone()  # noqa: S608 - table name from code
     return int(after[0]) - int(before[0]) if after and before else 0
@@ -234,10 +269,13 @@ def quote_ident(name: str) -> str:
 def _rows(path: Path, columns: tuple[str, ...]) -> Iterator[dict[str, str]]:
     con = duckdb.connect(":memory:")
     try:
-        cursor = con.execute(
-            f"SELECT {', '.join(quote_ident(c) for c in columns)} "  # noqa: S608 - columns from code
-            f"FROM read_parquet({quote(str(path))})"
+        source = f"read_parquet({quote(str(path))})"
+        present = {d[0] for d in con.execute(f"SELECT * FROM {source} LIMIT 0").description or []}  # noqa: S608 - path quoted
+        select = ", ".join(
+            quote_ident(c) if c in present else f"{ADDED_COLUMNS[c]} AS {quote_ident(c)}"
+            for c in columns
         )
+        cursor = con.execute(f"SELECT {select} FROM {source}")  # noqa: S608 - columns from code
         while batch := cursor.fetchmany(10_000):
             for row in batch:
                 yield dict(zip(columns, row, strict=True))

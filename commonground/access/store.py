@@ -54,7 +54,7 @@ import duckdb
 
 from ._db import quote, scalar
 from .extract import PARTITION_DAY, STORED_COLUMNS
-from .side import SIDE_DIR, STATE_AS_OF, TABLES, SideTable, carry_slots_forward
+from .side import ADDED_COLUMNS, SIDE_DIR, STATE_AS_OF, TABLES, SideTable, carry_slots_forward
 
 FORMAT = 1
 CURRENT = "CURRENT"
@@ -257,6 +257,7 @@ class Store:
         deleted: str | None = None,
         side_deleted: Sequence[str] = (),
         carry_slots_to: dt.date | None = None,
+        slot_feed: str = "",
     ) -> MergeOutcome:
         """Merge the table ``incoming`` (``FILE_COLUMNS`` plus ``part``; None: no appointment
         rows) and the side tables named in ``side`` (``side.TABLES``) into the store.
@@ -264,7 +265,8 @@ class Store:
         Bulk Data export lists them; a stored state dated after the deletion stays.
         ``side_deleted``: the tables of ``side`` whose ``deleted`` table lists rows to remove.
         ``carry_slots_to``: the snapshot day of an incremental export's slots, which the
-        stored snapshot before it completes (``side.carry_slots_forward``).
+        stored snapshot of its feed ``slot_feed`` before it completes
+        (``side.carry_slots_forward``).
 
         Safe to call again for the same ``job`` after a crash at any point.
         """
@@ -289,7 +291,8 @@ class Store:
             if carry_slots_to is not None and "slots" in side and cur is not None:
                 # Under the lock: the snapshot carried is the one the merge compares against.
                 carried = carry_slots_forward(con, cur.side_path("slots"), carry_slots_to,
-                                              deleting="slots" in side_deleted)  # fmt: skip
+                                              deleting="slots" in side_deleted,
+                                              feed=slot_feed)  # fmt: skip
             side_diffs = {
                 name: self._side_diff(con, cur, TABLES[name], name in side_deleted) for name in side
             }
@@ -605,10 +608,11 @@ def _columns(con: duckdb.DuckDBPyConnection, paths: list[str]) -> set[str]:
 def _select_columns(
     con: duckdb.DuckDBPyConnection, path: Path, columns: Sequence[str] = FILE_COLUMNS
 ) -> str:
-    """The select list of ``columns`` for a stored file; an undated one (written before rows
-    carried ``state_as_of``) gives NULL for it."""
+    """The select list of ``columns`` for a stored file; one written before a column was
+    added gives its default: NULL for ``state_as_of`` (undated), ``side.ADDED_COLUMNS``."""
     present = _columns(con, [str(path)])
-    return ", ".join(f'"{c}"' if c in present else f'NULL::TIMESTAMP AS "{c}"' for c in columns)
+    missing = {STATE_AS_OF: "NULL::TIMESTAMP", **ADDED_COLUMNS}
+    return ", ".join(f'"{c}"' if c in present else f'{missing[c]} AS "{c}"' for c in columns)
 
 
 def _link(source: Path, target: Path) -> None:

@@ -93,6 +93,7 @@ def demo_slots(
                             cls,
                             "MH",
                             "false",
+                            "",  # feed: the demo's own
                         )
                     )
     return _table(con, TABLES["slots"].incoming, SLOT_COLUMNS, rows)

@@ -629,6 +629,105 @@ def test_an_incremental_export_of_slots_changes_the_snapshot_before_it(
     assert snapshot("2025-04-04") == {"s4": "busy", "s5": "busy"}
 
 
+@pytest.mark.parametrize(
+    ("request_url", "feed"),
+    [
+        ("https://EHR.example.org/fhir/Group/oakland/$export?_type=Slot&_since=2025-04-01",
+         "https://ehr.example.org/fhir/Group/oakland"),
+        ("https://steward:s3cret@ehr.example.org:8443/fhir/$export", "https://ehr.example.org:8443/fhir"),
+        ("https://ehr.example.org/fhir/%24export/", "https://ehr.example.org/fhir"),
+        ("https://scheduling.example.org/$bulk-publish", "https://scheduling.example.org"),
+        ("https://[::1/fhir/$export", ""),
+        ("", ""),
+        (None, ""),
+    ],
+)  # fmt: skip
+def test_an_exports_feed_is_where_it_was_requested_without_the_query_or_credentials(
+    request_url, feed
+):
+    assert bulk.export_feed(request_url) == feed
+
+
+def test_an_incremental_export_completes_its_own_feeds_snapshot_not_another_feeds(world, tmp_path):
+    """Oakland's slots come as one export group and another system's as a feed of its own,
+    each on its own days: an incremental Oakland export carries over Oakland's slots only,
+    even when the other feed's snapshot is the later one."""
+    from commonground.access.tests.test_side import side_rows
+
+    oakland = "https://ehr.example.org/fhir/Group/oakland"
+    other = "https://scheduling.example.net/fhir"
+
+    def snapshot(day: str) -> dict[str, tuple[str, str]]:  # id -> (status, feed)
+        return {r[2]: (r[4], r[-1]) for r in side_rows(world, "slots") if r[1] == day}
+
+    def run(name: str, files: dict, moment: str, request: str, deleted=()) -> None:
+        doc = manifest(files, transaction_time=moment, deleted=deleted, request=request)
+        job = _upload(world, export_zip(tmp_path / name, files, doc).read_bytes(), name)
+        assert job.state == "done", job.quality
+
+    schedule, free = scheduling_feed(2, 4, 5, 7)
+    run("oak.zip", {"Schedule.000.ndjson": [schedule], "Slot.000.ndjson": free},
+        "2025-04-01T15:00:00Z", f"{oakland}/$export?_type=Slot,Schedule")  # fmt: skip
+    theirs = {**schedule, "id": "sch2"}
+    their_slots = [{**slot, "id": f"x{slot['id']}", "schedule": {"reference": "Schedule/sch2"}}
+                   for slot in free]  # fmt: skip
+    run("net.zip", {"Schedule.000.ndjson": [theirs], "Slot.000.ndjson": their_slots},
+        "2025-04-03T15:00:00Z", f"{other}/$export?_type=Slot,Schedule")  # fmt: skip
+    # On 4 April Oakland's s5 was booked and s7 withdrawn since its export of 1 April.
+    changes = {
+        "Schedule.000.ndjson": [schedule],
+        "Slot.000.ndjson": [{**free[2], "status": "busy"}],
+        "del.ndjson": delete_bundle("Slot/s7"),
+    }
+    run("inc.zip", changes, "2025-04-04T15:00:00Z",
+        f"{oakland}/$export?_type=Slot,Schedule&_since=2025-04-01T15:00:00Z",
+        deleted=["del.ndjson"])  # fmt: skip
+    assert snapshot("2025-04-04") == {"s4": ("free", oakland), "s5": ("busy", oakland)}
+    assert snapshot("2025-04-03") == {f"xs{n}": ("free", other) for n in (2, 4, 5, 7)}
+
+
+def test_slots_stored_before_feeds_were_kept_stand_for_the_feed_until_it_has_a_snapshot(
+    world, tmp_path
+):
+    """A store from before slots carried their feed: an incremental export completes the
+    snapshot stored then, and the slots it carries are its feed's from then on."""
+    import duckdb
+
+    from commonground.access import services
+    from commonground.access.tests.test_side import side_rows
+
+    schedule, free = scheduling_feed(4, 5)
+    files = {"Schedule.000.ndjson": [schedule], "Slot.000.ndjson": free}
+    doc = manifest(files, transaction_time="2025-04-01T15:00:00Z",
+                   request="https://ehr.example.org/fhir/$export?_type=Slot,Schedule")  # fmt: skip
+    assert _upload(world, export_zip(tmp_path / "f.zip", files, doc).read_bytes(), "f.zip")
+    gen = services.store_for(world.region.pk).current()
+    path = gen.side_path("slots") if gen is not None else None
+    assert path is not None
+    # Files are never modified in place by the store; here the test makes an old one.
+    duckdb.connect().execute(
+        f"COPY (SELECT * EXCLUDE (feed) FROM read_parquet('{path}')) "  # noqa: S608 - test path
+        f"TO '{path}.old' (FORMAT parquet)"
+    )
+    path.unlink()
+    path.with_name(path.name + ".old").rename(path)
+    changes = {"Schedule.000.ndjson": [schedule],
+               "Slot.000.ndjson": [{**free[1], "status": "busy"}]}  # fmt: skip
+    since = "https://ehr.example.org/fhir/$export?_since=2025-04-01T15:00:00Z"
+    doc = manifest(changes, transaction_time="2025-04-03T15:00:00Z", request=since)
+    job = _upload(world, export_zip(tmp_path / "i.zip", changes, doc).read_bytes(), "i.zip")
+    assert job.state == "done", job.quality
+    assert job.quality["side"]["slots"]["carried"] == 1
+    stored = {(r[1], r[2]): (r[4], r[-1]) for r in side_rows(world, "slots")}
+    feed = "https://ehr.example.org/fhir"
+    assert stored == {
+        ("2025-04-01", "s4"): ("free", ""),  # as stored before
+        ("2025-04-01", "s5"): ("free", ""),
+        ("2025-04-03", "s4"): ("free", feed),
+        ("2025-04-03", "s5"): ("busy", feed),
+    }
+
+
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_a_full_export_then_the_incremental_one_leaves_what_the_next_full_export_gives(
     world, tmp_path, seed
