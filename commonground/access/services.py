@@ -424,6 +424,8 @@ def _process(job: ImportJob) -> ImportJob:
             cutoff = converted.cutoff or job.data_cutoff
             if cutoff is not None:
                 quality["cutoff_source"] = "export" if converted.cutoff else "upload"
+            if converted.feed:  # where a Bulk Data export was requested
+                quality["feed"] = converted.feed
             ImportJob.objects.filter(pk=job.pk).update(
                 state=State.MERGING,
                 phase="de-identifying",

@@ -191,6 +191,14 @@ def stage_encounters(
     return int(con.execute(f"SELECT count(*) FROM {table.incoming}").fetchone()[0])  # type: ignore[index]  # noqa: S608
 
 
+@dataclass(frozen=True)
+class Carried:
+    """What completing an incremental export's slot snapshot took from the stored one."""
+
+    slots: int = 0
+    snapshot: str = ""  # the stored snapshot day they came from ('' when none)
+
+
 def carry_slots_forward(
     con: duckdb.DuckDBPyConnection,
     stored: Path | None,
@@ -198,8 +206,8 @@ def carry_slots_forward(
     *,
     deleting: bool,
     feed: str = SLOT_FEED_UNKNOWN,
-) -> int:
-    """Complete the snapshot of an incremental export's slots; returns the slots carried.
+) -> Carried:
+    """Complete the snapshot of an incremental export's slots.
 
     Such an export gives only the slots that changed since its ``_since`` (and those deleted),
     so on its own it would say the rest of the schedule had gone. Its snapshot is the latest
@@ -211,14 +219,25 @@ def carry_slots_forward(
     left behind, as a full export leaves them (a day's margin for the time zone: the measure
     reads local days)."""
     if stored is None:
-        return 0
+        return Carried()
     table = TABLES["slots"]
     day = str(snapshot)
-    present = {d[0] for d in con.execute(
-        f"SELECT * FROM read_parquet({quote(str(stored))}) LIMIT 0"  # noqa: S608 - path quoted
-    ).description or []}  # fmt: skip
+    source = f"read_parquet({quote(str(stored))})"
+    present = {d[0] for d in con.execute(f"SELECT * FROM {source} LIMIT 0").description or []}  # noqa: S608 - path quoted
     stored_feed = '"feed"' if "feed" in present else ADDED_COLUMNS["feed"]
-    rest = [quote_ident(c) for c in table.columns[2:] if c != "feed"]
+    found = con.execute(
+        f"""
+        SELECT from_feed, max(snapshot_date) FROM (
+          SELECT {stored_feed} AS from_feed, snapshot_date FROM {source}
+          WHERE snapshot_date <= $day AND {stored_feed} IN ($feed, $unknown))
+        GROUP BY from_feed ORDER BY from_feed = $feed DESC LIMIT 1
+        """,  # noqa: S608 - SQL from code; values bound
+        {"day": day, "feed": feed, "unknown": SLOT_FEED_UNKNOWN},
+    ).fetchone()
+    if found is None:  # neither the feed nor the store before feeds has a snapshot yet
+        return Carried()
+    from_feed, from_day = found
+    rest = ", ".join(quote_ident(c) for c in table.columns[2:] if c != "feed")
     ident = "substr(slot_key, strpos(slot_key, '|'))"  # "|id:..." or "|at:..."
     not_deleted = (
         f"AND $day || {ident} NOT IN (SELECT slot_key FROM {table.deleted})"  # noqa: S608 - SQL from code
@@ -228,28 +247,19 @@ def carry_slots_forward(
     before = con.execute(f"SELECT count(*) FROM {table.incoming}").fetchone()  # noqa: S608 - table name from code
     con.execute(
         f"""
-        INSERT INTO {table.incoming} (slot_key, snapshot_date, {", ".join(rest)}, "feed")
-        WITH earlier AS (
-          SELECT *, {stored_feed} AS from_feed FROM read_parquet($stored)
-          WHERE snapshot_date <= $day
-        ), source AS (  -- the feed's own snapshots, else those stored without a feed
-          SELECT CASE WHEN count(*) FILTER (WHERE from_feed = $feed) > 0 THEN $feed
-                      ELSE $unknown END AS from_feed
-          FROM earlier
-        ), latest AS (
-          SELECT max(snapshot_date) AS snapshot_date FROM earlier SEMI JOIN source USING (from_feed)
-        )
-        SELECT $day || {ident}, $day, {", ".join(rest)}, $feed
-        FROM earlier SEMI JOIN source USING (from_feed) SEMI JOIN latest USING (snapshot_date)
-        WHERE {ident} NOT IN (SELECT substr(slot_key, strpos(slot_key, '|'))
+        INSERT INTO {table.incoming} (slot_key, snapshot_date, {rest}, "feed")
+        SELECT $day || {ident}, $day, {rest}, $feed FROM {source}
+        WHERE snapshot_date = $from_day AND {stored_feed} = $from_feed
+          AND {ident} NOT IN (SELECT substr(slot_key, strpos(slot_key, '|'))
                               FROM {table.incoming})
           AND coalesce(try_cast(left("start", 10) AS DATE) >= $day::DATE - 1, true)
           {not_deleted}
         """,  # noqa: S608 - SQL from code; values bound
-        {"day": day, "stored": str(stored), "feed": feed, "unknown": SLOT_FEED_UNKNOWN},
+        {"day": day, "feed": feed, "from_feed": from_feed, "from_day": from_day},
     )
     after = con.execute(f"SELECT count(*) FROM {table.incoming}").fetchone()  # noqa: S608 - table name from code
-    return int(after[0]) - int(before[0]) if after and before else 0
+    carried = int(after[0]) - int(before[0]) if after and before else 0
+    return Carried(carried, str(from_day) if carried else "")
 
 
 def stage_nothing(con: duckdb.DuckDBPyConnection, table: SideTable) -> None:

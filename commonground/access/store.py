@@ -54,7 +54,15 @@ import duckdb
 
 from ._db import quote, scalar
 from .extract import PARTITION_DAY, STORED_COLUMNS
-from .side import ADDED_COLUMNS, SIDE_DIR, STATE_AS_OF, TABLES, SideTable, carry_slots_forward
+from .side import (
+    ADDED_COLUMNS,
+    SIDE_DIR,
+    STATE_AS_OF,
+    TABLES,
+    Carried,
+    SideTable,
+    carry_slots_forward,
+)
 
 FORMAT = 1
 CURRENT = "CURRENT"
@@ -106,9 +114,10 @@ class Counts:
     older: int = 0  # not applied: the stored state is from a later cut-off
     deleted: int = 0  # stored rows removed: a Bulk Data export lists them as deleted
     carried: int = 0  # slots an incremental export's snapshot took from the one before
+    carried_from: str = ""  # the stored snapshot day they came from
 
-    def as_dict(self) -> dict[str, int]:
-        counts = {
+    def as_dict(self) -> dict[str, int | str]:
+        counts: dict[str, int | str] = {
             "rows": self.rows,
             "inserted": self.inserted,
             "updated": self.updated,
@@ -116,7 +125,9 @@ class Counts:
             "older": self.older,
             "deleted": self.deleted,
         }
-        return counts | ({"carried": self.carried} if self.carried else {})  # slots only
+        if not self.carried:
+            return counts
+        return counts | {"carried": self.carried, "carried_from": self.carried_from}  # slots
 
 
 @dataclass
@@ -287,7 +298,7 @@ class Store:
                 keep.add(_gen_name(int(cur.manifest["parent"])))
             self._collect_garbage(keep)
             counts, affected = self._diff(con, cur, incoming, deleted)
-            carried = 0
+            carried = Carried()
             if carry_slots_to is not None and "slots" in side and cur is not None:
                 # Under the lock: the snapshot carried is the one the merge compares against.
                 carried = carry_slots_forward(con, cur.side_path("slots"), carry_slots_to,
@@ -297,9 +308,10 @@ class Store:
                 name: self._side_diff(con, cur, TABLES[name], name in side_deleted) for name in side
             }
             side_counts = {name: counts for name, (counts, _) in side_diffs.items()}
-            if carried:  # the rows the export gave are the file's; the others were carried
-                side_counts["slots"].rows -= carried
-                side_counts["slots"].carried = carried
+            if carried.slots:  # the rows the export gave are the file's; the others carried
+                side_counts["slots"].rows -= carried.slots
+                side_counts["slots"].carried = carried.slots
+                side_counts["slots"].carried_from = carried.snapshot
             side_changed = [name for name, (_, changed) in side_diffs.items() if changed]
             if not affected and not side_changed:
                 return MergeOutcome(counts, cur.number if cur else None, side=side_counts)
@@ -637,7 +649,10 @@ def _diff_counts(rows: int, found: dict[str, int]) -> Counts:
 
 
 def _counts(recorded: dict[str, Any]) -> Counts:
-    return Counts(**{f.name: int(recorded.get(f.name, 0)) for f in fields(Counts)})
+    numbers = {
+        f.name: int(recorded.get(f.name, 0)) for f in fields(Counts) if f.name != "carried_from"
+    }
+    return Counts(**numbers, carried_from=str(recorded.get("carried_from", "")))
 
 
 def _gen_name(number: int) -> str:

@@ -606,13 +606,32 @@ def test_an_incremental_export_of_slots_changes_the_snapshot_before_it(
     assert snapshot("2025-04-01") == {"s2": "free", "s4": "free", "s5": "free", "s7": "free"}
     slots = job.quality["side"]["slots"]
     assert (slots["rows"], slots["carried"], slots["inserted"]) == (1, 1, 2)
+    assert slots["carried_from"] == "2025-04-01"
     assert any("gives only the slots that changed" in w for w in job.quality["warnings"])
     page = login(dana).get(job.get_absolute_url()).content.decode()
-    assert "1 of the new slots were carried from the stored snapshot before this one" in page
-    # The same export again changes nothing.
-    again = _upload(world, content, "i.zip")
+    assert (
+        "1 of the new slots were carried from the stored snapshot of 2025-04-01 from the same "
+        "feed" in page
+    )
+    assert "Feed: <code>https://ehr.example.org/fhir</code>" in page
+    # The same export again, on the command line, changes nothing.
+    from django.core.management import call_command
+
+    from commonground.access.models import ImportJob
+
+    (tmp_path / "again.zip").write_bytes(content)
+    out = io.StringIO()
+    call_command(
+        "access", "import", str(tmp_path / "again.zip"), "--region", world.region.slug,
+        "--user", world.person("data_steward").username, "--wait", stdout=out,
+    )  # fmt: skip
+    again = ImportJob.objects.latest("created_at")
     assert again.generation == job.generation
     assert again.quality["side"]["slots"]["unchanged"] == 2
+    assert (
+        "slots: 1; new 0, changed 0, unchanged 2, not applied 0, removed 0; 1 carried from "
+        "the stored snapshot of 2025-04-04\nfeed: https://ehr.example.org/fhir\n"
+    ) in out.getvalue(), out.getvalue()
     # A second incremental export the same evening builds on that day's snapshot, not on
     # 1 April's (where s5 was still free): s4 is booked too.
     evening = {
@@ -717,9 +736,9 @@ def test_slots_stored_before_feeds_were_kept_stand_for_the_feed_until_it_has_a_s
     doc = manifest(changes, transaction_time="2025-04-03T15:00:00Z", request=since)
     job = _upload(world, export_zip(tmp_path / "i.zip", changes, doc).read_bytes(), "i.zip")
     assert job.state == "done", job.quality
-    assert job.quality["side"]["slots"]["carried"] == 1
-    stored = {(r[1], r[2]): (r[4], r[-1]) for r in side_rows(world, "slots")}
     feed = "https://ehr.example.org/fhir"
+    assert (job.quality["side"]["slots"]["carried"], job.quality["feed"]) == (1, feed)
+    stored = {(r[1], r[2]): (r[4], r[-1]) for r in side_rows(world, "slots")}
     assert stored == {
         ("2025-04-01", "s4"): ("free", ""),  # as stored before
         ("2025-04-01", "s5"): ("free", ""),

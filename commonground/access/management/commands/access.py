@@ -179,7 +179,14 @@ def _report(job: ImportJob, out: OutputWrapper, max_errors: int) -> int:
                 f"{name}: {c['rows']:,}; new {c['inserted']:,}, changed {c['updated']:,}, "
                 f"unchanged {c['unchanged']:,}, not applied {c.get('older', 0):,}, "
                 f"removed {c.get('deleted', 0):,}"
+                + (
+                    f"; {c['carried']:,} carried from the stored snapshot of {c['carried_from']}"
+                    if c.get("carried")
+                    else ""
+                )
             )
+        if feed := (job.quality or {}).get("feed"):
+            w(f"feed: {feed}")
         return EXIT_OK
     if job.state == ImportJob.State.INVALID:
         w(f"INVALID: {job.rejected:,} problem(s); nothing was stored")
