@@ -196,15 +196,16 @@ def stage_deleted(
     *,
     state_as_of: dt.datetime | None,
     snapshot: dt.date | None,
+    feed: str = "",
 ) -> tuple[str | None, list[str]]:
     """What a Bulk Data export lists as deleted (``Type<TAB>id`` lines, as the FHIR reader
     writes them), dated like the export's rows: Appointments as the table
     ``incoming_deleted``, Encounters and Slots as their side tables' ``deleted_*``.
 
-    A deleted slot leaves the export's own snapshot (``snapshot``), the only measurement point
-    the export speaks for; with no snapshot day there is none to leave. Returns the
-    appointments' table (None when the export deletes none) and the side tables with
-    deletions."""
+    A deleted slot leaves the export's own snapshot (``snapshot``) of its ``feed``, the only
+    measurement point the export speaks for; with no snapshot day there is none to leave.
+    Returns the appointments' table (None when the export deletes none) and the side tables
+    with deletions."""
     as_of = extract.stored_instant(state_as_of)
     con.execute(
         "CREATE OR REPLACE TEMP TABLE deleted_listed AS SELECT DISTINCT type, id FROM "
@@ -217,7 +218,8 @@ def stage_deleted(
         "incoming_deleted": "id AS appointment_id FROM deleted_listed WHERE type = 'Appointment'",
         side.TABLES["encounters"].deleted: "id AS encounter_id FROM deleted_listed "
         "WHERE type = 'Encounter'",
-        side.TABLES["slots"].deleted: f"{snap} || '|id:' || id AS slot_key FROM deleted_listed "
+        side.TABLES["slots"].deleted: f"{snap} || '|id:' || id || "
+        f"{quote(side.slot_key_suffix(feed))} AS slot_key FROM deleted_listed "
         f"WHERE type = 'Slot' AND {snap} IS NOT NULL",
     }
     found = []

@@ -450,7 +450,7 @@ def _process(job: ImportJob) -> ImportJob:
             side_deleted: list[str] = []
             if deleted := converted.outputs.get("deleted"):  # an incremental export's
                 deleted_table, side_deleted = ingest.stage_deleted(
-                    con, deleted, state_as_of=cutoff, snapshot=snapshot
+                    con, deleted, state_as_of=cutoff, snapshot=snapshot, feed=converted.feed
                 )
             for name in set(side_deleted) - set(side_files):
                 side.stage_nothing(con, side.TABLES[name])

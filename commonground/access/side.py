@@ -23,10 +23,12 @@ publish from the moment of export onwards). All three come from the file's conte
 file imported again lands on the same keys and changes nothing.
 
 **Feeds.** A Bulk Data export's slots also keep the export's feed (``bulk.export_feed``: the
-system, or the group of a system, it was requested from). An incremental export gives only
-what changed since the run before it, so its snapshot is completed from its own feed's latest
-stored snapshot (``carry_slots_forward``), never from another feed's: a region may receive
-one feed per clinic or per scheduling system, each on its own days.
+system, or the group of a system, it was requested from), which ends their keys too: slot
+ids are unique on one server only. An incremental export gives only what changed since the
+run before it, so its snapshot is completed from its own feed's latest stored snapshot
+(``carry_slots_forward``), never from another feed's: a region may receive one feed per
+clinic or per scheduling system, each on its own days. Slots stored before feeds were kept
+have no feed and keys without one; the same slot given again by its feed replaces them.
 
 **Deletions.** A Bulk Data export's deleted Encounters are removed unless the stored state is
 dated after the export; its deleted Slots leave the export's own snapshot
@@ -52,6 +54,15 @@ SLOT_COLUMNS = (
     "slot_key", "snapshot_date", "slot_id", "schedule_id", "status", "start", "end",
     "clinic_id", "provider_id", "provider_class", "service_line", "overbooked", "feed",
 )  # fmt: skip
+
+
+def slot_key_suffix(feed: str) -> str:
+    """The end of a slot's key that names its feed: slot ids are unique on one server only,
+    so two feeds' slots of the same id and day must not share a key. Slots of no feed (and
+    those stored before feeds were kept) have none."""
+    return f"@{feed}" if feed else ""
+
+
 # Columns added after files were first stored, and what a file written before reads for them.
 SLOT_FEED_UNKNOWN = ""  # slots stored before feeds were kept, and uploads naming none
 ADDED_COLUMNS = {"feed": quote(SLOT_FEED_UNKNOWN)}
@@ -109,6 +120,16 @@ def _col(present: set[str], name: str) -> str:
     return f"coalesce(trim({quote_ident(name)}), '')" if name in present else "''"
 
 
+def _slot_identity_sql(columns: dict[str, str]) -> str:
+    """A slot's identity within a snapshot and feed: its id, else a hash of its schedule,
+    provider, start and end (``columns``: SQL of each, trimmed text)."""
+    return (
+        f"CASE WHEN {columns['slot_id']} <> '' THEN 'id:' || {columns['slot_id']} ELSE 'at:' || "
+        f"sha256({columns['schedule_id']} || '|' || {columns['provider_id']} || '|' || "
+        f"{columns['start']} || '|' || {columns['end']}) END"
+    )
+
+
 def stage_slots(
     con: duckdb.DuckDBPyConnection,
     path: Path,
@@ -134,16 +155,13 @@ def stage_slots(
     )
     parts = {c: _col(present, c) for c in SLOT_COLUMNS[2:]}
     parts["feed"] = quote(feed)  # the upload's, not a column of the file
-    identity = (
-        f"CASE WHEN {parts['slot_id']} <> '' THEN 'id:' || {parts['slot_id']} ELSE 'at:' || "
-        f"sha256({parts['schedule_id']} || '|' || {parts['provider_id']} || '|' || "
-        f"{parts['start']} || '|' || {parts['end']}) END"
-    )
+    identity = _slot_identity_sql(parts)
     select = ", ".join(f"{expr} AS {quote_ident(c)}" for c, expr in parts.items())
     order = ", ".join(quote_ident(c) for c in parts)
     con.execute(
         f"CREATE OR REPLACE TEMP TABLE {table.incoming} AS "  # noqa: S608 - SQL from code
-        f"SELECT snap || '|' || ident AS slot_key, snap AS snapshot_date, * EXCLUDE (snap, ident) "
+        f"SELECT snap || '|' || ident || {quote(slot_key_suffix(feed))} AS slot_key, "
+        "snap AS snapshot_date, * EXCLUDE (snap, ident) "
         f"FROM (SELECT {snapshot} AS snap, {identity} AS ident, {select} FROM raw_slots) "
         # An export listing a slot twice keeps one, the same one every time.
         f"QUALIFY row_number() OVER (PARTITION BY snap, ident ORDER BY {order}) = 1"
@@ -238,7 +256,9 @@ def carry_slots_forward(
         return Carried()
     from_feed, from_day = found
     rest = ", ".join(quote_ident(c) for c in table.columns[2:] if c != "feed")
-    ident = "substr(slot_key, strpos(slot_key, '|'))"  # "|id:..." or "|at:..."
+    # The key of the same slot under the export's day and feed, but for the day.
+    identity = _slot_identity_sql({c: quote_ident(c) for c in table.columns[2:]})
+    ident = f"'|' || {identity} || {quote(slot_key_suffix(feed))}"
     not_deleted = (
         f"AND $day || {ident} NOT IN (SELECT slot_key FROM {table.deleted})"  # noqa: S608 - SQL from code
         if deleting

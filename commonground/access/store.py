@@ -358,6 +358,8 @@ class Store:
                 FROM {table.incoming} i LEFT JOIN ({stored}) o ON i.{table.key} = o.{table.key}
                 """  # noqa: S608 - SQL from schema constants; the path is quoted
             )
+            if "feed" in table.columns:
+                _adopt_rows_of_no_feed(con, stored, table, diff)
             if deleting:
                 # As for appointments: a state dated after the deletion stays, and a row the
                 # same upload gives keeps the state it gives.
@@ -368,7 +370,7 @@ class Store:
                     f"NOT IN (SELECT {table.key} FROM {table.incoming})"
                 )
         found = dict(con.execute(f"SELECT change, count(*) FROM {diff} GROUP BY 1").fetchall())  # noqa: S608 - table name from code
-        changed = any(found.get(c) for c in ("inserted", "updated", "refreshed", "deleted"))
+        changed = any(found.get(c) for c in ("inserted", "updated", "refreshed", *LEAVING))
         return _diff_counts(rows, found), changed
 
     def _diff(
@@ -595,7 +597,8 @@ class Store:
             kept = (
                 f"SELECT {_select_columns(con, path, table.stored_columns)} "  # noqa: S608 - path quoted
                 f"FROM read_parquet({quote(str(path))}) WHERE {table.key} NOT IN (SELECT key "
-                f"FROM {diff} WHERE change IN ('updated', 'refreshed', 'deleted')) UNION ALL "
+                f"FROM {diff} WHERE change IN ('updated', 'refreshed', {_in(LEAVING)})) "
+                "UNION ALL "
             )
         written = con.execute(
             f"COPY ({kept}SELECT {cols} FROM {table.incoming} WHERE {table.key} NOT IN "  # noqa: S608 - SQL from schema constants
@@ -605,6 +608,43 @@ class Store:
         fsync_file(tmp)
         os.replace(tmp, target)
         return int(written[0][0]) if written else 0
+
+
+# Side diff classes of stored rows that leave without an incoming row of their key.
+LEAVING = ("deleted", "replaced")
+
+
+def _in(values: Sequence[str]) -> str:
+    return ", ".join(quote(v) for v in values)
+
+
+def _adopt_rows_of_no_feed(
+    con: duckdb.DuckDBPyConnection, stored: str, table: SideTable, diff: str
+) -> None:
+    """Slots stored before feeds were kept have keys without a feed's suffix
+    (``side.slot_key_suffix``). The same slot (day and identity) given again by its feed
+    replaces such a row instead of standing beside it: counted unchanged when only the key
+    and feed differ, else changed; the old key leaves ('replaced')."""
+    same = " AND ".join(
+        f'i."{c}" IS NOT DISTINCT FROM o."{c}"'
+        for c in table.columns
+        if c not in (table.key, "feed")
+    )
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE side_twins AS
+        SELECT i.{table.key} AS key, o.{table.key} AS old_key, {same} AS same
+        FROM {table.incoming} i JOIN ({stored}) o
+          ON o.feed = '' AND i.feed <> '' AND i.{table.key} = o.{table.key} || '@' || i.feed
+        WHERE i.{table.key} IN (SELECT key FROM {diff} WHERE change = 'inserted')
+        """  # noqa: S608 - SQL from schema constants; the path is quoted
+    )
+    con.execute(
+        f"UPDATE {diff} SET change = CASE WHEN t.same THEN 'refreshed' ELSE 'updated' END "  # noqa: S608 - table names from code
+        f"FROM side_twins t WHERE {diff}.key = t.key"
+    )
+    con.execute(f"INSERT INTO {diff} SELECT old_key, 'replaced' FROM side_twins")  # noqa: S608 - table name from code
+    con.execute("DROP TABLE side_twins")
 
 
 def _columns(con: duckdb.DuckDBPyConnection, paths: list[str]) -> set[str]:

@@ -511,7 +511,9 @@ def test_an_incremental_export_removes_encounters_and_the_slots_of_its_own_snaps
     first = _upload(world, export("full.zip", "2025-03-31T18:00:00Z", full), "full.zip")
     assert first.state == "done", first.quality
     assert kept("encounters") == ["E1", "E2", "STAY1"]
-    assert kept("slots") == ["2025-03-31|id:s3", "2025-03-31|id:s4"]
+    # A slot's key: its snapshot day, its id and its feed (the export's server).
+    s3, s4 = (f"2025-03-31|id:{n}@https://ehr.example.org/fhir" for n in ("s3", "s4"))
+    assert kept("slots") == [s3, s4]
     # Later the same day (23:00 in California): E1 and slot s3 are deleted, E2 comes again.
     patient, e2 = by_id("P9001"), by_id("E2")
     later = {"Patient.000.ndjson": [patient], "Encounter.000.ndjson": [e2]}
@@ -525,7 +527,7 @@ def test_an_incremental_export_removes_encounters_and_the_slots_of_its_own_snaps
     assert (side_counts["encounters"]["unchanged"], side_counts["encounters"]["deleted"]) == (1, 1)
     assert (side_counts["slots"]["rows"], side_counts["slots"]["deleted"]) == (0, 1)
     assert kept("encounters") == ["E2", "STAY1"]
-    assert kept("slots") == ["2025-03-31|id:s4"]
+    assert kept("slots") == [s4]
     page = login(dana).get(job.get_absolute_url()).content.decode()
     assert (
         '<tr><th scope="row">Encounters (HEDIS-like)</th><td>1</td><td>0</td><td>0</td>'
@@ -544,7 +546,7 @@ def test_an_incremental_export_removes_encounters_and_the_slots_of_its_own_snaps
     assert old.state == "done", old.quality
     assert old.quality["side"]["encounters"]["older"] == 2  # E2's state and STAY1's deletion
     assert old.quality["side"]["slots"]["deleted"] == 0
-    assert kept("encounters") == ["E2", "STAY1"] and kept("slots") == ["2025-03-31|id:s4"]
+    assert kept("encounters") == ["E2", "STAY1"] and kept("slots") == [s4]
     stored = (side_rows(world, "encounters"), side_rows(world, "slots"))
     assert next(r for r in stored[0] if r[0] == "E2")[2] == "finished"
     # The same deletions again change nothing.
@@ -708,43 +710,88 @@ def test_an_incremental_export_completes_its_own_feeds_snapshot_not_another_feed
 def test_slots_stored_before_feeds_were_kept_stand_for_the_feed_until_it_has_a_snapshot(
     world, tmp_path
 ):
-    """A store from before slots carried their feed: an incremental export completes the
-    snapshot stored then, and the slots it carries are its feed's from then on."""
+    """A store from before slots carried their feed (keys without it): an incremental export
+    completes the snapshot stored then, and the slots it carries are its feed's from then on.
+    The old export imported again takes its slots over rather than doubling them."""
     import duckdb
 
     from commonground.access import services
     from commonground.access.tests.test_side import side_rows
 
+    feed = "https://ehr.example.org/fhir"
     schedule, free = scheduling_feed(4, 5)
     files = {"Schedule.000.ndjson": [schedule], "Slot.000.ndjson": free}
     doc = manifest(files, transaction_time="2025-04-01T15:00:00Z",
-                   request="https://ehr.example.org/fhir/$export?_type=Slot,Schedule")  # fmt: skip
-    assert _upload(world, export_zip(tmp_path / "f.zip", files, doc).read_bytes(), "f.zip")
+                   request=f"{feed}/$export?_type=Slot,Schedule")  # fmt: skip
+    full = export_zip(tmp_path / "f.zip", files, doc).read_bytes()
+    assert _upload(world, full, "f.zip").state == "done"
     gen = services.store_for(world.region.pk).current()
     path = gen.side_path("slots") if gen is not None else None
     assert path is not None
     # Files are never modified in place by the store; here the test makes an old one.
     duckdb.connect().execute(
-        f"COPY (SELECT * EXCLUDE (feed) FROM read_parquet('{path}')) "  # noqa: S608 - test path
-        f"TO '{path}.old' (FORMAT parquet)"
+        f"COPY (SELECT * EXCLUDE (feed) REPLACE (replace(slot_key, '@{feed}', '') AS slot_key) "  # noqa: S608 - test path
+        f"FROM read_parquet('{path}')) TO '{path}.old' (FORMAT parquet)"
     )
     path.unlink()
     path.with_name(path.name + ".old").rename(path)
+
+    def stored() -> dict[str, tuple[str, str]]:  # key -> (status, feed)
+        return {r[0]: (r[4], r[-1]) for r in side_rows(world, "slots")}
+
+    assert [r[0] for r in side_rows(world, "slots")] == ["2025-04-01|id:s4", "2025-04-01|id:s5"]
     changes = {"Schedule.000.ndjson": [schedule],
                "Slot.000.ndjson": [{**free[1], "status": "busy"}]}  # fmt: skip
-    since = "https://ehr.example.org/fhir/$export?_since=2025-04-01T15:00:00Z"
+    since = f"{feed}/$export?_since=2025-04-01T15:00:00Z"
     doc = manifest(changes, transaction_time="2025-04-03T15:00:00Z", request=since)
     job = _upload(world, export_zip(tmp_path / "i.zip", changes, doc).read_bytes(), "i.zip")
     assert job.state == "done", job.quality
-    feed = "https://ehr.example.org/fhir"
     assert (job.quality["side"]["slots"]["carried"], job.quality["feed"]) == (1, feed)
-    stored = {(r[1], r[2]): (r[4], r[-1]) for r in side_rows(world, "slots")}
-    assert stored == {
-        ("2025-04-01", "s4"): ("free", ""),  # as stored before
-        ("2025-04-01", "s5"): ("free", ""),
-        ("2025-04-03", "s4"): ("free", feed),
-        ("2025-04-03", "s5"): ("busy", feed),
+    assert stored() == {
+        "2025-04-01|id:s4": ("free", ""),  # as stored before
+        "2025-04-01|id:s5": ("free", ""),
+        f"2025-04-03|id:s4@{feed}": ("free", feed),
+        f"2025-04-03|id:s5@{feed}": ("busy", feed),
     }
+    again = _upload(world, full, "f.zip")
+    assert again.state == "done", again.quality
+    slots = again.quality["side"]["slots"]
+    assert (slots["inserted"], slots["updated"], slots["unchanged"]) == (0, 0, 2)
+    assert stored() == {
+        f"2025-04-01|id:s4@{feed}": ("free", feed),
+        f"2025-04-01|id:s5@{feed}": ("free", feed),
+        f"2025-04-03|id:s4@{feed}": ("free", feed),
+        f"2025-04-03|id:s5@{feed}": ("busy", feed),
+    }
+
+
+def test_two_feeds_slots_of_the_same_id_and_day_are_two_slots(world, tmp_path):
+    """Slot ids are unique on one server only: two systems exporting on the same day may
+    both have a slot "s4"; each feed's deletions and changes touch its own."""
+    from commonground.access.tests.test_side import side_rows
+
+    ours, theirs = "https://ehr.example.org/fhir", "https://scheduling.example.net/fhir"
+    schedule, free = scheduling_feed(4, 5)
+    their_schedule = {**schedule, "id": "sch2"}
+    their_slots = [{**slot, "schedule": {"reference": "Schedule/sch2"}} for slot in free]
+    for name, feed, sched, slots_ in (("a.zip", ours, schedule, free),
+                                      ("b.zip", theirs, their_schedule, their_slots)):  # fmt: skip
+        files = {"Schedule.000.ndjson": [sched], "Slot.000.ndjson": slots_}
+        doc = manifest(files, transaction_time="2025-04-01T15:00:00Z",
+                       request=f"{feed}/$export?_type=Slot,Schedule")  # fmt: skip
+        job = _upload(world, export_zip(tmp_path / name, files, doc).read_bytes(), name)
+        assert job.state == "done", job.quality
+        assert job.quality["side"]["slots"]["inserted"] == 2
+    # Later that day the other system withdraws its s4 and books its s5.
+    changes = {"Schedule.000.ndjson": [their_schedule],
+               "Slot.000.ndjson": [{**their_slots[1], "status": "busy"}],
+               "del.ndjson": delete_bundle("Slot/s4")}  # fmt: skip
+    doc = manifest(changes, transaction_time="2025-04-01T23:00:00Z", deleted=["del.ndjson"],
+                   request=f"{theirs}/$export?_since=2025-04-01T15:00:00Z")  # fmt: skip
+    job = _upload(world, export_zip(tmp_path / "c.zip", changes, doc).read_bytes(), "c.zip")
+    assert job.state == "done", job.quality
+    stored = {(r[3], r[2]): r[4] for r in side_rows(world, "slots")}  # (schedule, id) -> status
+    assert stored == {("sch1", "s4"): "free", ("sch1", "s5"): "free", ("sch2", "s5"): "busy"}
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
