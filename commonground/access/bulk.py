@@ -394,6 +394,7 @@ def _read_manifest(
 
 
 MAX_FEED_LENGTH = 500
+DEFAULT_PORTS = {"https": ":443", "http": ":80"}
 
 
 def export_feed(request: object) -> str:
@@ -414,8 +415,11 @@ def export_feed(request: object) -> str:
     if segments and unquote(segments[-1]).startswith("$"):
         segments.pop()
     path = "/".join(segments).rstrip("/")
+    scheme = parts.scheme.lower()
     host = parts.netloc.rsplit("@", 1)[-1].lower()  # never a user name or password
-    base = f"{parts.scheme.lower()}://{host}" if host else ""
+    if scheme in DEFAULT_PORTS:  # ":443" on https is the same server as none
+        host = host.removesuffix(DEFAULT_PORTS[scheme])
+    base = f"{scheme}://{host}" if host else ""
     return (base + path)[:MAX_FEED_LENGTH]
 
 

@@ -657,6 +657,8 @@ def test_an_incremental_export_of_slots_changes_the_snapshot_before_it(
          "https://ehr.example.org/fhir/Group/oakland"),
         ("https://steward:s3cret@ehr.example.org:8443/fhir/$export", "https://ehr.example.org:8443/fhir"),
         ("https://ehr.example.org/fhir/%24export/", "https://ehr.example.org/fhir"),
+        ("https://ehr.example.org:443/fhir/$export", "https://ehr.example.org/fhir"),
+        ("http://ehr.example.org:80/fhir/$export", "http://ehr.example.org/fhir"),
         ("https://scheduling.example.org/$bulk-publish", "https://scheduling.example.org"),
         ("https://[::1/fhir/$export", ""),
         ("", ""),
