@@ -42,7 +42,7 @@ from commonground.access import extract, ingest, readers, side
 from commonground.access.calendars import calendar_version
 from commonground.access.models import AggregateRun, ImportJob
 from commonground.access.readers import reader_for
-from commonground.access.store import MergeOutcome, Store, StoreError
+from commonground.access.store import Counts, MergeOutcome, Store, StoreError
 from commonground.audit.models import AuditEvent
 from commonground.audit.services import audit_record
 from commonground.core.permissions import allowed
@@ -469,6 +469,13 @@ def _process(job: ImportJob) -> ImportJob:
             )
             if outcome.side:
                 quality["side"] = {n: c.as_dict() for n, c in outcome.side.items()}
+            if unanchored := outcome.side.get("slots", Counts()).without_snapshot:
+                quality.setdefault("warnings", []).append(
+                    f"{unanchored} slot(s) of this incremental export were not stored: the "
+                    "store holds no snapshot of its feed to apply them to, and on their own "
+                    "they would say the rest of the schedule had gone. Import a full export "
+                    "of the feed first; later incremental exports then build on it."
+                )
         finally:
             con.close()
     return _finish_done(job, outcome, quality)

@@ -214,7 +214,7 @@ class Carried:
     """What completing an incremental export's slot snapshot took from the stored one."""
 
     slots: int = 0
-    snapshot: str = ""  # the stored snapshot day they came from ('' when none)
+    snapshot: str = ""  # the stored snapshot day completed ('' when there was none)
 
 
 def carry_slots_forward(
@@ -235,7 +235,8 @@ def carry_slots_forward(
     Until the feed has a stored snapshot, the slots stored without a feed stand for it (the
     snapshots stored before feeds were kept). Slots that start before the export's day are
     left behind, as a full export leaves them (a day's margin for the time zone: the measure
-    reads local days)."""
+    reads local days). With no snapshot to complete, nothing is carried and
+    ``Carried.snapshot`` is ''."""
     if stored is None:
         return Carried()
     table = TABLES["slots"]
@@ -279,7 +280,7 @@ def carry_slots_forward(
     )
     after = con.execute(f"SELECT count(*) FROM {table.incoming}").fetchone()  # noqa: S608 - table name from code
     carried = int(after[0]) - int(before[0]) if after and before else 0
-    return Carried(carried, str(from_day) if carried else "")
+    return Carried(carried, str(from_day))
 
 
 def stage_nothing(con: duckdb.DuckDBPyConnection, table: SideTable) -> None:

@@ -115,6 +115,9 @@ class Counts:
     deleted: int = 0  # stored rows removed: a Bulk Data export lists them as deleted
     carried: int = 0  # slots an incremental export's snapshot took from the one before
     carried_from: str = ""  # the stored snapshot day they came from
+    # Slots of an incremental export with no stored snapshot of its feed to complete: not
+    # stored, as on their own they would say the rest of the schedule had gone.
+    without_snapshot: int = 0
 
     def as_dict(self) -> dict[str, int | str]:
         counts: dict[str, int | str] = {
@@ -125,9 +128,11 @@ class Counts:
             "older": self.older,
             "deleted": self.deleted,
         }
-        if not self.carried:
-            return counts
-        return counts | {"carried": self.carried, "carried_from": self.carried_from}  # slots
+        if self.carried:  # slots only
+            counts |= {"carried": self.carried, "carried_from": self.carried_from}
+        if self.without_snapshot:
+            counts["without_snapshot"] = self.without_snapshot
+        return counts
 
 
 @dataclass
@@ -298,12 +303,17 @@ class Store:
                 keep.add(_gen_name(int(cur.manifest["parent"])))
             self._collect_garbage(keep)
             counts, affected = self._diff(con, cur, incoming, deleted)
-            carried = Carried()
-            if carry_slots_to is not None and "slots" in side and cur is not None:
+            carried, unanchored = Carried(), 0
+            if carry_slots_to is not None and "slots" in side:
                 # Under the lock: the snapshot carried is the one the merge compares against.
-                carried = carry_slots_forward(con, cur.side_path("slots"), carry_slots_to,
+                stored_slots = cur.side_path("slots") if cur is not None else None
+                carried = carry_slots_forward(con, stored_slots, carry_slots_to,
                                               deleting="slots" in side_deleted,
                                               feed=slot_feed)  # fmt: skip
+                if not carried.snapshot:  # changes to a schedule the store has never seen
+                    incoming_slots = TABLES["slots"].incoming
+                    unanchored = int(scalar(con, f"SELECT count(*) FROM {incoming_slots}"))  # noqa: S608 - table name from code
+                    con.execute(f"DELETE FROM {incoming_slots}")  # noqa: S608 - table name from code
             side_diffs = {
                 name: self._side_diff(con, cur, TABLES[name], name in side_deleted) for name in side
             }
@@ -312,6 +322,8 @@ class Store:
                 side_counts["slots"].rows -= carried.slots
                 side_counts["slots"].carried = carried.slots
                 side_counts["slots"].carried_from = carried.snapshot
+            if unanchored:
+                side_counts["slots"].rows = side_counts["slots"].without_snapshot = unanchored
             side_changed = [name for name, (_, changed) in side_diffs.items() if changed]
             if not affected and not side_changed:
                 return MergeOutcome(counts, cur.number if cur else None, side=side_counts)

@@ -709,6 +709,47 @@ def test_an_incremental_export_completes_its_own_feeds_snapshot_not_another_feed
     assert snapshot("2025-04-03") == {f"xs{n}": ("free", other) for n in (2, 4, 5, 7)}
 
 
+def test_an_incremental_export_with_no_snapshot_of_its_feed_stores_none_of_its_slots(
+    world, tmp_path
+):
+    """Changes to a schedule the store has never seen (only another feed's) would say the rest
+    of it had gone: they are not stored, the import says why, and the encounters of the same
+    export still are."""
+    from django.core.management import call_command
+
+    from commonground.access.tests.test_side import STAY, side_rows
+
+    ours, theirs = "https://ehr.example.org/fhir", "https://scheduling.example.net/fhir"
+    schedule, free = scheduling_feed(4, 5)
+    files = {
+        "Schedule.000.ndjson": [{**schedule, "id": "sch2"}],
+        "Slot.000.ndjson": [
+            {**slot, "id": f"x{slot['id']}", "schedule": {"reference": "Schedule/sch2"}}
+            for slot in free
+        ],
+    }
+    doc = manifest(files, transaction_time="2025-04-01T15:00:00Z",
+                   request=f"{theirs}/$export?_type=Slot,Schedule")  # fmt: skip
+    assert _upload(world, export_zip(tmp_path / "b.zip", files, doc).read_bytes(), "b.zip")
+    before = side_rows(world, "slots")
+    changes = {"Schedule.000.ndjson": [schedule],
+               "Slot.000.ndjson": [{**free[1], "status": "busy"}],
+               "Encounter.000.ndjson": [STAY]}  # fmt: skip
+    doc = manifest(changes, transaction_time="2025-04-02T15:00:00Z",
+                   request=f"{ours}/$export?_since=2025-04-01T15:00:00Z")  # fmt: skip
+    path = export_zip(tmp_path / "i.zip", changes, doc)
+    out = io.StringIO()
+    call_command(
+        "access", "import", str(path), "--region", world.region.slug,
+        "--user", world.person("data_steward").username, "--wait", stdout=out,
+    )  # fmt: skip
+    text = out.getvalue()
+    assert "slots: 1; new 0, changed 0, unchanged 0" in text, text
+    assert "note: 1 slot(s) of this incremental export were not stored" in text, text
+    assert side_rows(world, "slots") == before
+    assert [r[0] for r in side_rows(world, "encounters")] == ["STAY1"]
+
+
 def test_slots_stored_before_feeds_were_kept_stand_for_the_feed_until_it_has_a_snapshot(
     world, tmp_path
 ):

@@ -187,6 +187,8 @@ def _report(job: ImportJob, out: OutputWrapper, max_errors: int) -> int:
             )
         if feed := (job.quality or {}).get("feed"):
             w(f"feed: {feed}")
+        for warning in (job.quality or {}).get("warnings", []):
+            w(f"note: {warning}")
         return EXIT_OK
     if job.state == ImportJob.State.INVALID:
         w(f"INVALID: {job.rejected:,} problem(s); nothing was stored")
