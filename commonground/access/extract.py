@@ -753,7 +753,7 @@ def load_sql(
       cancel_day,
       {col("modality", "NULL::cg_modality")} AS modality,
       {_key(col("episode_id"))} AS episode_key,
-      {request_key} AS request_key,
+      {f"{request_key} AS request_key," if "referral_id" in has else ""}
       TRY_CAST({col("recommended_return_days")} AS SMALLINT) AS rec_days,
       {col("product_line", "NULL::cg_product_line")} AS product_line,
       {birth_year}
@@ -762,7 +762,7 @@ def load_sql(
     """  # noqa: S608 - SQL from schema constants; values bound or quoted
     return LoadSql(
         create=sql,
-        view=appt_view_sql(birth_year=keep_patient_id),
+        view=appt_view_sql(birth_year=keep_patient_id, referral="referral_id" in has),
         bad_rows=bad_rows,
         text_columns=text_columns,
         checks=checks,
@@ -790,8 +790,11 @@ FLAGS = (
 TZ_ASSUMED_SHIFT = len(FLAGS)
 
 
-def appt_view_sql(*, birth_year: bool = False) -> str:
-    """The view ``appt`` over ``appt_rows``: the columns the metrics read, unpacked."""
+def appt_view_sql(*, birth_year: bool = False, referral: bool = True) -> str:
+    """The view ``appt`` over ``appt_rows``: the columns the metrics read, unpacked.
+
+    Without a ``referral_id`` column a request's key is its episode's, which the rows then
+    do not store twice (``referral``: they store it)."""
 
     def bit(name: str) -> str:
         return f"(flags & {1 << FLAGS.index(name)}) <> 0 AS {name}"
@@ -809,7 +812,8 @@ def appt_view_sql(*, birth_year: bool = False) -> str:
       offer_ts, {day("offer")}, {bit("offer_dateonly")},
       start_ts, {day("start")}, {bit("start_dateonly")},
       status, cancel_initiator, cancel_day, {bit("is_group")}, modality, episode_key,
-      request_key, {bit("longer")}, {bit("prl")}, rec_days, product_line,
+      {"request_key" if referral else "episode_key AS request_key"},
+      {bit("longer")}, {bit("prl")}, rec_days, product_line,
       {"birth_year," if birth_year else ""}
       (flags >> {TZ_ASSUMED_SHIFT})::UTINYINT AS tz_assumed, {bit("bad")}
     FROM {ROWS_TABLE}
