@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 import duckdb
@@ -23,6 +24,22 @@ def scalar(con: duckdb.DuckDBPyConnection, sql: str, params: Any = None) -> Any:
 def quote(value: str) -> str:
     """A SQL string literal."""
     return "'" + value.replace("'", "''") + "'"
+
+
+def in_list(values: Iterable[str]) -> str:
+    """A parenthesised list of SQL string literals, for ``IN``."""
+    return "(" + ", ".join(quote(v) for v in values) + ")"
+
+
+def parquet_columns(con: duckdb.DuckDBPyConnection, paths: list[str]) -> set[str]:
+    """The columns of Parquet files, read together by name (a file written before a column
+    was added lacks it)."""
+    rows = con.execute(
+        "DESCRIBE SELECT * FROM read_parquet($files, hive_partitioning = false, "
+        "union_by_name = true)",
+        {"files": paths},
+    ).fetchall()
+    return {str(r[0]) for r in rows}
 
 
 def drop_relations(con: duckdb.DuckDBPyConnection, *names: str) -> None:

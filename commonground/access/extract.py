@@ -49,6 +49,7 @@ import duckdb
 from commonground.core.exports import FORMULA_STARTS
 
 from ._db import drop_relations, one_row, scalar
+from ._db import in_list as _in
 from .calendars import CalendarVersion
 
 DEFAULT_TZ = "America/Los_Angeles"
@@ -312,10 +313,6 @@ def read_header(path: Path) -> Header:
 
 def _q(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
-
-
-def _in(values: Sequence[str]) -> str:
-    return "(" + ", ".join(_q(v) for v in values) + ")"
 
 
 DATETIME_COLUMNS = (

@@ -41,6 +41,7 @@ from dataclasses import dataclass, field
 import duckdb
 
 from ._db import drop_relations, one_row, scalar
+from ._db import in_list as _in
 from .calendars import CalendarVersion, day_index
 from .closures import NONE as NO_CLOSURES
 from .closures import Closures
@@ -112,10 +113,6 @@ SUMMARY_COLUMNS = (
 
 def _q(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
-
-
-def _in(values: Iterable[str]) -> str:
-    return "(" + ", ".join(_q(v) for v in values) + ")"
 
 
 DETAILS = ("before_sb221", "episode_ended", "no_follow_up_scheduled")

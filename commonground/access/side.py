@@ -46,7 +46,7 @@ from pathlib import Path
 import duckdb
 
 from . import extract, hedis, slots
-from ._db import quote
+from ._db import parquet_columns, quote
 
 SIDE_DIR = "side"
 
@@ -242,7 +242,7 @@ def carry_slots_forward(
     table = TABLES["slots"]
     day = str(snapshot)
     source = f"read_parquet({quote(str(stored))})"
-    present = {d[0] for d in con.execute(f"SELECT * FROM {source} LIMIT 0").description or []}  # noqa: S608 - path quoted
+    present = parquet_columns(con, [str(stored)])
     stored_feed = '"feed"' if "feed" in present else ADDED_COLUMNS["feed"]
     found = con.execute(
         f"""
@@ -301,7 +301,7 @@ def _rows(path: Path, columns: tuple[str, ...]) -> Iterator[dict[str, str]]:
     con = duckdb.connect(":memory:")
     try:
         source = f"read_parquet({quote(str(path))})"
-        present = {d[0] for d in con.execute(f"SELECT * FROM {source} LIMIT 0").description or []}  # noqa: S608 - path quoted
+        present = parquet_columns(con, [str(path)])
         select = ", ".join(
             quote_ident(c) if c in present else f"{ADDED_COLUMNS[c]} AS {quote_ident(c)}"
             for c in columns

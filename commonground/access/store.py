@@ -52,7 +52,7 @@ from typing import Any
 
 import duckdb
 
-from ._db import quote, scalar
+from ._db import in_list, parquet_columns, quote, scalar
 from .extract import PARTITION_DAY, STORED_COLUMNS
 from .side import (
     ADDED_COLUMNS,
@@ -403,7 +403,9 @@ class Store:
             # it as NULL (undated) there, and when no file has it, it is added as NULL.
             paths = [str(f) for f in files]
             undated = (
-                "" if STATE_AS_OF in _columns(con, paths) else f", NULL::TIMESTAMP AS {STATE_AS_OF}"
+                ""
+                if STATE_AS_OF in parquet_columns(con, paths)
+                else f", NULL::TIMESTAMP AS {STATE_AS_OF}"
             )
             stored = (
                 f"SELECT *{undated}, substr(filename, {prefix}) AS old_part FROM read_parquet("  # noqa: S608 - SQL from schema constants; paths are bound
@@ -609,7 +611,7 @@ class Store:
             kept = (
                 f"SELECT {_select_columns(con, path, table.stored_columns)} "  # noqa: S608 - path quoted
                 f"FROM read_parquet({quote(str(path))}) WHERE {table.key} NOT IN (SELECT key "
-                f"FROM {diff} WHERE change IN ('updated', 'refreshed', {_in(LEAVING)})) "
+                f"FROM {diff} WHERE change IN {in_list(('updated', 'refreshed', *LEAVING))}) "
                 "UNION ALL "
             )
         written = con.execute(
@@ -624,10 +626,6 @@ class Store:
 
 # Side diff classes of stored rows that leave without an incoming row of their key.
 LEAVING = ("deleted", "replaced")
-
-
-def _in(values: Sequence[str]) -> str:
-    return ", ".join(quote(v) for v in values)
 
 
 def _adopt_rows_of_no_feed(
@@ -659,22 +657,12 @@ def _adopt_rows_of_no_feed(
     con.execute("DROP TABLE side_twins")
 
 
-def _columns(con: duckdb.DuckDBPyConnection, paths: list[str]) -> set[str]:
-    """The columns of stored files, read together by name."""
-    rows = con.execute(
-        "DESCRIBE SELECT * FROM read_parquet($files, hive_partitioning = false, "
-        "union_by_name = true)",
-        {"files": paths},
-    ).fetchall()
-    return {str(r[0]) for r in rows}
-
-
 def _select_columns(
     con: duckdb.DuckDBPyConnection, path: Path, columns: Sequence[str] = FILE_COLUMNS
 ) -> str:
     """The select list of ``columns`` for a stored file; one written before a column was
     added gives its default: NULL for ``state_as_of`` (undated), ``side.ADDED_COLUMNS``."""
-    present = _columns(con, [str(path)])
+    present = parquet_columns(con, [str(path)])
     missing = {STATE_AS_OF: "NULL::TIMESTAMP", **ADDED_COLUMNS}
     return ", ".join(f'"{c}"' if c in present else f'{missing[c]} AS "{c}"' for c in columns)
 
