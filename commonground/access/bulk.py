@@ -57,7 +57,7 @@ from pathlib import Path
 from typing import IO, Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from .fhir import Item, iter_document, iter_ndjson, reference
+from .fhir import Item, feed_name, iter_document, iter_ndjson, reference, url_parts
 
 ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
 DATA_SUFFIXES = (".ndjson", ".jsonl", ".json")
@@ -393,10 +393,6 @@ def _read_manifest(
     export.feed = export_feed(request)
 
 
-MAX_FEED_LENGTH = 500
-DEFAULT_PORTS = {"https": ":443", "http": ":80"}
-
-
 def export_feed(request: object) -> str:
     """Which feed an export is a run of: its kick-off request's URL without the query, the
     operation (``$export``) or any credentials, e.g. ``https://ehr.example.org/fhir/Group/g7``.
@@ -405,22 +401,13 @@ def export_feed(request: object) -> str:
     run's slots complete the feed's own latest snapshot, not another system's or group's.
     '' when the manifest gives no request (a feed of its own, as are uploads of other kinds).
     """
-    if not isinstance(request, str) or not request.strip():
+    parts = url_parts(request)
+    if parts is None:
         return ""
-    try:
-        parts = urlsplit(request.strip())
-    except ValueError:  # not a URL (an unclosed IPv6 bracket): no feed to name
-        return ""
-    segments = parts.path.rstrip("/").split("/")
+    base, segments = parts
     if segments and unquote(segments[-1]).startswith("$"):
         segments.pop()
-    path = "/".join(segments).rstrip("/")
-    scheme = parts.scheme.lower()
-    host = parts.netloc.rsplit("@", 1)[-1].lower()  # never a user name or password
-    if scheme in DEFAULT_PORTS:  # ":443" on https is the same server as none
-        host = host.removesuffix(DEFAULT_PORTS[scheme])
-    base = f"{scheme}://{host}" if host else ""
-    return (base + path)[:MAX_FEED_LENGTH]
+    return feed_name(base, segments)
 
 
 # -- reading it ----------------------------------------------------------------------------

@@ -56,8 +56,10 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
+from urllib.parse import urlsplit
 
 from .extract import ExtractError
+from .slots import MAX_FEED_LENGTH, SLOT_STATUSES
 
 SNOMED = "http://snomed.info/sct"
 NUCC = "http://nucc.org/provider-taxonomy"
@@ -118,7 +120,6 @@ ENCOUNTER_CLASSES = frozenset(
     {"AMB", "EMER", "FLD", "HH", "IMP", "ACUTE", "NONAC", "OBSENC", "PRENC", "SS", "VR"}
 )
 CLASS_MODALITY = {"VR": "video", "AMB": "in_person"}
-SLOT_STATUSES = ("busy", "free", "busy-unavailable", "busy-tentative", "entered-in-error")
 
 PROVIDER_CLASSES = (
     "psychiatrist", "psychologist", "lcsw", "lmft", "lpcc", "psych_np", "sud_counselor",
@@ -163,7 +164,7 @@ DEFAULT_CONCEPT_MAP: dict[tuple[str, str], tuple[str, str]] = {
 BOOKING_TIME_OPTIONAL = frozenset({"booked", "pending"})
 SLOT_COLUMNS = (
     "slot_id", "schedule_id", "status", "start", "end", "clinic_id", "provider_id",
-    "provider_class", "service_line", "overbooked",
+    "provider_class", "service_line", "overbooked", "feed",
 )  # fmt: skip
 ENCOUNTER_COLUMNS = (
     "encounter_id", "patient_id", "status", "class", "start", "end", "appointment_ids",
@@ -209,6 +210,7 @@ class Item:
     value: str = ""  # the raw text read (withheld from kept reports) unless ``plain_value``
     plain_value: bool = False  # ``value`` is a name or a number, not a record's text
     text: str = ""  # the resource's own JSON text (an ndjson line), when it was read whole
+    origin: str = ""  # the server a Bundle entry's ``fullUrl`` names (Slots only: ``entry_feed``)
 
 
 class _Stream:
@@ -376,16 +378,61 @@ def _entry(entry: Any, line: int) -> Iterator[Item]:
     if not isinstance(resource, dict):
         yield Item(line, None, "a Bundle entry whose resource is not an object")
         return
-    if resource.get("resourceType") == "Bundle":
+    kind = resource.get("resourceType")
+    if kind == "Bundle":
         yield from _nested(resource, line)
         return
-    yield Item(line, resource)
+    # Slot ids are unique on one server only: a Slot keeps the server that published it.
+    origin = entry_feed(entry.get("fullUrl"), "Slot") if kind == "Slot" else ""
+    yield Item(line, resource, origin=origin)
 
 
 def _nested(bundle: dict[str, Any], line: int) -> Iterator[Item]:
     yield from _bundle_type_problem(bundle.get("type"), line)
     for entry in bundle.get("entry") or []:
         yield from _entry(entry, line)
+
+
+# -- which system a resource came from -------------------------------------------------------
+
+DEFAULT_PORTS = {"https": ":443", "http": ":80"}
+
+
+def url_parts(url: object) -> tuple[str, list[str]] | None:
+    """A URL's ``scheme://host`` (lower case, without credentials or the scheme's default
+    port; '' when it names no host) and its path segments; None when ``url`` is no URL."""
+    if not isinstance(url, str) or not url.strip():
+        return None
+    try:
+        parts = urlsplit(url.strip())
+    except ValueError:  # not a URL (an unclosed IPv6 bracket)
+        return None
+    scheme = parts.scheme.lower()
+    host = parts.netloc.rsplit("@", 1)[-1].lower()  # never a user name or password
+    if scheme in DEFAULT_PORTS:  # ":443" on https is the same server as none
+        host = host.removesuffix(DEFAULT_PORTS[scheme])
+    base = f"{scheme}://{host}" if host else ""
+    return base, parts.path.rstrip("/").split("/")
+
+
+def feed_name(base: str, segments: list[str]) -> str:
+    """The name a feed is kept under: its base and path, capped at ``MAX_FEED_LENGTH``."""
+    return (base + "/".join(segments).rstrip("/"))[:MAX_FEED_LENGTH]
+
+
+def entry_feed(full_url: object, kind: str) -> str:
+    """The FHIR server a Bundle entry's ``fullUrl`` names: ``https://ehr.example.org/fhir``
+    for ``https://ehr.example.org/fhir/Slot/s4`` (or ``.../Slot/s4/_history/2``); '' for a
+    ``urn:uuid:`` or any URL that does not end with the resource's type and id."""
+    parts = url_parts(full_url)
+    if parts is None or not parts[0]:  # no URL, or no server named (``urn:uuid:...``)
+        return ""
+    base, segments = parts
+    if len(segments) >= 4 and segments[-2] == "_history":
+        del segments[-2:]
+    if len(segments) < 2 or segments[-2] != kind or not segments[-1]:
+        return ""
+    return feed_name(base, segments[:-2])
 
 
 def iter_ndjson(handle: IO[str], max_line: int = MAX_LINE_CHARS) -> Iterator[Item]:
@@ -554,7 +601,8 @@ class Staging:
             CREATE TABLE appt (seq INTEGER PRIMARY KEY, line INTEGER, body TEXT);
             CREATE TABLE sr (key TEXT PRIMARY KEY, authored TEXT);
             CREATE TABLE role (key TEXT PRIMARY KEY, body TEXT);
-            CREATE TABLE slot (seq INTEGER PRIMARY KEY, key TEXT, line INTEGER, body TEXT);
+            CREATE TABLE slot (
+              seq INTEGER PRIMARY KEY, key TEXT, line INTEGER, body TEXT, origin TEXT);
             CREATE INDEX slot_key ON slot (key);
             CREATE TABLE sched (key TEXT PRIMARY KEY, body TEXT);
             CREATE TABLE patient (key TEXT PRIMARY KEY, birth_year TEXT);
@@ -586,7 +634,10 @@ class Staging:
         if kind == "Appointment":
             ex("INSERT INTO appt (line, body) VALUES (?, ?)", (item.line, body))
         elif kind == "Slot":
-            ex("INSERT INTO slot (key, line, body) VALUES (?, ?, ?)", (key, item.line, body))
+            ex(
+                "INSERT INTO slot (key, line, body, origin) VALUES (?, ?, ?, ?)",
+                (key, item.line, body, item.origin),
+            )
         elif kind == "Encounter":
             ex("INSERT INTO enc (line, body) VALUES (?, ?)", (item.line, body))
         elif kind == "Schedule":
@@ -807,8 +858,8 @@ class Converter:
     def _slots(self) -> None:
         handle, writer = self._writer("slots", SLOT_COLUMNS)
         try:
-            cursor = self.staging.db.execute("SELECT line, body FROM slot ORDER BY seq")
-            for line, body in cursor:
+            cursor = self.staging.db.execute("SELECT line, body, origin FROM slot ORDER BY seq")
+            for line, body, origin in cursor:
                 res = json.loads(body)
                 status = _text(res.get("status"))
                 if status not in SLOT_STATUSES:
@@ -840,6 +891,7 @@ class Converter:
                         "provider_class": cls,
                         "service_line": line_,
                         "overbooked": "true" if res.get("overbooked") is True else "false",
+                        "feed": origin,
                     }
                 )
                 self.bump("slots_written")

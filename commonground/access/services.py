@@ -444,6 +444,8 @@ def _process(job: ImportJob) -> ImportJob:
             for name, path in side_files.items():
                 if name == "slots":
                     side.stage_slots(con, path, default_snapshot=snapshot, feed=converted.feed)
+                    if not converted.feed and (feeds := side.incoming_slot_feeds(con)):
+                        quality["slot_feeds"] = feeds  # a Bundle's servers, a CSV's column
                 else:
                     side.stage_encounters(con, path, key, state_as_of=cutoff)
             deleted_table: str | None = None

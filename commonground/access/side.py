@@ -22,13 +22,17 @@ cut-off of the appointments in the same upload, else the first day of the file's
 publish from the moment of export onwards). All three come from the file's content, so the same
 file imported again lands on the same keys and changes nothing.
 
-**Feeds.** A Bulk Data export's slots also keep the export's feed (``bulk.export_feed``: the
-system, or the group of a system, it was requested from), which ends their keys too: slot
-ids are unique on one server only. An incremental export gives only what changed since the
-run before it, so its snapshot is completed from its own feed's latest stored snapshot
-(``carry_slots_forward``), never from another feed's: a region may receive one feed per
-clinic or per scheduling system, each on its own days. Slots stored before feeds were kept
-have no feed and keys without one; the same slot given again by its feed replaces them.
+**Feeds.** Slot ids are unique on one server only, so a slot also keeps the feed it came
+from, which ends its key too. A Bulk Data export's slots are of the export's feed
+(``bulk.export_feed``: the system, or the group of a system, it was requested from); a
+Bundle's Slot, of the server its entry's ``fullUrl`` names (``fhir.entry_feed``); a slot
+CSV's row, of its ``feed`` column when the file has one. A slot with none (a Bundle entry
+without a server's ``fullUrl``, a slot CSV without the column) has no feed. An incremental
+export gives only what changed since the run before it, so its snapshot is completed from
+its own feed's latest stored snapshot (``carry_slots_forward``), never from another feed's:
+a region may receive one feed per clinic or per scheduling system, each on its own days.
+Slots stored before feeds were kept have no feed and keys without one; the same slot given
+again by its feed replaces them.
 
 **Deletions.** A Bulk Data export's deleted Encounters are removed unless the stored state is
 dated after the export; its deleted Slots leave the export's own snapshot
@@ -61,6 +65,11 @@ def slot_key_suffix(feed: str) -> str:
     so two feeds' slots of the same id and day must not share a key. Slots of no feed (and
     those stored before feeds were kept) have none."""
     return f"@{feed}" if feed else ""
+
+
+def _slot_key_suffix_sql(feed: str) -> str:
+    """``slot_key_suffix`` of the SQL text column ``feed``, row by row."""
+    return f"CASE WHEN {feed} = '' THEN '' ELSE '@' || {feed} END"
 
 
 # Columns added after files were first stored, and what a file written before reads for them.
@@ -137,8 +146,9 @@ def stage_slots(
     default_snapshot: dt.date | None,
     feed: str = SLOT_FEED_UNKNOWN,
 ) -> int:
-    """The canonical slot CSV at ``path`` as the table ``incoming_slots`` (see module doc),
-    from ``feed`` (a Bulk Data export's: ``bulk.export_feed``)."""
+    """The canonical slot CSV at ``path`` as the table ``incoming_slots`` (see module doc).
+    A Bulk Data export's slots are all of its ``feed`` (``bulk.export_feed``); those of
+    other uploads are of the feed their file's ``feed`` column names, if any."""
     present = _csv_columns(con, path)
     table = TABLES["slots"]
     con.execute(
@@ -154,20 +164,42 @@ def stage_slots(
         f"coalesce(nullif({_col(present, 'snapshot_date')}, ''), {quote(str(fallback or ''))})"
     )
     parts = {c: _col(present, c) for c in SLOT_COLUMNS[2:]}
-    parts["feed"] = quote(feed)  # the upload's, not a column of the file
+    if feed:  # a Bulk Data export's slots are all of its feed, whatever the file says
+        parts["feed"] = quote(feed)
     identity = _slot_identity_sql(parts)
     select = ", ".join(f"{expr} AS {quote_ident(c)}" for c, expr in parts.items())
     order = ", ".join(quote_ident(c) for c in parts)
     con.execute(
         f"CREATE OR REPLACE TEMP TABLE {table.incoming} AS "  # noqa: S608 - SQL from code
-        f"SELECT snap || '|' || ident || {quote(slot_key_suffix(feed))} AS slot_key, "
+        f"SELECT snap || '|' || ident || {_slot_key_suffix_sql('feed')} AS slot_key, "
         "snap AS snapshot_date, * EXCLUDE (snap, ident) "
         f"FROM (SELECT {snapshot} AS snap, {identity} AS ident, {select} FROM raw_slots) "
-        # An export listing a slot twice keeps one, the same one every time.
-        f"QUALIFY row_number() OVER (PARTITION BY snap, ident ORDER BY {order}) = 1"
+        # An upload listing a slot twice keeps one, the same one every time.
+        f"QUALIFY row_number() OVER (PARTITION BY snap, ident, feed ORDER BY {order}) = 1"
     )
     con.execute("DROP TABLE raw_slots")
     return int(con.execute(f"SELECT count(*) FROM {table.incoming}").fetchone()[0])  # type: ignore[index]  # noqa: S608
+
+
+SHOWN_FEEDS = 3  # the feeds an import names; the rest are counted
+
+
+def incoming_slot_feeds(con: duckdb.DuckDBPyConnection) -> dict[str, object]:
+    """The feeds of the staged slots, for the import's report: the first ``SHOWN_FEEDS``
+    by name and how many more ({} when the slots name none)."""
+    table = TABLES["slots"]
+    names = [
+        row[0]
+        for row in con.execute(
+            f"SELECT DISTINCT feed FROM {table.incoming} WHERE feed <> '' ORDER BY feed"  # noqa: S608 - table name from code
+        ).fetchall()
+    ]
+    if not names:
+        return {}
+    return {
+        "names": names[:SHOWN_FEEDS],
+        "more": len(names) - SHOWN_FEEDS if len(names) > SHOWN_FEEDS else 0,
+    }
 
 
 def stage_encounters(

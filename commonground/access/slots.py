@@ -38,6 +38,10 @@ Canonical slot CSV (header row, UTF-8; the FHIR reader writes ``slots.csv`` in t
     service_line    no        MH, SUD, PC, MS_SPECIALTY, ANCILLARY
     overbooked      no        true/false; an overbooked free slot is not counted as open
     snapshot_date   no        YYYY-MM-DD the availability was captured (see above)
+    feed            no        the system the slots come from (say its FHIR base URL), at
+                              most 500 characters: slot ids are unique within one system
+                              only, so an import keeps two systems' slots of the same id
+                              apart (the FHIR reader writes a Bundle entry's server)
 
 Times are converted to the clinic time zone before ``.date()`` (section 2).
 """
@@ -64,6 +68,7 @@ DEFAULT_TZ = "America/Los_Angeles"
 SLOT_STATUSES = ("busy", "free", "busy-unavailable", "busy-tentative", "entered-in-error")
 REQUIRED = ("status", "start")
 NOT_MEASURABLE = "not_measurable"
+MAX_FEED_LENGTH = 500  # a feed's name (a server's URL): the FHIR reader caps it alike
 UNKNOWN_CLASS = "unknown"
 
 # Non-urgent initial-appointment standard (business days) by provider class (section 1.2).
@@ -147,6 +152,11 @@ def parse_slots(rows: csv.DictReader[str], *, timezone: str = DEFAULT_TZ) -> Slo
                 )
                 continue
             data.snapshots.add(snapshot)
+        if len((row.get("feed") or "").strip()) > MAX_FEED_LENGTH:
+            data.problems.append(
+                (line, "feed", row.get("feed") or "", f"longer than {MAX_FEED_LENGTH} characters")
+            )
+            continue
         data.by_status[status] = data.by_status.get(status, 0) + 1
         if status != "free":
             continue

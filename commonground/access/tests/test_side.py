@@ -8,12 +8,15 @@ is A1001 itself eleven days after discharge (HEDIS-like FUH: missed at 7 days, m
 from __future__ import annotations
 
 import datetime as dt
+import io
 import json
 import statistics
 from pathlib import Path
 
 import duckdb
+import pytest
 from django.core.files.base import ContentFile
+from django.core.management import call_command
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -47,7 +50,11 @@ def free_slots(*days: str, status: str = "free") -> list[dict[str, object]]:
 
 
 def upload(world, resources: list[dict[str, object]], name: str = "export.json") -> ImportJob:
-    content = json.dumps(bundle(*resources, kind="searchset")).encode()
+    return upload_bundle(world, bundle(*resources, kind="searchset"), name)
+
+
+def upload_bundle(world, doc: dict[str, object], name: str = "export.json") -> ImportJob:
+    content = json.dumps(doc).encode()
     job = services.import_receive(
         actor=world.person("data_steward"), upload=ContentFile(content, name=name),
         original_name=name, region=world.region, enqueue=False,
@@ -369,3 +376,107 @@ def test_access_check_takes_a_slot_or_encounter_file_on_its_own(tmp_path: Path):
     bad = SLOT_CSV.replace("busy,", "open,")
     code, report = check(bad, "bad.csv")
     assert code == 2 and "line 3: status = 'open': not a FHIR Slot.status" in report
+
+
+# -- slots of two systems: kept apart by the system that published them ------------------------
+
+OURS, THEIRS = "https://ehr.example.org/fhir", "https://scheduling.example.net/fhir"
+
+
+def served_bundle(server: str, resources: list[dict[str, object]]) -> dict[str, object]:
+    """A search result of ``server``: each entry's ``fullUrl`` is the resource's address."""
+    return {
+        "resourceType": "Bundle", "type": "searchset",
+        "entry": [{"fullUrl": f"{server}/{r['resourceType']}/{r['id']}", "resource": r}
+                  for r in resources],
+    }  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("full_url", "feed"),
+    [
+        ("https://ehr.example.org/fhir/Slot/SL-1", OURS),
+        ("https://EHR.example.org:443/fhir/Slot/SL-1/_history/3", OURS),
+        ("https://steward:s3cret@ehr.example.org/fhir/Slot/SL-1", OURS),
+        ("http://localhost:8080/Slot/SL-1", "http://localhost:8080"),
+        ("urn:uuid:61ebe359-bfdc-4613-8bf2-c5e300945f0a", ""),  # no server named
+        ("Slot/SL-1", ""),  # relative
+        ("https://ehr.example.org/fhir/Schedule/SCH55", ""),  # not the Slot's own address
+        ("https://ehr.example.org/fhir/Slot/", ""),
+        (None, ""),
+    ],
+)  # fmt: skip
+def test_a_bundle_entrys_server_is_its_full_url_without_the_type_and_id(full_url, feed):
+    assert fhir.entry_feed(full_url, "Slot") == feed
+
+
+def test_two_servers_bundles_with_slots_of_the_same_id_and_day_keep_both(world, dana, login):
+    """Slot ids are unique on one server only: two systems' search results may both hold a
+    slot "SL-2025-06-03" of the same day. Each is kept; each Bundle again changes nothing."""
+    theirs = [{**slot, "status": "busy"} for slot in free_slots("2025-06-03")]
+    for server, slots_ in ((OURS, free_slots("2025-06-03")), (THEIRS, theirs)):
+        job = upload_bundle(world, served_bundle(server, [SCHEDULE, *slots_]))
+        assert job.state == ImportJob.State.DONE, (job.last_error, job.quality)
+        assert job.quality["side"]["slots"]["inserted"] == 1
+        assert job.quality["slot_feeds"] == {"names": [server], "more": 0}
+    stored = side_rows(world, "slots")
+    assert {(r[0], r[4], r[-1]) for r in stored} == {
+        (f"2025-06-03|id:SL-2025-06-03@{OURS}", "free", OURS),
+        (f"2025-06-03|id:SL-2025-06-03@{THEIRS}", "busy", THEIRS),
+    }
+    again = upload_bundle(world, served_bundle(OURS, [SCHEDULE, *free_slots("2025-06-03")]))
+    assert again.generation == job.generation and side_rows(world, "slots") == stored
+    page = login(dana).get(job.get_absolute_url()).content.decode()
+    assert (
+        "kept apart by the system that published them (a slot id is unique within one system "
+        f"only): <code>{THEIRS}</code>." in page
+    )
+
+
+def test_a_bundle_whose_entries_name_no_server_keeps_its_slots_without_a_feed(world):
+    job = upload(world, [SCHEDULE, *free_slots("2025-06-03")])  # fullUrl "urn:x:<n>"
+    assert job.state == ImportJob.State.DONE, (job.last_error, job.quality)
+    assert "slot_feeds" not in job.quality
+    assert [(r[0], r[-1]) for r in side_rows(world, "slots")] == [
+        ("2025-06-03|id:SL-2025-06-03", "")
+    ]
+
+
+SLOT_CSV_OF_TWO_SYSTEMS = f"""\
+slot_id,status,start,clinic_id,provider_class,snapshot_date,feed
+S1,free,2025-06-03T09:00:00-07:00,OAK,lcsw,2025-06-02,{OURS}
+S1,busy,2025-06-03T09:00:00-07:00,OAK,lcsw,2025-06-02,{THEIRS}
+S1,free,2025-06-03T09:00:00-07:00,OAK,lcsw,2025-06-02,{OURS}
+"""
+
+
+def test_a_slot_csv_with_a_feed_column_keeps_two_systems_slots_of_one_id_apart(world, tmp_path):
+    job = upload_csv(world, SLOT_CSV_OF_TWO_SYSTEMS, "slots.csv")
+    assert (job.kind, job.state) == ("slots", "done"), job.quality
+    # The row given twice by one system is one slot; the other system's is another.
+    assert [(r[0], r[4]) for r in side_rows(world, "slots")] == [
+        (f"2025-06-02|id:S1@{OURS}", "free"),
+        (f"2025-06-02|id:S1@{THEIRS}", "busy"),
+    ]
+    (tmp_path / "slots.csv").write_text(SLOT_CSV_OF_TWO_SYSTEMS, encoding="utf-8")
+    out = io.StringIO()
+    call_command(
+        "access", "import", str(tmp_path / "slots.csv"),
+        "--region", world.region.slug, "--user", world.person("data_steward").username,
+        "--wait", stdout=out,
+    )  # fmt: skip
+    assert (
+        f"unchanged 2, not applied 0, removed 0\nslot feeds: {OURS}, {THEIRS}\n" in out.getvalue()
+    )
+
+
+def test_a_slot_csv_feed_longer_than_500_characters_is_refused_with_its_line(world):
+    long_feed = "https://ehr.example.org/" + "x" * 500
+    bad = (
+        SLOT_CSV_OF_TWO_SYSTEMS
+        + f"S2,free,2025-06-04T09:00:00-07:00,OAK,lcsw,2025-06-02,{long_feed}\n"
+    )
+    job = upload_csv(world, bad, "slots.csv")
+    assert job.state == ImportJob.State.INVALID and job.rejected == 1
+    assert f"5,feed,{long_feed},longer than 500 characters" in job_report(job)
+    assert services.store_for(world.region.pk).current() is None

@@ -187,6 +187,9 @@ def _report(job: ImportJob, out: OutputWrapper, max_errors: int) -> int:
             )
         if feed := (job.quality or {}).get("feed"):
             w(f"feed: {feed}")
+        if slot_feeds := (job.quality or {}).get("slot_feeds"):
+            more = f" and {slot_feeds['more']:,} more" if slot_feeds.get("more") else ""
+            w(f"slot feeds: {', '.join(slot_feeds['names'])}{more}")
         for warning in (job.quality or {}).get("warnings", []):
             w(f"note: {warning}")
         return EXIT_OK
