@@ -517,11 +517,10 @@ def test_an_incremental_export_removes_encounters_and_the_slots_of_its_own_snaps
     # Later the same day (23:00 in California): E1 and slot s3 are deleted, E2 comes again.
     patient, e2 = by_id("P9001"), by_id("E2")
     later = {"Patient.000.ndjson": [patient], "Encounter.000.ndjson": [e2]}
-    job = _upload(
-        world,
-        export("d1.zip", "2025-04-01T06:00:00Z", later, ("Encounter/E1", "Slot/s3")),
-        "d1.zip",
+    deleting_e1_and_s3 = export(
+        "d1.zip", "2025-04-01T06:00:00Z", later, ("Encounter/E1", "Slot/s3")
     )
+    job = _upload(world, deleting_e1_and_s3, "d1.zip")
     assert job.state == "done", job.quality
     side_counts = job.quality["side"]
     assert (side_counts["encounters"]["unchanged"], side_counts["encounters"]["deleted"]) == (1, 1)
@@ -550,11 +549,7 @@ def test_an_incremental_export_removes_encounters_and_the_slots_of_its_own_snaps
     stored = (side_rows(world, "encounters"), side_rows(world, "slots"))
     assert next(r for r in stored[0] if r[0] == "E2")[2] == "finished"
     # The same deletions again change nothing.
-    again = _upload(
-        world,
-        export("d1.zip", "2025-04-01T06:00:00Z", later, ("Encounter/E1", "Slot/s3")),
-        "d1.zip",
-    )
+    again = _upload(world, deleting_e1_and_s3, "d1.zip")
     assert again.generation == old.generation == job.generation
     assert (side_rows(world, "encounters"), side_rows(world, "slots")) == stored
 
