@@ -443,7 +443,10 @@ def _process(job: ImportJob) -> ImportJob:
                 snapshot = loaded.last_event_day
             for name, path in side_files.items():
                 if name == "slots":
-                    side.stage_slots(con, path, default_snapshot=snapshot, feed=converted.feed)
+                    side.stage_slots(
+                        con, path, default_snapshot=snapshot, feed=converted.feed,
+                        export=converted.sources is not None,  # a Bulk Data export
+                    )  # fmt: skip
                     if not converted.feed and (feeds := side.incoming_slot_feeds(con)):
                         quality["slot_feeds"] = feeds  # a Bundle's servers, a CSV's column
                 else:

@@ -31,8 +31,12 @@ without a server's ``fullUrl``, a slot CSV without the column) has no feed. An i
 export gives only what changed since the run before it, so its snapshot is completed from
 its own feed's latest stored snapshot (``carry_slots_forward``), never from another feed's:
 a region may receive one feed per clinic or per scheduling system, each on its own days.
-Slots stored before feeds were kept have no feed and keys without one; the same slot given
-again by its feed replaces them.
+Only an export's snapshot is whole: a search Bundle or a slot CSV may list part of a
+system's slots, so a slot keeps whether an export gave it (``from_export``), and a day
+that only such uploads gave is never completed. A slot of an export's snapshot that such
+an upload gives again stays in the snapshot (``keep_export_snapshots``). Slots stored
+before feeds were kept have no feed and keys without one; the same slot given again by its
+feed replaces them.
 
 **Deletions.** A Bulk Data export's deleted Encounters are removed unless the stored state is
 dated after the export; its deleted Slots leave the export's own snapshot
@@ -57,6 +61,7 @@ SIDE_DIR = "side"
 SLOT_COLUMNS = (
     "slot_key", "snapshot_date", "slot_id", "schedule_id", "status", "start", "end",
     "clinic_id", "provider_id", "provider_class", "service_line", "overbooked", "feed",
+    "from_export",
 )  # fmt: skip
 
 
@@ -74,7 +79,12 @@ def _slot_key_suffix_sql(feed: str) -> str:
 
 # Columns added after files were first stored, and what a file written before reads for them.
 SLOT_FEED_UNKNOWN = ""  # slots stored before feeds were kept, and uploads naming none
-ADDED_COLUMNS = {"feed": quote(SLOT_FEED_UNKNOWN)}
+# Whether a slot belongs to the snapshot a Bulk Data export of its feed made: only such a
+# snapshot is whole, so only such a snapshot is completed by the feed's incremental exports.
+FROM_EXPORT, NOT_FROM_EXPORT, FROM_EXPORT_UNKNOWN = "true", "false", ""
+ADDED_COLUMNS = {"feed": quote(SLOT_FEED_UNKNOWN), "from_export": quote(FROM_EXPORT_UNKNOWN)}
+# Kept as provenance: a change to it alone rewrites a row but is not counted as a change.
+PROVENANCE_COLUMNS = ("from_export",)
 ENCOUNTER_COLUMNS = (
     "encounter_id", "patient_key", "status", "class", "setting", "start", "end",
     "appointment_ids", "principal_dx", "other_dx", "provider_class", "discharge_disposition",
@@ -145,10 +155,11 @@ def stage_slots(
     *,
     default_snapshot: dt.date | None,
     feed: str = SLOT_FEED_UNKNOWN,
+    export: bool = False,
 ) -> int:
     """The canonical slot CSV at ``path`` as the table ``incoming_slots`` (see module doc).
-    A Bulk Data export's slots are all of its ``feed`` (``bulk.export_feed``); those of
-    other uploads are of the feed their file's ``feed`` column names, if any."""
+    A Bulk Data export's slots (``export``) are all of its ``feed`` (``bulk.export_feed``);
+    those of other uploads are of the feed their file's ``feed`` column names, if any."""
     present = _csv_columns(con, path)
     table = TABLES["slots"]
     con.execute(
@@ -166,6 +177,7 @@ def stage_slots(
     parts = {c: _col(present, c) for c in SLOT_COLUMNS[2:]}
     if feed:  # a Bulk Data export's slots are all of its feed, whatever the file says
         parts["feed"] = quote(feed)
+    parts["from_export"] = quote(FROM_EXPORT if export else NOT_FROM_EXPORT)
     identity = _slot_identity_sql(parts)
     select = ", ".join(f"{expr} AS {quote_ident(c)}" for c, expr in parts.items())
     order = ", ".join(quote_ident(c) for c in parts)
@@ -265,10 +277,11 @@ def carry_slots_forward(
     the feed made one) with those changes applied: the stored slots that the export neither
     gives again nor deletes are added to ``incoming_slots`` under its snapshot day and feed.
     Until the feed has a stored snapshot, the slots stored without a feed stand for it (the
-    snapshots stored before feeds were kept). Slots that start before the export's day are
-    left behind, as a full export leaves them (a day's margin for the time zone: the measure
-    reads local days). With no snapshot to complete, nothing is carried and
-    ``Carried.snapshot`` is ''."""
+    snapshots stored before feeds were kept). Only slots an export gave count
+    (``from_export``): what other uploads gave may be part of a schedule. Slots that start
+    before the export's day are left behind, as a full export leaves them (a day's margin
+    for the time zone: the measure reads local days). With no snapshot to complete, nothing
+    is carried and ``Carried.snapshot`` is ''."""
     if stored is None:
         return Carried()
     table = TABLES["slots"]
@@ -276,11 +289,13 @@ def carry_slots_forward(
     source = f"read_parquet({quote(str(stored))})"
     present = parquet_columns(con, [str(stored)])
     stored_feed = '"feed"' if "feed" in present else ADDED_COLUMNS["feed"]
+    # An export's snapshot, not what another kind of upload gave (a search, say: part of it).
+    whole = f"from_export <> {quote(NOT_FROM_EXPORT)}" if "from_export" in present else "true"
     found = con.execute(
         f"""
         SELECT from_feed, max(snapshot_date) FROM (
           SELECT {stored_feed} AS from_feed, snapshot_date FROM {source}
-          WHERE snapshot_date <= $day AND {stored_feed} IN ($feed, $unknown))
+          WHERE snapshot_date <= $day AND {stored_feed} IN ($feed, $unknown) AND {whole})
         GROUP BY from_feed ORDER BY from_feed = $feed DESC LIMIT 1
         """,  # noqa: S608 - SQL from code; values bound
         {"day": day, "feed": feed, "unknown": SLOT_FEED_UNKNOWN},
@@ -288,7 +303,7 @@ def carry_slots_forward(
     if found is None:  # neither the feed nor the store before feeds has a snapshot yet
         return Carried()
     from_feed, from_day = found
-    rest = ", ".join(quote_ident(c) for c in table.columns[2:] if c != "feed")
+    rest = ", ".join(quote_ident(c) for c in table.columns[2:] if c not in ("feed", "from_export"))
     # The key of the same slot under the export's day and feed, but for the day.
     identity = _slot_identity_sql({c: quote_ident(c) for c in table.columns[2:]})
     ident = f"'|' || {identity} || {quote(slot_key_suffix(feed))}"
@@ -300,19 +315,40 @@ def carry_slots_forward(
     before = con.execute(f"SELECT count(*) FROM {table.incoming}").fetchone()  # noqa: S608 - table name from code
     con.execute(
         f"""
-        INSERT INTO {table.incoming} (slot_key, snapshot_date, {rest}, "feed")
-        SELECT $day || {ident}, $day, {rest}, $feed FROM {source}
-        WHERE snapshot_date = $from_day AND {stored_feed} = $from_feed
+        INSERT INTO {table.incoming} (slot_key, snapshot_date, {rest}, "feed", from_export)
+        SELECT $day || {ident}, $day, {rest}, $feed, $from_export FROM {source}
+        WHERE snapshot_date = $from_day AND {stored_feed} = $from_feed AND {whole}
           AND {ident} NOT IN (SELECT substr(slot_key, strpos(slot_key, '|'))
                               FROM {table.incoming})
           AND coalesce(try_cast(left("start", 10) AS DATE) >= $day::DATE - 1, true)
           {not_deleted}
         """,  # noqa: S608 - SQL from code; values bound
-        {"day": day, "feed": feed, "from_feed": from_feed, "from_day": from_day},
-    )
+        {"day": day, "feed": feed, "from_feed": from_feed, "from_day": from_day,
+         "from_export": FROM_EXPORT},
+    )  # fmt: skip
     after = con.execute(f"SELECT count(*) FROM {table.incoming}").fetchone()  # noqa: S608 - table name from code
     carried = int(after[0]) - int(before[0]) if after and before else 0
     return Carried(carried, str(from_day))
+
+
+def keep_export_snapshots(con: duckdb.DuckDBPyConnection, stored: Path | None) -> None:
+    """A slot of an export's snapshot stays in it when another kind of upload (a search
+    Bundle of the same server, say) gives it again: that upload updates the slot, and the
+    snapshot stays whole for the feed's next incremental export to complete."""
+    if stored is None:
+        return
+    table = TABLES["slots"]
+    present = parquet_columns(con, [str(stored)])
+    mark = '"from_export"' if "from_export" in present else ADDED_COLUMNS["from_export"]
+    con.execute(
+        f"""
+        UPDATE {table.incoming} SET from_export = o.from_export
+        FROM (SELECT slot_key, {mark} AS from_export FROM read_parquet({quote(str(stored))})
+              WHERE {mark} <> $no) AS o
+        WHERE {table.incoming}.slot_key = o.slot_key AND {table.incoming}.from_export = $no
+        """,  # noqa: S608 - SQL from code; the path is quoted
+        {"no": NOT_FROM_EXPORT},
+    )
 
 
 def stage_nothing(con: duckdb.DuckDBPyConnection, table: SideTable) -> None:

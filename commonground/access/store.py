@@ -56,12 +56,14 @@ from ._db import in_list, parquet_columns, quote, scalar
 from .extract import PARTITION_DAY, STORED_COLUMNS
 from .side import (
     ADDED_COLUMNS,
+    PROVENANCE_COLUMNS,
     SIDE_DIR,
     STATE_AS_OF,
     TABLES,
     Carried,
     SideTable,
     carry_slots_forward,
+    keep_export_snapshots,
 )
 
 FORMAT = 1
@@ -304,6 +306,8 @@ class Store:
             self._collect_garbage(keep)
             counts, affected = self._diff(con, cur, incoming, deleted)
             carried, unanchored = Carried(), 0
+            if "slots" in side and cur is not None:
+                keep_export_snapshots(con, cur.side_path("slots"))
             if carry_slots_to is not None and "slots" in side:
                 # Under the lock: the snapshot carried is the one the merge compares against.
                 stored_slots = cur.side_path("slots") if cur is not None else None
@@ -357,16 +361,19 @@ class Store:
                 f"SELECT {_select_columns(con, path, table.stored_columns)} "  # noqa: S608 - path quoted
                 f"FROM read_parquet({quote(str(path))})"
             )
-            same = " AND ".join(f'i."{c}" IS NOT DISTINCT FROM o."{c}"' for c in table.columns)
-            when_same, older = "'unchanged'", ""
+            same = _same_sql(table, ())
+            when_same, other_cases = "'unchanged'", ""
             if table.dated:
-                when_same, older = SAME_STATE, f"WHEN {OLDER_STATE} THEN 'older'"
+                when_same, other_cases = SAME_STATE, f"WHEN {OLDER_STATE} THEN 'older'"
+            if provenance := [c for c in PROVENANCE_COLUMNS if c in table.columns]:
+                # Only where the row came from differs: rewritten, counted unchanged.
+                other_cases += f" WHEN {_same_sql(table, provenance)} THEN 'refreshed'"
             con.execute(
                 f"""
                 CREATE OR REPLACE TEMP TABLE {diff} AS
                 SELECT i.{table.key} AS key,
                        CASE WHEN o.{table.key} IS NULL THEN 'inserted'
-                            WHEN {same} THEN {when_same} {older} ELSE 'updated' END AS change
+                            WHEN {same} THEN {when_same} {other_cases} ELSE 'updated' END AS change
                 FROM {table.incoming} i LEFT JOIN ({stored}) o ON i.{table.key} = o.{table.key}
                 """  # noqa: S608 - SQL from schema constants; the path is quoted
             )
@@ -635,11 +642,7 @@ def _adopt_rows_of_no_feed(
     (``side.slot_key_suffix``). The same slot (day and identity) given again by its feed
     replaces such a row instead of standing beside it: counted unchanged when only the key
     and feed differ, else changed; the old key leaves ('replaced')."""
-    same = " AND ".join(
-        f'i."{c}" IS NOT DISTINCT FROM o."{c}"'
-        for c in table.columns
-        if c not in (table.key, "feed")
-    )
+    same = _same_sql(table, (table.key, "feed", *PROVENANCE_COLUMNS))
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE side_twins AS
@@ -655,6 +658,14 @@ def _adopt_rows_of_no_feed(
     )
     con.execute(f"INSERT INTO {diff} SELECT old_key, 'replaced' FROM side_twins")  # noqa: S608 - table name from code
     con.execute("DROP TABLE side_twins")
+
+
+def _same_sql(table: SideTable, ignoring: Sequence[str]) -> str:
+    """Whether the incoming row ``i`` and the stored row ``o`` hold the same data, but for
+    the columns ``ignoring``."""
+    return " AND ".join(
+        f'i."{c}" IS NOT DISTINCT FROM o."{c}"' for c in table.columns if c not in ignoring
+    )
 
 
 def _select_columns(

@@ -94,6 +94,7 @@ def demo_slots(
                             "MH",
                             "false",
                             "",  # feed: the demo's own
+                            "true",  # from_export: each Monday's list is whole
                         )
                     )
     return _table(con, TABLES["slots"].incoming, SLOT_COLUMNS, rows)

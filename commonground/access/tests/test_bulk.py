@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from commonground.access import bulk, readers
+from commonground.access import bulk, readers, side
 from commonground.access.tests import bulk_files as cases
 from commonground.access.tests.bulk_files import (
     BASE,
@@ -23,6 +23,8 @@ from commonground.access.tests.bulk_files import (
 )
 from commonground.access.tests.test_fhir import bundle, canonical, check, spec_resources, write
 from commonground.access.tests.test_imports import private_files  # noqa: F401 - a fixture
+
+FEED = side.SLOT_COLUMNS.index("feed")  # of a stored slot row
 
 
 def spec_export(tmp_path: Path, **options: object) -> Path:
@@ -676,7 +678,7 @@ def test_an_incremental_export_completes_its_own_feeds_snapshot_not_another_feed
     other = "https://scheduling.example.net/fhir"
 
     def snapshot(day: str) -> dict[str, tuple[str, str]]:  # id -> (status, feed)
-        return {r[2]: (r[4], r[-1]) for r in side_rows(world, "slots") if r[1] == day}
+        return {r[2]: (r[4], r[FEED]) for r in side_rows(world, "slots") if r[1] == day}
 
     def run(name: str, files: dict, moment: str, request: str, deleted=()) -> None:
         doc = manifest(files, transaction_time=moment, deleted=deleted, request=request)
@@ -748,9 +750,10 @@ def test_an_incremental_export_with_no_snapshot_of_its_feed_stores_none_of_its_s
 def test_slots_stored_before_feeds_were_kept_stand_for_the_feed_until_it_has_a_snapshot(
     world, tmp_path
 ):
-    """A store from before slots carried their feed (keys without it): an incremental export
-    completes the snapshot stored then, and the slots it carries are its feed's from then on.
-    The old export imported again takes its slots over rather than doubling them."""
+    """A store from before slots carried their feed (keys without it) or whether an export
+    gave them: an incremental export completes the snapshot stored then, and the slots it
+    carries are its feed's from then on. The old export imported again takes its slots over
+    rather than doubling them."""
     import duckdb
 
     from commonground.access import services
@@ -768,14 +771,15 @@ def test_slots_stored_before_feeds_were_kept_stand_for_the_feed_until_it_has_a_s
     assert path is not None
     # Files are never modified in place by the store; here the test makes an old one.
     duckdb.connect().execute(
-        f"COPY (SELECT * EXCLUDE (feed) REPLACE (replace(slot_key, '@{feed}', '') AS slot_key) "  # noqa: S608 - test path
+        f"COPY (SELECT * EXCLUDE (feed, from_export) "  # noqa: S608 - test path
+        f"REPLACE (replace(slot_key, '@{feed}', '') AS slot_key) "
         f"FROM read_parquet('{path}')) TO '{path}.old' (FORMAT parquet)"
     )
     path.unlink()
     path.with_name(path.name + ".old").rename(path)
 
     def stored() -> dict[str, tuple[str, str]]:  # key -> (status, feed)
-        return {r[0]: (r[4], r[-1]) for r in side_rows(world, "slots")}
+        return {r[0]: (r[4], r[FEED]) for r in side_rows(world, "slots")}
 
     assert [r[0] for r in side_rows(world, "slots")] == ["2025-04-01|id:s4", "2025-04-01|id:s5"]
     changes = {"Schedule.000.ndjson": [schedule],
@@ -830,6 +834,104 @@ def test_two_feeds_slots_of_the_same_id_and_day_are_two_slots(world, tmp_path):
     assert job.state == "done", job.quality
     stored = {(r[3], r[2]): r[4] for r in side_rows(world, "slots")}  # (schedule, id) -> status
     assert stored == {("sch1", "s4"): "free", ("sch1", "s5"): "free", ("sch2", "s5"): "busy"}
+
+
+def test_an_incremental_export_completes_the_feeds_last_export_not_another_uploads_slots(
+    world, tmp_path
+):
+    """Another kind of upload from the same server (a search Bundle, a slot CSV) may give
+    only part of its slots: its day is no snapshot for the feed's incremental export to
+    complete. A slot it gives again on an export's day stays in that export's snapshot."""
+    from commonground.access.tests.test_side import side_rows, upload_csv
+
+    feed = "https://ehr.example.org/fhir"
+    schedule, free = scheduling_feed(4, 5, 6)
+
+    def snapshot(day: str) -> dict[str, str]:  # id -> status
+        return {r[2]: r[4] for r in side_rows(world, "slots") if r[1] == day}
+
+    def export(name: str, files: dict, moment: str, since: str = ""):
+        request = f"{feed}/$export?_type=Slot,Schedule" + (f"&_since={since}" if since else "")
+        doc = manifest(files, transaction_time=moment, request=request)
+        job = _upload(world, export_zip(tmp_path / name, files, doc).read_bytes(), name)
+        assert job.state == "done", job.quality
+        return job
+
+    def slot_csv(day: str, *rows: str):
+        text = "slot_id,schedule_id,status,start,end,clinic_id,provider_class,snapshot_date,feed\n"
+        text += "".join(f"{row},OAK,lcsw,{day},{feed}\n" for row in rows)
+        job = upload_csv(world, text, "slots.csv")
+        assert job.state == "done", job.quality
+        return job
+
+    export("full.zip", {"Schedule.000.ndjson": [schedule], "Slot.000.ndjson": free},
+           "2025-04-01T15:00:00Z")  # fmt: skip
+    # The same day, a slot list of the same server shows s6 booked: the export's snapshot
+    # keeps it, booked.
+    s6_busy = "s6,sch1,busy,2025-04-06T09:00:00-07:00,2025-04-06T09:20:00-07:00"
+    assert slot_csv("2025-04-01", s6_busy).quality["side"]["slots"]["updated"] == 1
+    # The same list again changes nothing.
+    assert slot_csv("2025-04-01", s6_busy).quality["side"]["slots"]["unchanged"] == 1
+    # On 2 April a search of the server lists one new slot, and nothing else.
+    slot_csv("2025-04-02", "s9,sch1,free,2025-04-09T09:00:00-07:00,2025-04-09T09:20:00-07:00")
+    assert snapshot("2025-04-02") == {"s9": "free"}
+    # On 3 April the incremental export books s5: it completes 1 April's export.
+    changes = {"Schedule.000.ndjson": [schedule],
+               "Slot.000.ndjson": [{**free[1], "status": "busy"}]}  # fmt: skip
+    job = export("inc.zip", changes, "2025-04-03T15:00:00Z", since="2025-04-01T15:00:00Z")
+    counts = job.quality["side"]["slots"]
+    assert (counts["carried"], counts["carried_from"]) == (2, "2025-04-01")
+    assert snapshot("2025-04-03") == {"s4": "free", "s5": "busy", "s6": "busy"}
+
+
+def test_an_export_giving_a_listed_slot_again_takes_it_into_its_snapshot(world, tmp_path):
+    """A slot list gave s4 first; the export of the same day gives it again, unchanged, and
+    s5. Nothing changed in s4, but it is now part of the export's snapshot, so the next
+    incremental export carries it."""
+    from commonground.access.tests.test_side import side_rows, upload_csv
+
+    feed = "https://ehr.example.org/fhir"
+    schedule, free = scheduling_feed(4, 5)
+    listed = (
+        "slot_id,schedule_id,status,start,end,clinic_id,provider_class,service_line,"
+        f"overbooked,snapshot_date,feed\ns4,sch1,free,{free[0]['start']},{free[0]['end']},OAK,"
+        f"lcsw,MH,false,2025-04-01,{feed}\n"
+    )
+    assert upload_csv(world, listed, "slots.csv").state == "done"
+
+    def export(name: str, files: dict, moment: str, query: str):
+        doc = manifest(files, transaction_time=moment, request=f"{feed}/$export?{query}")
+        job = _upload(world, export_zip(tmp_path / name, files, doc).read_bytes(), name)
+        assert job.state == "done", job.quality
+        return job.quality["side"]["slots"]
+
+    full = export("full.zip", {"Schedule.000.ndjson": [schedule], "Slot.000.ndjson": free},
+                  "2025-04-01T15:00:00Z", "_type=Slot")  # fmt: skip
+    assert (full["inserted"], full["updated"], full["unchanged"]) == (1, 0, 1)
+    changes = {"Schedule.000.ndjson": [schedule],
+               "Slot.000.ndjson": [{**free[1], "status": "busy"}]}  # fmt: skip
+    inc = export("inc.zip", changes, "2025-04-03T15:00:00Z", "_since=2025-04-01T15:00:00Z")
+    assert (inc["carried"], inc["carried_from"]) == (1, "2025-04-01")
+    assert {r[2]: r[4] for r in side_rows(world, "slots") if r[1] == "2025-04-03"} == {
+        "s4": "free",
+        "s5": "busy",
+    }
+
+
+def test_slots_of_an_upload_naming_no_system_do_not_stand_for_a_feeds_snapshot(world, tmp_path):
+    """A Bundle whose entries name no server could hold any system's slots, and only some:
+    an incremental export of a feed with no snapshot of its own does not build on it."""
+    from commonground.access.tests.test_side import SCHEDULE, free_slots, side_rows, upload
+
+    assert upload(world, [SCHEDULE, *free_slots("2025-04-02")]).state == "done"
+    schedule, free = scheduling_feed(4)
+    files = {"Schedule.000.ndjson": [schedule], "Slot.000.ndjson": free}
+    request = "https://ehr.example.org/fhir/$export?_since=2025-04-01T00:00:00Z"
+    doc = manifest(files, transaction_time="2025-04-03T15:00:00Z", request=request)
+    job = _upload(world, export_zip(tmp_path / "inc.zip", files, doc).read_bytes(), "inc.zip")
+    assert job.state == "done", job.quality
+    assert job.quality["side"]["slots"]["without_snapshot"] == 1
+    assert [r[2] for r in side_rows(world, "slots")] == ["SL-2025-04-02"]
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])

@@ -381,6 +381,7 @@ def test_access_check_takes_a_slot_or_encounter_file_on_its_own(tmp_path: Path):
 # -- slots of two systems: kept apart by the system that published them ------------------------
 
 OURS, THEIRS = "https://ehr.example.org/fhir", "https://scheduling.example.net/fhir"
+FEED = side.SLOT_COLUMNS.index("feed")  # of a stored slot row
 
 
 def served_bundle(server: str, resources: list[dict[str, object]]) -> dict[str, object]:
@@ -420,7 +421,7 @@ def test_two_servers_bundles_with_slots_of_the_same_id_and_day_keep_both(world, 
         assert job.quality["side"]["slots"]["inserted"] == 1
         assert job.quality["slot_feeds"] == {"names": [server], "more": 0}
     stored = side_rows(world, "slots")
-    assert {(r[0], r[4], r[-1]) for r in stored} == {
+    assert {(r[0], r[4], r[FEED]) for r in stored} == {
         (f"2025-06-03|id:SL-2025-06-03@{OURS}", "free", OURS),
         (f"2025-06-03|id:SL-2025-06-03@{THEIRS}", "busy", THEIRS),
     }
@@ -437,7 +438,7 @@ def test_a_bundle_whose_entries_name_no_server_keeps_its_slots_without_a_feed(wo
     job = upload(world, [SCHEDULE, *free_slots("2025-06-03")])  # fullUrl "urn:x:<n>"
     assert job.state == ImportJob.State.DONE, (job.last_error, job.quality)
     assert "slot_feeds" not in job.quality
-    assert [(r[0], r[-1]) for r in side_rows(world, "slots")] == [
+    assert [(r[0], r[FEED]) for r in side_rows(world, "slots")] == [
         ("2025-06-03|id:SL-2025-06-03", "")
     ]
 
