@@ -177,6 +177,8 @@ def stage_slots(
     parts = {c: _col(present, c) for c in SLOT_COLUMNS[2:]}
     if feed:  # a Bulk Data export's slots are all of its feed, whatever the file says
         parts["feed"] = quote(feed)
+    else:  # "https://ehr.example.org/fhir/" is the server an export names without the "/"
+        parts["feed"] = f"rtrim({parts['feed']}, '/')"
     parts["from_export"] = quote(FROM_EXPORT if export else NOT_FROM_EXPORT)
     identity = _slot_identity_sql(parts)
     select = ", ".join(f"{expr} AS {quote_ident(c)}" for c, expr in parts.items())

@@ -38,10 +38,12 @@ Canonical slot CSV (header row, UTF-8; the FHIR reader writes ``slots.csv`` in t
     service_line    no        MH, SUD, PC, MS_SPECIALTY, ANCILLARY
     overbooked      no        true/false; an overbooked free slot is not counted as open
     snapshot_date   no        YYYY-MM-DD the availability was captured (see above)
-    feed            no        the system the slots come from (say its FHIR base URL), at
-                              most 500 characters: slot ids are unique within one system
-                              only, so an import keeps two systems' slots of the same id
-                              apart (the FHIR reader writes a Bundle entry's server)
+    feed            no        the system the slots come from (say its FHIR base URL, as
+                              its exports name it; no user name or password), at most 500
+                              characters: slot ids are unique within one system only, so
+                              an import keeps two systems' slots of the same id apart (the
+                              FHIR reader writes a Bundle entry's server). A trailing "/"
+                              is dropped.
 
 Times are converted to the clinic time zone before ``.date()`` (section 2).
 """
@@ -55,6 +57,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from commonground.core.business_days import Calendar
@@ -124,6 +127,20 @@ def read_slots(path: Path, *, timezone: str = DEFAULT_TZ) -> SlotData:
         return parse_slots(csv.DictReader(handle), timezone=timezone)
 
 
+def _feed_problem(feed: str) -> tuple[str, str] | None:
+    """(the value to report, why) when a slot CSV's ``feed`` cannot be kept."""
+    if len(feed) > MAX_FEED_LENGTH:
+        return feed, f"longer than {MAX_FEED_LENGTH} characters"
+    try:
+        parts = urlsplit(feed)
+    except ValueError:  # not a URL: a name of the steward's choosing
+        return None
+    if "@" in parts.netloc:  # reported without them: the report is kept
+        masked = parts._replace(netloc="***@" + parts.netloc.rsplit("@", 1)[-1]).geturl()
+        return masked, "holds a user name or password: give the server's address without them"
+    return None
+
+
 def parse_slots(rows: csv.DictReader[str], *, timezone: str = DEFAULT_TZ) -> SlotData:
     header = rows.fieldnames or []
     missing = [c for c in REQUIRED if c not in header]
@@ -152,10 +169,8 @@ def parse_slots(rows: csv.DictReader[str], *, timezone: str = DEFAULT_TZ) -> Slo
                 )
                 continue
             data.snapshots.add(snapshot)
-        if len((row.get("feed") or "").strip()) > MAX_FEED_LENGTH:
-            data.problems.append(
-                (line, "feed", row.get("feed") or "", f"longer than {MAX_FEED_LENGTH} characters")
-            )
+        if problem := _feed_problem((row.get("feed") or "").strip()):
+            data.problems.append((line, "feed", *problem))
             continue
         data.by_status[status] = data.by_status.get(status, 0) + 1
         if status != "free":

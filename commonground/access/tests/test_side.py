@@ -481,3 +481,19 @@ def test_a_slot_csv_feed_longer_than_500_characters_is_refused_with_its_line(wor
     assert job.state == ImportJob.State.INVALID and job.rejected == 1
     assert f"5,feed,{long_feed},longer than 500 characters" in job_report(job)
     assert services.store_for(world.region.pk).current() is None
+
+
+def test_a_slot_csv_feed_with_a_password_is_refused_and_the_report_withholds_it(world):
+    with_password = "https://steward:s3cret@ehr.example.org/fhir"
+    bad = SLOT_CSV_OF_TWO_SYSTEMS.replace(f",{THEIRS}\n", f",{with_password}\n")
+    job = upload_csv(world, bad, "slots.csv")
+    assert job.state == ImportJob.State.INVALID and job.rejected == 1
+    report = job_report(job)
+    assert "3,feed,https://***@ehr.example.org/fhir,holds a user name or password" in report
+    assert "s3cret" not in report and "s3cret" not in repr(job.quality)
+
+
+def test_a_slot_csv_feed_is_its_server_without_a_trailing_slash(world):
+    job = upload_csv(world, SLOT_CSV_OF_TWO_SYSTEMS.replace(f",{OURS}\n", f",{OURS}/\n"), "s.csv")
+    assert job.state == ImportJob.State.DONE, job.quality
+    assert sorted(r[FEED] for r in side_rows(world, "slots")) == [OURS, THEIRS]
