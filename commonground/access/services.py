@@ -459,6 +459,8 @@ def _process(job: ImportJob) -> ImportJob:
                 )
             for name in set(side_deleted) - set(side_files):
                 side.stage_nothing(con, side.TABLES[name])
+            # What staging found, kept before the merge: a run resumed after it reports it.
+            ImportJob.objects.filter(pk=job.pk).update(quality=quality)
             outcome = store.merge(
                 con,
                 job=str(job.pk),
@@ -472,15 +474,6 @@ def _process(job: ImportJob) -> ImportJob:
                 carry_slots_to=snapshot if converted.incremental else None,
                 slot_feed=converted.feed,
             )
-            if outcome.side:
-                quality["side"] = {n: c.as_dict() for n, c in outcome.side.items()}
-            if unanchored := outcome.side.get("slots", Counts()).without_snapshot:
-                quality.setdefault("warnings", []).append(
-                    f"{unanchored} slot(s) of this incremental export were not stored: the "
-                    "store holds no snapshot of its feed to apply them to, and on their own "
-                    "they would say the rest of the schedule had gone. Import a full export "
-                    "of the feed first; later incremental exports then build on it."
-                )
         finally:
             con.close()
     return _finish_done(job, outcome, quality)
@@ -545,7 +538,20 @@ def _finish(job: ImportJob, changes: dict[str, Any], audit: dict[str, Any]) -> I
 
 
 def _finish_done(job: ImportJob, outcome: MergeOutcome, quality: dict[str, Any]) -> ImportJob:
+    """Record the merged job: its counts, and ``quality`` with what the merge found (also when
+    a run resumed after a crash finds the merge already done: the store's manifest keeps it)."""
     counts = outcome.counts
+    quality = dict(quality)
+    if outcome.side:
+        quality["side"] = {n: c.as_dict() for n, c in outcome.side.items()}
+    if unanchored := outcome.side.get("slots", Counts()).without_snapshot:
+        warning = (
+            f"{unanchored} slot(s) of this incremental export were not stored: the store "
+            "holds no snapshot of its feed to apply them to, and on their own they would say "
+            "the rest of the schedule had gone. Import a full export of the feed first; later "
+            "incremental exports then build on it."
+        )
+        quality["warnings"] = [*quality.get("warnings", []), warning]
     return _finish(
         job,
         {

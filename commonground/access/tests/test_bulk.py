@@ -1001,3 +1001,43 @@ def test_a_full_export_then_the_incremental_one_leaves_what_the_next_full_export
     assert len(measured(stored_t2)) > 10  # the test measures something
     stored_encounters = {r[0]: r[2] for r in side_rows(world, "encounters")}
     assert stored_encounters == {f"E{n}": s for n, s in enc_t2.items()}
+
+
+def test_a_crash_after_publishing_an_export_keeps_its_slot_counts_and_notes(
+    world, tmp_path, monkeypatch
+):
+    """The resumed run finishes the job from the store's manifest: the slots' counts, the
+    slots left out for want of a snapshot and the import's note stay in its report."""
+    from django.core.files.base import ContentFile
+
+    from commonground.access import services, store
+    from commonground.access.tasks import run_import_task
+
+    schedule, free = scheduling_feed(4, 5)
+    files = {
+        "Schedule.000.ndjson": [schedule], "Slot.000.ndjson": free,
+        "Encounter.000.ndjson": [by_id("E2")], "Patient.000.ndjson": [by_id("P9001")],
+    }  # fmt: skip
+    since = "https://ehr.example.org/fhir/$export?_since=2025-04-01T00:00:00Z"
+    doc = manifest(files, transaction_time="2025-04-03T15:00:00Z", request=since)
+    content = export_zip(tmp_path / "i.zip", files, doc).read_bytes()
+    job = services.import_receive(
+        actor=world.person("data_steward"), upload=ContentFile(content, name="i.zip"),
+        original_name="i.zip", region=world.region, enqueue=False,
+    )  # fmt: skip
+
+    def crash(name: str) -> None:
+        if name == "published":
+            raise OSError("worker killed")
+
+    monkeypatch.setattr(store, "_checkpoint", crash)
+    run_import_task.call(str(job.pk))
+    monkeypatch.setattr(store, "_checkpoint", lambda name: None)
+    run_import_task.call(str(job.pk))
+    job.refresh_from_db()
+    assert job.state == "done" and job.attempts == 2
+    assert job.quality["side"]["slots"]["without_snapshot"] == 2
+    assert job.quality["side"]["encounters"]["inserted"] == 1
+    assert any("2 slot(s) of this incremental export were not stored" in w
+               for w in job.quality["warnings"])  # fmt: skip
+    assert job.quality["feed"] == "https://ehr.example.org/fhir"
