@@ -52,6 +52,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import re
 import statistics
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
@@ -127,6 +128,17 @@ def read_slots(path: Path, *, timezone: str = DEFAULT_TZ) -> SlotData:
         return parse_slots(csv.DictReader(handle), timezone=timezone)
 
 
+ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def _iso_day(text: str) -> dt.date:
+    """A YYYY-MM-DD date. Only that form: the import keys a slot by the text, and
+    ``date.fromisoformat`` also takes "20250401" and "2025-W14-2" for the same day."""
+    if not ISO_DAY.fullmatch(text):
+        raise ValueError(text)
+    return dt.date.fromisoformat(text)
+
+
 def _feed_problem(feed: str) -> tuple[str, str] | None:
     """(the value to report, why) when a slot CSV's ``feed`` cannot be kept."""
     if len(feed) > MAX_FEED_LENGTH:
@@ -162,7 +174,7 @@ def parse_slots(rows: csv.DictReader[str], *, timezone: str = DEFAULT_TZ) -> Slo
         snapshot: dt.date | None = None
         if (row.get("snapshot_date") or "").strip():
             try:
-                snapshot = dt.date.fromisoformat((row.get("snapshot_date") or "").strip())
+                snapshot = _iso_day((row.get("snapshot_date") or "").strip())
             except ValueError:
                 data.problems.append(
                     (line, "snapshot_date", row.get("snapshot_date") or "", "not YYYY-MM-DD")

@@ -497,3 +497,12 @@ def test_a_slot_csv_feed_is_its_server_without_a_trailing_slash(world):
     job = upload_csv(world, SLOT_CSV_OF_TWO_SYSTEMS.replace(f",{OURS}\n", f",{OURS}/\n"), "s.csv")
     assert job.state == ImportJob.State.DONE, job.quality
     assert sorted(r[FEED] for r in side_rows(world, "slots")) == [OURS, THEIRS]
+
+
+def test_a_slot_csv_snapshot_date_is_refused_unless_written_yyyy_mm_dd(world):
+    """Python reads "20250401" as 1 April too, but the import keys a slot by the text: it
+    would be a second snapshot of the same day."""
+    bad = SLOT_CSV.replace(",2025-06-02\n", ",20250602\n", 1)
+    job = upload_csv(world, bad, "slots.csv")
+    assert job.state == ImportJob.State.INVALID and job.rejected == 1
+    assert "2,snapshot_date,20250602,not YYYY-MM-DD" in job_report(job)
