@@ -289,22 +289,29 @@ def carry_slots_forward(
     table = TABLES["slots"]
     day = str(snapshot)
     source = f"read_parquet({quote(str(stored))})"
-    present = parquet_columns(con, [str(stored)])
-    stored_feed = '"feed"' if "feed" in present else ADDED_COLUMNS["feed"]
-    # An export's snapshot, not what another kind of upload gave (a search, say: part of it).
-    whole = f"from_export <> {quote(NOT_FROM_EXPORT)}" if "from_export" in present else "true"
+    stored_feed, mark = _stored_feed_and_mark(con, stored)
+    # The feed's own export snapshots (not what another kind of upload gave: a search, say,
+    # gives part of a schedule), or the slots stored before feeds and marks were kept.
+    # (Slots of no feed stored since are not: an export naming no request is a system of
+    # its own, and another upload naming no system may be any system's, and part of it.)
+    eligible = (
+        f"(({stored_feed} = $feed AND {mark} <> {quote(NOT_FROM_EXPORT)}) "
+        f"OR ({stored_feed} = $unknown AND {mark} = {quote(FROM_EXPORT_UNKNOWN)}))"
+    )
     found = con.execute(
         f"""
         SELECT from_feed, max(snapshot_date) FROM (
           SELECT {stored_feed} AS from_feed, snapshot_date FROM {source}
-          WHERE snapshot_date <= $day AND {stored_feed} IN ($feed, $unknown) AND {whole})
+          WHERE snapshot_date <= $day AND {eligible})
         GROUP BY from_feed ORDER BY from_feed = $feed DESC LIMIT 1
         """,  # noqa: S608 - SQL from code; values bound
         {"day": day, "feed": feed, "unknown": SLOT_FEED_UNKNOWN},
     ).fetchone()
     if found is None:  # neither the feed nor the store before feeds has a snapshot yet
         return Carried()
-    from_feed, from_day = found
+    # That day's slots of the feed, and those stored on it before feeds were kept (part of
+    # the same snapshot, when a store from then took some of them over since).
+    from_day = found[1]
     rest = ", ".join(quote_ident(c) for c in table.columns[2:] if c not in ("feed", "from_export"))
     # The key of the same slot under the export's day and feed, but for the day.
     identity = _slot_identity_sql({c: quote_ident(c) for c in table.columns[2:]})
@@ -319,14 +326,14 @@ def carry_slots_forward(
         f"""
         INSERT INTO {table.incoming} (slot_key, snapshot_date, {rest}, "feed", from_export)
         SELECT $day || {ident}, $day, {rest}, $feed, $from_export FROM {source}
-        WHERE snapshot_date = $from_day AND {stored_feed} = $from_feed AND {whole}
+        WHERE snapshot_date = $from_day AND {eligible}
           AND {ident} NOT IN (SELECT substr(slot_key, strpos(slot_key, '|'))
                               FROM {table.incoming})
           AND coalesce(try_cast(left("start", 10) AS DATE) >= $day::DATE - 1, true)
           {not_deleted}
         """,  # noqa: S608 - SQL from code; values bound
-        {"day": day, "feed": feed, "from_feed": from_feed, "from_day": from_day,
-         "from_export": FROM_EXPORT},
+        {"day": day, "feed": feed, "from_day": from_day, "from_export": FROM_EXPORT,
+         "unknown": SLOT_FEED_UNKNOWN},
     )  # fmt: skip
     after = con.execute(f"SELECT count(*) FROM {table.incoming}").fetchone()  # noqa: S608 - table name from code
     carried = int(after[0]) - int(before[0]) if after and before else 0
@@ -339,18 +346,32 @@ def keep_export_snapshots(con: duckdb.DuckDBPyConnection, stored: Path | None) -
     snapshot stays whole for the feed's next incremental export to complete."""
     if stored is None:
         return
-    table = TABLES["slots"]
-    present = parquet_columns(con, [str(stored)])
-    mark = '"from_export"' if "from_export" in present else ADDED_COLUMNS["from_export"]
+    incoming = TABLES["slots"].incoming
+    stored_feed, mark = _stored_feed_and_mark(con, stored)
     con.execute(
         f"""
-        UPDATE {table.incoming} SET from_export = o.from_export
-        FROM (SELECT slot_key, {mark} AS from_export FROM read_parquet({quote(str(stored))})
-              WHERE {mark} <> $no) AS o
-        WHERE {table.incoming}.slot_key = o.slot_key AND {table.incoming}.from_export = $no
+        UPDATE {incoming} SET from_export = o.from_export
+        FROM (SELECT slot_key, {stored_feed} AS feed, {mark} AS from_export
+              FROM read_parquet({quote(str(stored))}) WHERE {mark} <> $no) AS o
+        WHERE {incoming}.from_export = $no AND (
+          {incoming}.slot_key = o.slot_key
+          -- or the same slot stored before feeds were kept, under a key without one
+          OR (o.feed = $unknown AND o.from_export = $unknown_mark
+              AND {incoming}.slot_key = o.slot_key || '@' || {incoming}.feed))
         """,  # noqa: S608 - SQL from code; the path is quoted
-        {"no": NOT_FROM_EXPORT},
+        {"no": NOT_FROM_EXPORT, "unknown": SLOT_FEED_UNKNOWN, "unknown_mark": FROM_EXPORT_UNKNOWN},
     )
+
+
+def _stored_feed_and_mark(con: duckdb.DuckDBPyConnection, stored: Path) -> tuple[str, str]:
+    """The SQL of a stored slot file's ``feed`` and ``from_export``, or of what a file
+    written before the column reads for it."""
+    present = parquet_columns(con, [str(stored)])
+
+    def column(name: str) -> str:
+        return quote_ident(name) if name in present else ADDED_COLUMNS[name]
+
+    return column("feed"), column("from_export")
 
 
 def stage_nothing(con: duckdb.DuckDBPyConnection, table: SideTable) -> None:

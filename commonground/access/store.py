@@ -641,14 +641,16 @@ def _adopt_rows_of_no_feed(
     """Slots stored before feeds were kept have keys without a feed's suffix
     (``side.slot_key_suffix``). The same slot (day and identity) given again by its feed
     replaces such a row instead of standing beside it: counted unchanged when only the key
-    and feed differ, else changed; the old key leaves ('replaced')."""
+    and feed differ, else changed; the old key leaves ('replaced'). (A slot of no feed stored
+    since carries a mark, ``from_export``, and is another system's: it stays.)"""
     same = _same_sql(table, (table.key, "feed", *PROVENANCE_COLUMNS))
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE side_twins AS
         SELECT i.{table.key} AS key, o.{table.key} AS old_key, {same} AS same
         FROM {table.incoming} i JOIN ({stored}) o
-          ON o.feed = '' AND i.feed <> '' AND i.{table.key} = o.{table.key} || '@' || i.feed
+          ON o.feed = '' AND o.from_export = '' AND i.feed <> ''
+         AND i.{table.key} = o.{table.key} || '@' || i.feed
         WHERE i.{table.key} IN (SELECT key FROM {diff} WHERE change = 'inserted')
         """  # noqa: S608 - SQL from schema constants; the path is quoted
     )

@@ -747,25 +747,13 @@ def test_an_incremental_export_with_no_snapshot_of_its_feed_stores_none_of_its_s
     assert [r[0] for r in side_rows(world, "encounters")] == ["STAY1"]
 
 
-def test_slots_stored_before_feeds_were_kept_stand_for_the_feed_until_it_has_a_snapshot(
-    world, tmp_path
-):
-    """A store from before slots carried their feed (keys without it) or whether an export
-    gave them: an incremental export completes the snapshot stored then, and the slots it
-    carries are its feed's from then on. The old export imported again takes its slots over
-    rather than doubling them."""
+def store_slots_as_before_feeds(world, feed: str) -> None:
+    """Rewrite the stored slot file as a store from before slots kept their feed (and the
+    mark of an export) wrote it: no such columns, keys without the feed."""
     import duckdb
 
     from commonground.access import services
-    from commonground.access.tests.test_side import side_rows
 
-    feed = "https://ehr.example.org/fhir"
-    schedule, free = scheduling_feed(4, 5)
-    files = {"Schedule.000.ndjson": [schedule], "Slot.000.ndjson": free}
-    doc = manifest(files, transaction_time="2025-04-01T15:00:00Z",
-                   request=f"{feed}/$export?_type=Slot,Schedule")  # fmt: skip
-    full = export_zip(tmp_path / "f.zip", files, doc).read_bytes()
-    assert _upload(world, full, "f.zip").state == "done"
     gen = services.store_for(world.region.pk).current()
     path = gen.side_path("slots") if gen is not None else None
     assert path is not None
@@ -777,6 +765,25 @@ def test_slots_stored_before_feeds_were_kept_stand_for_the_feed_until_it_has_a_s
     )
     path.unlink()
     path.with_name(path.name + ".old").rename(path)
+
+
+def test_slots_stored_before_feeds_were_kept_stand_for_the_feed_until_it_has_a_snapshot(
+    world, tmp_path
+):
+    """A store from before slots carried their feed (keys without it) or whether an export
+    gave them: an incremental export completes the snapshot stored then, and the slots it
+    carries are its feed's from then on. The old export imported again takes its slots over
+    rather than doubling them."""
+    from commonground.access.tests.test_side import side_rows
+
+    feed = "https://ehr.example.org/fhir"
+    schedule, free = scheduling_feed(4, 5)
+    files = {"Schedule.000.ndjson": [schedule], "Slot.000.ndjson": free}
+    doc = manifest(files, transaction_time="2025-04-01T15:00:00Z",
+                   request=f"{feed}/$export?_type=Slot,Schedule")  # fmt: skip
+    full = export_zip(tmp_path / "f.zip", files, doc).read_bytes()
+    assert _upload(world, full, "f.zip").state == "done"
+    store_slots_as_before_feeds(world, feed)
 
     def stored() -> dict[str, tuple[str, str]]:  # key -> (status, feed)
         return {r[0]: (r[4], r[FEED]) for r in side_rows(world, "slots")}
@@ -1041,3 +1048,76 @@ def test_a_crash_after_publishing_an_export_keeps_its_slot_counts_and_notes(
     assert any("2 slot(s) of this incremental export were not stored" in w
                for w in job.quality["warnings"])  # fmt: skip
     assert job.quality["feed"] == "https://ehr.example.org/fhir"
+
+
+def test_an_export_naming_no_request_is_a_system_of_its_own_not_a_store_from_before_feeds(
+    world, tmp_path
+):
+    """An export whose manifest names no request has no feed, as slots stored before feeds
+    were kept have none; but it is some system's whole schedule, not an old store: no other
+    feed's incremental export builds on it, and no other feed's slot of the same id and day
+    takes its slot over."""
+    from commonground.access.tests.test_side import side_rows
+
+    ours = "https://ehr.example.org/fhir"
+    schedule, free = scheduling_feed(4, 5)
+    other = {**schedule, "id": "sch2"}
+    theirs = [{**slot, "schedule": {"reference": "Schedule/sch2"}, "status": "busy"}
+              for slot in free]  # fmt: skip
+
+    def export(name: str, files: dict, moment: str, request: str | None):
+        doc = manifest(files, transaction_time=moment, request=request)
+        job = _upload(world, export_zip(tmp_path / name, files, doc).read_bytes(), name)
+        assert job.state == "done", job.quality
+        return job.quality["side"]["slots"]
+
+    export("theirs.zip", {"Schedule.000.ndjson": [other], "Slot.000.ndjson": theirs},
+           "2025-04-01T15:00:00Z", None)  # fmt: skip
+    # Our first export is incremental: there is nothing of ours to complete.
+    changes = {"Schedule.000.ndjson": [schedule],
+               "Slot.000.ndjson": [{**free[1], "status": "busy"}]}  # fmt: skip
+    counts = export("inc.zip", changes, "2025-04-03T15:00:00Z",
+                    f"{ours}/$export?_since=2025-04-01T15:00:00Z")  # fmt: skip
+    assert (counts["without_snapshot"], counts.get("carried", 0)) == (1, 0)
+    # Our full export of 1 April: the same ids, another system's slots.
+    export("ours.zip", {"Schedule.000.ndjson": [schedule], "Slot.000.ndjson": free},
+           "2025-04-01T15:00:00Z", f"{ours}/$export?_type=Slot")  # fmt: skip
+    assert sorted((r[3], r[2], r[4], r[FEED]) for r in side_rows(world, "slots")) == [
+        ("sch1", "s4", "free", ours),
+        ("sch1", "s5", "free", ours),
+        ("sch2", "s4", "busy", ""),
+        ("sch2", "s5", "busy", ""),
+    ]
+
+
+def test_a_slot_of_a_store_from_before_feeds_that_a_slot_list_gives_again_stays_in_it(
+    world, tmp_path
+):
+    """The old store's export snapshot of 1 April; the same day a slot list of the server
+    books s5. The next incremental export completes that snapshot, s5 booked."""
+    from commonground.access.tests.test_side import side_rows, upload_csv
+
+    feed = "https://ehr.example.org/fhir"
+    schedule, free = scheduling_feed(4, 5)
+    files = {"Schedule.000.ndjson": [schedule], "Slot.000.ndjson": free}
+    doc = manifest(files, transaction_time="2025-04-01T15:00:00Z",
+                   request=f"{feed}/$export?_type=Slot")  # fmt: skip
+    assert _upload(world, export_zip(tmp_path / "f.zip", files, doc).read_bytes(), "f.zip")
+    store_slots_as_before_feeds(world, feed)
+    listed = (
+        "slot_id,schedule_id,status,start,end,clinic_id,provider_class,service_line,"
+        f"overbooked,snapshot_date,feed\ns5,sch1,busy,{free[1]['start']},{free[1]['end']},OAK,"
+        f"lcsw,MH,false,2025-04-01,{feed}\n"
+    )
+    assert upload_csv(world, listed, "slots.csv").state == "done"
+    _, more = scheduling_feed(6)
+    changes = {"Schedule.000.ndjson": [schedule], "Slot.000.ndjson": more}
+    doc = manifest(changes, transaction_time="2025-04-03T15:00:00Z",
+                   request=f"{feed}/$export?_since=2025-04-01T15:00:00Z")  # fmt: skip
+    job = _upload(world, export_zip(tmp_path / "i.zip", changes, doc).read_bytes(), "i.zip")
+    assert job.state == "done", job.quality
+    assert {r[2]: r[4] for r in side_rows(world, "slots") if r[1] == "2025-04-03"} == {
+        "s4": "free",
+        "s5": "busy",
+        "s6": "free",
+    }
