@@ -48,16 +48,26 @@ import contextlib
 import datetime as dt
 import io
 import json
+import lzma
 import posixpath
 import re
 import zipfile
+import zlib
 from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from .fhir import Item, feed_name, iter_document, iter_ndjson, reference, url_parts
+from .fhir import (
+    MAX_LINE_CHARS,
+    Item,
+    feed_name,
+    iter_document,
+    iter_ndjson,
+    reference,
+    url_parts,
+)
 
 ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
 DATA_SUFFIXES = (".ndjson", ".jsonl", ".json")
@@ -204,13 +214,21 @@ def _open_zip(path: Path, limits: Limits) -> Iterator[Export]:
         yield export
         return
     with archive:
-        members = [i for i in archive.infolist() if not i.is_dir()]
+        # (macOS's Finder adds "__MACOSX/._<name>" metadata beside every file it zips.)
+        members = [i for i in archive.infolist() if not i.is_dir() and not _finder_extra(i)]
         problem = _zip_problem(members, limits)
         if problem:
             export.problems.append((0, "", "", problem))
             yield export
             return
         by_name = {i.filename: i for i in members}
+        if len(by_name) < len(members):  # only the last of one name could be read
+            twice = sorted({i.filename for i in members if i is not by_name[i.filename]})
+            export.problems.append(
+                (0, "", ", ".join(twice)[:200], "the archive holds two files of the same name")
+            )
+            yield export
+            return
 
         def opener(info: zipfile.ZipInfo) -> Callable[[], IO[bytes]]:
             return lambda: archive.open(info)
@@ -218,10 +236,18 @@ def _open_zip(path: Path, limits: Limits) -> Iterator[Export]:
         manifests = []
         for info in members:
             if info.filename.lower().endswith(".json") and info.file_size <= MAX_MANIFEST_BYTES:
-                with contextlib.suppress(ValueError, UnicodeDecodeError, RecursionError):
+                try:
                     data = json.loads(archive.read(info).decode("utf-8-sig"))
-                    if _is_manifest(data):
-                        manifests.append((info, data))
+                except (ValueError, UnicodeDecodeError, RecursionError):
+                    continue  # not JSON: not a manifest
+                except UNREADABLE_MEMBER as exc:
+                    export.problems.append(
+                        (0, "", info.filename[:200], f"cannot be read from the archive ({exc})")
+                    )
+                    yield export
+                    return
+                if _is_manifest(data):
+                    manifests.append((info, data))
         if len(manifests) > 1:
             names = ", ".join(i.filename for i, _ in manifests)
             export.problems.append(
@@ -267,6 +293,17 @@ def _open_zip(path: Path, limits: Limits) -> Iterator[Export]:
         yield export
 
 
+# What reading a damaged or unusual member of an archive raises (a broken deflate stream, a
+# bad header or CRC, a compression method zipfile does not support).
+UNREADABLE_MEMBER = (zipfile.BadZipFile, zlib.error, lzma.LZMAError, NotImplementedError,
+                     OSError, EOFError)  # fmt: skip
+
+
+def _finder_extra(info: zipfile.ZipInfo) -> bool:
+    name = info.filename
+    return name.startswith("__MACOSX/") or posixpath.basename(name).startswith("._")
+
+
 def _zip_problem(members: list[zipfile.ZipInfo], limits: Limits) -> str:
     if len(members) > limits.max_entries:
         return f"more than {limits.max_entries:,} files in the archive"
@@ -287,7 +324,10 @@ def _zip_problem(members: list[zipfile.ZipInfo], limits: Limits) -> str:
 
 
 def _url_path(url: str) -> str:
-    return unquote(urlsplit(url).path).lstrip("/")
+    try:
+        return unquote(urlsplit(url).path).lstrip("/")
+    except ValueError:  # not a URL (an unclosed IPv6 bracket): names no file
+        return ""
 
 
 def _match_member(url: str, names: list[str]) -> str | tuple[()]:
@@ -324,6 +364,8 @@ def _open_directory(path: Path) -> Export:
         target = folder / base if base else None
         if target is None or not target.is_file():
             return "not found beside the manifest"
+        if target.is_symlink() or target.resolve().parent != folder.resolve():
+            return "a link to a file elsewhere: only the files beside the manifest are read"
         return base, lambda: target.open("rb")
 
     _read_manifest(export, data, find)
@@ -339,6 +381,9 @@ def _read_manifest(
 
     def problem(value: Any, reason: str) -> None:
         export.problems.append((0, "", str(value)[:200], reason))
+
+    def url_problem(url: str, reason: str) -> None:
+        problem(shown_url(url), reason)
 
     if not isinstance(data, dict):
         problem("", "the manifest is not a JSON object")
@@ -366,7 +411,7 @@ def _read_manifest(
                 problem(where, "a manifest entry without a url")
                 continue
             if role == "output" and (not isinstance(kind, str) or not kind):
-                problem(url, "a manifest output without a resource type")
+                url_problem(url, "a manifest output without a resource type")
                 continue
             if count is not None and (
                 isinstance(count, bool) or not isinstance(count, int) or count < 0
@@ -375,11 +420,11 @@ def _read_manifest(
                 continue
             found = find(url)
             if isinstance(found, str):
-                problem(url, f"a file the manifest lists is missing: {found}")
+                url_problem(url, f"a file the manifest lists is missing: {found}")
                 continue
             name, opener = found
             if name in seen:
-                problem(url, "the manifest lists the same file twice")
+                url_problem(url, "the manifest lists the same file twice")
                 continue
             seen.add(name)
             declared = kind if isinstance(kind, str) and role == "output" else ""
@@ -388,9 +433,19 @@ def _read_manifest(
         problem("", "the manifest lists no output file")  # (an export of deletions only is fine)
     request = data.get("request")
     export.incremental = any(p.role == "deleted" for p in export.parts) or (
-        isinstance(request, str) and "_since" in parse_qs(urlsplit(request).query)
+        isinstance(request, str) and "_since" in parse_qs(_query(request))
     )
     export.feed = export_feed(request)
+
+
+def shown_url(url: str) -> str:
+    """A manifest URL as a report may keep it: without a user name, password or query (an
+    access token or a pre-signed download's signature)."""
+    parts = url_parts(url)
+    if parts is None:
+        return ""
+    base, segments = parts
+    return base + "/".join(segments)
 
 
 def export_feed(request: object) -> str:
@@ -487,16 +542,37 @@ def iter_export(export: Export, reading: Reading) -> Iterator[Item]:
         start += last + 1
 
 
+def _query(url: str) -> str:
+    try:
+        return urlsplit(url).query
+    except ValueError:  # not a URL: no query
+        return ""
+
+
 def _read_part(part: Part, start: int, reading: Reading) -> Generator[Item, None, int]:
     """One file's Items (lines shifted by ``start``); returns its last line number."""
     reading.files += 1
     resources = 0
     last = 0
-    with part.open() as raw, io.TextIOWrapper(raw, encoding="utf-8-sig", newline="") as text:
+    try:
+        raw = part.open()
+    except UNREADABLE_MEMBER as exc:
+        yield Item(start, None, f"the file cannot be read from the archive ({exc})")
+        return last
+    with raw, io.TextIOWrapper(raw, encoding="utf-8-sig", newline="") as text:
         try:
-            if part.role == "deleted":  # Bundles of DELETE requests
-                for number, line_text in enumerate(text, start=1):
+            if part.role == "deleted":  # Bundles of DELETE requests, one per line
+                number = 0
+                while line_text := text.readline(MAX_LINE_CHARS + 1):
+                    number += 1
                     last = number
+                    if len(line_text) > MAX_LINE_CHARS and not line_text.endswith("\n"):
+                        # Never read whole: skip the rest of that line.
+                        yield Item(start + number, None,
+                                   f"a line longer than {MAX_LINE_CHARS:,} characters")  # fmt: skip
+                        while line_text and not line_text.endswith("\n"):
+                            line_text = text.readline(1 << 20)
+                        continue
                     if line_text.strip():
                         problem = _read_deleted(line_text, reading)
                         if problem:
@@ -525,7 +601,7 @@ def _read_part(part: Part, start: int, reading: Reading) -> Generator[Item, None
         except UnicodeDecodeError:
             yield Item(start, None, "the file is not valid UTF-8")
             return last
-        except (zipfile.BadZipFile, OSError, EOFError) as exc:
+        except UNREADABLE_MEMBER as exc:
             yield Item(start, None, f"the file cannot be read from the archive ({exc})")
             return last
     if part.count is not None and resources != part.count:

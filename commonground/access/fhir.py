@@ -197,6 +197,10 @@ COUNT_WARNINGS = (
 )  # fmt: skip
 
 
+# What mapping one resource raises when its elements do not have their FHIR R4 shapes.
+MALFORMED = (TypeError, AttributeError, KeyError, IndexError, ValueError)
+
+
 # -- reading JSON with flat memory ---------------------------------------------------------
 
 
@@ -275,6 +279,8 @@ class _Stream:
                 continue
             if end == len(self.buf) and self.fill():
                 continue  # a number may go on in the next chunk
+            if _unpaired_surrogate(self.buf, self.pos, end, value):
+                raise ValueError(NOT_UNICODE)
             self.pos = end
             return value
 
@@ -389,8 +395,27 @@ def _entry(entry: Any, line: int) -> Iterator[Item]:
 
 def _nested(bundle: dict[str, Any], line: int) -> Iterator[Item]:
     yield from _bundle_type_problem(bundle.get("type"), line)
-    for entry in bundle.get("entry") or []:
+    entries = bundle.get("entry") or []
+    if not isinstance(entries, list):
+        yield Item(line, None, "Bundle.entry must be a list of entries")
+        return
+    for entry in entries:
         yield from _entry(entry, line)
+
+
+def _unpaired_surrogate(text: str, start: int, end: int, value: Any) -> bool:
+    """Whether the JSON ``text[start:end]`` decoded to ``value`` holds an unpaired surrogate
+    escape ("\\ud800"): valid JSON, but no UTF-8 text can hold it, so no output could."""
+    if text.find("\\ud", start, end) < 0 and text.find("\\uD", start, end) < 0:
+        return False  # (the usual case, found in C without decoding anything again)
+    try:
+        json.dumps(value, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
+NOT_UNICODE = "text that is not valid Unicode (an unpaired surrogate escape such as \\ud800)"
 
 
 # -- which system a resource came from -------------------------------------------------------
@@ -407,6 +432,8 @@ def url_parts(url: object) -> tuple[str, list[str]] | None:
         parts = urlsplit(url.strip())
     except ValueError:  # not a URL (an unclosed IPv6 bracket)
         return None
+    if not parts.netloc and "@" in parts.path.split("/", 1)[0]:
+        return None  # "user:password@host/..." without "//": no server to name safely
     scheme = parts.scheme.lower()
     host = parts.netloc.rsplit("@", 1)[-1].lower()  # never a user name or password
     if scheme in DEFAULT_PORTS:  # ":443" on https is the same server as none
@@ -462,6 +489,8 @@ def iter_ndjson(handle: IO[str], max_line: int = MAX_LINE_CHARS) -> Iterator[Ite
             continue
         if not isinstance(resource, dict):
             yield Item(number, None, "a line that is not a JSON object (one resource per line)")
+        elif _unpaired_surrogate(stripped, 0, len(stripped), resource):
+            yield Item(number, None, NOT_UNICODE)
         elif resource.get("resourceType") == "Bundle":
             yield from _nested(resource, number)
         else:
@@ -700,6 +729,15 @@ class Converter:
     def bump(self, name: str) -> None:
         self.outcome.counts[name] = self.outcome.counts.get(name, 0) + 1
 
+    def malformed(self, line: int, kind: str) -> None:
+        """A resource whose elements do not have their FHIR R4 shapes (a number where a list
+        belongs, say) that the mapping met: a problem on its line, never a crash."""
+        reason = (
+            f"a malformed {kind}: an element does not have the shape FHIR R4 gives it (a "
+            "list, an object or a text where another belongs)"
+        )
+        self.problem(line, "", "", reason)
+
     # -- pass 1 ------------------------------------------------------------------------------
 
     def stage(
@@ -718,9 +756,22 @@ class Converter:
                     rest = itertools.chain([item], items)
                     break
                 if self._staged(item):
-                    self.staging.add(item)
+                    self._stage(item)
         self._ignored_warning()
         return rest
+
+    def _stage(self, item: Item) -> None:
+        try:
+            self.staging.add(item)
+        except MALFORMED:
+            self.malformed(item.line, str((item.resource or {}).get("resourceType")))
+
+    def _map(self, res: dict[str, Any], line: int, requests: Any) -> dict[str, str] | None:
+        try:
+            return self._appointment(res, line, requests)
+        except MALFORMED:
+            self.malformed(line, "Appointment")
+            return None
 
     def _staged(self, item: Item) -> bool:
         """Whether ``item`` is a resource to stage or map (counted); else a problem."""
@@ -754,7 +805,7 @@ class Converter:
         try:
             cursor = self.staging.db.execute("SELECT line, body FROM appt ORDER BY seq")
             for line, body in cursor:
-                row = self._appointment(json.loads(body), line, requests[1])
+                row = self._map(json.loads(body), line, requests[1])
                 if row is not None:
                     yield line, row
             for item in rest or ():
@@ -763,9 +814,9 @@ class Converter:
                 if item.resource.get("resourceType") != "Appointment":
                     # The caller promised only Appointments here; another resource is not
                     # used by anything read before it.
-                    self.staging.add(item)
+                    self._stage(item)
                     continue
-                row = self._appointment(item.resource, item.line, requests[1])
+                row = self._map(item.resource, item.line, requests[1])
                 if row is not None:
                     yield item.line, row
         finally:
@@ -788,62 +839,69 @@ class Converter:
         links: list[tuple[str, str, str]] = []
         try:
             for line, body in self.staging.db.execute("SELECT line, body FROM enc ORDER BY seq"):
-                res = json.loads(body)
-                status = _text(res.get("status"))
-                ok = True
-                if status not in ENCOUNTER_STATUSES:
-                    self.problem(line, "status", status, "unmapped Encounter.status: allowed "
-                                 + " | ".join(sorted(ENCOUNTER_STATUSES)))  # fmt: skip
-                    ok = False
-                classes = list(codings(res.get("class")))
-                cls = ""
-                for system, code in classes:
-                    if system == V3_ACTCODE and code in ENCOUNTER_CLASSES:
-                        cls = cls or code
-                    else:
-                        shown = f"{system}|{code}" if system else code
-                        allowed = " | ".join(sorted(ENCOUNTER_CLASSES))
-                        reason = f"unmapped Encounter.class: use v3 ActCode {allowed}"
-                        self.problem(line, "modality", shown, reason)
+                try:
+                    res = json.loads(body)
+                    status = _text(res.get("status"))
+                    ok = True
+                    if status not in ENCOUNTER_STATUSES:
+                        self.problem(line, "status", status, "unmapped Encounter.status: allowed "
+                                     + " | ".join(sorted(ENCOUNTER_STATUSES)))  # fmt: skip
                         ok = False
-                if not ok:
-                    continue
-                patient = reference(res.get("subject"))
-                appts = [r[1] for r in map(reference, res.get("appointment") or []) if r]
-                period = res.get("period") or {}
-                # Diagnoses inline as ICD-10-CM reason codes, the first being the principal one
-                # (a diagnosis held only in a referenced Condition is not read).
-                dx = [code for system, code in codings(res.get("reasonCode")) if system == ICD10CM]
-                disposition = next(
-                    iter(codings((res.get("hospitalization") or {}).get("dischargeDisposition"))),
-                    ("", ""),
-                )[1]
-                birth = (
-                    self.staging.one(
-                        "SELECT birth_year FROM patient WHERE key = ?", f"Patient/{patient[1]}"
+                    classes = list(codings(res.get("class")))
+                    cls = ""
+                    for system, code in classes:
+                        if system == V3_ACTCODE and code in ENCOUNTER_CLASSES:
+                            cls = cls or code
+                        else:
+                            shown = f"{system}|{code}" if system else code
+                            allowed = " | ".join(sorted(ENCOUNTER_CLASSES))
+                            reason = f"unmapped Encounter.class: use v3 ActCode {allowed}"
+                            self.problem(line, "modality", shown, reason)
+                            ok = False
+                    if not ok:
+                        continue
+                    patient = reference(res.get("subject"))
+                    appts = [r[1] for r in map(reference, res.get("appointment") or []) if r]
+                    period = res.get("period") or {}
+                    # Diagnoses inline as ICD-10-CM reason codes, the first being the principal one
+                    # (a diagnosis held only in a referenced Condition is not read).
+                    dx = [
+                        code for system, code in codings(res.get("reasonCode")) if system == ICD10CM
+                    ]
+                    disposition = next(
+                        iter(
+                            codings((res.get("hospitalization") or {}).get("dischargeDisposition"))
+                        ),
+                        ("", ""),
+                    )[1]
+                    birth = (
+                        self.staging.one(
+                            "SELECT birth_year FROM patient WHERE key = ?", f"Patient/{patient[1]}"
+                        )
+                        if patient and patient[0] == "Patient"
+                        else None
                     )
-                    if patient and patient[0] == "Patient"
-                    else None
-                )
-                writer.writerow(
-                    {
-                        "patient_birth_year": birth or "",
-                        "clinic_id": _encounter_clinic(res),
-                        "principal_dx": dx[0] if dx else "",
-                        "other_dx": ";".join(dx[1:]),
-                        "discharge_disposition": disposition,
-                        "encounter_id": _text(res.get("id")),
-                        "patient_id": patient[1] if patient and patient[0] == "Patient" else "",
-                        "status": status,
-                        "class": cls,
-                        "start": _text(period.get("start")),
-                        "end": _text(period.get("end")),
-                        "appointment_ids": ";".join(appts),
-                    }
-                )
-                links.extend((a, status, cls) for a in appts)
-                if len(links) >= 10_000:  # flat memory: links go to the staging file
-                    self._link(links)
+                    writer.writerow(
+                        {
+                            "patient_birth_year": birth or "",
+                            "clinic_id": _encounter_clinic(res),
+                            "principal_dx": dx[0] if dx else "",
+                            "other_dx": ";".join(dx[1:]),
+                            "discharge_disposition": disposition,
+                            "encounter_id": _text(res.get("id")),
+                            "patient_id": patient[1] if patient and patient[0] == "Patient" else "",
+                            "status": status,
+                            "class": cls,
+                            "start": _text(period.get("start")),
+                            "end": _text(period.get("end")),
+                            "appointment_ids": ";".join(appts),
+                        }
+                    )
+                    links.extend((a, status, cls) for a in appts)
+                    if len(links) >= 10_000:  # flat memory: links go to the staging file
+                        self._link(links)
+                except MALFORMED:
+                    self.malformed(line, "Encounter")
         finally:
             handle.close()
         self._link(links)
@@ -860,41 +918,46 @@ class Converter:
         try:
             cursor = self.staging.db.execute("SELECT line, body, origin FROM slot ORDER BY seq")
             for line, body, origin in cursor:
-                res = json.loads(body)
-                status = _text(res.get("status"))
-                if status not in SLOT_STATUSES:
-                    self.problem(line, "status", status, "unmapped Slot.status: allowed "
-                                 + " | ".join(SLOT_STATUSES))  # fmt: skip
-                    continue
-                if not res.get("start") or not res.get("end"):
-                    self.problem(line, "appointment_start", "", "Slot.start and Slot.end are "
-                                 "required")  # fmt: skip
-                    continue
-                sched_ref = reference(res.get("schedule"))
-                schedule = (
-                    self.staging.body("sched", f"Schedule/{sched_ref[1]}") if sched_ref else None
-                )
-                clinic, provider = _schedule_actors(schedule)
-                cls, line_, _ = self.mapping.classify(
-                    res.get("specialty"), res.get("serviceType"),
-                    (schedule or {}).get("specialty"), (schedule or {}).get("serviceType"),
-                )  # fmt: skip
-                writer.writerow(
-                    {
-                        "slot_id": _text(res.get("id")),
-                        "schedule_id": sched_ref[1] if sched_ref else "",
-                        "status": status,
-                        "start": _text(res.get("start")),
-                        "end": _text(res.get("end")),
-                        "clinic_id": clinic,
-                        "provider_id": provider,
-                        "provider_class": cls,
-                        "service_line": line_,
-                        "overbooked": "true" if res.get("overbooked") is True else "false",
-                        "feed": origin,
-                    }
-                )
-                self.bump("slots_written")
+                try:
+                    res = json.loads(body)
+                    status = _text(res.get("status"))
+                    if status not in SLOT_STATUSES:
+                        self.problem(line, "status", status, "unmapped Slot.status: allowed "
+                                     + " | ".join(SLOT_STATUSES))  # fmt: skip
+                        continue
+                    if not res.get("start") or not res.get("end"):
+                        self.problem(line, "appointment_start", "", "Slot.start and Slot.end are "
+                                     "required")  # fmt: skip
+                        continue
+                    sched_ref = reference(res.get("schedule"))
+                    schedule = (
+                        self.staging.body("sched", f"Schedule/{sched_ref[1]}")
+                        if sched_ref
+                        else None
+                    )
+                    clinic, provider = _schedule_actors(schedule)
+                    cls, line_, _ = self.mapping.classify(
+                        res.get("specialty"), res.get("serviceType"),
+                        (schedule or {}).get("specialty"), (schedule or {}).get("serviceType"),
+                    )  # fmt: skip
+                    writer.writerow(
+                        {
+                            "slot_id": _text(res.get("id")),
+                            "schedule_id": sched_ref[1] if sched_ref else "",
+                            "status": status,
+                            "start": _text(res.get("start")),
+                            "end": _text(res.get("end")),
+                            "clinic_id": clinic,
+                            "provider_id": provider,
+                            "provider_class": cls,
+                            "service_line": line_,
+                            "overbooked": "true" if res.get("overbooked") is True else "false",
+                            "feed": origin,
+                        }
+                    )
+                    self.bump("slots_written")
+                except MALFORMED:
+                    self.malformed(line, "Slot")
         finally:
             handle.close()
 
@@ -1157,12 +1220,22 @@ def _schedule_actors(schedule: dict[str, Any] | None) -> tuple[str, str]:
 
 
 def _earliest_period(periods: Any) -> dict[str, Any]:
+    """The period that starts first: by instant where both starts have an offset (text
+    order puts 08:00-08:00 before 09:00-05:00, two hours later), else by their text."""
     best: dict[str, Any] = {}
-    for period in periods or []:
+    best_at: dt.datetime | None = None
+    for period in periods if isinstance(periods, list) else ():
         if not isinstance(period, dict) or not _text(period.get("start")):
             continue
-        if not best or str(period["start"]) < str(best["start"]):
-            best = period
+        at = _parse_instant(period["start"])
+        at = at if at is not None and at.tzinfo is not None else None
+        earlier = (
+            at < best_at
+            if at is not None and best_at is not None
+            else str(period["start"]) < str(best.get("start", ""))
+        )
+        if not best or earlier:
+            best, best_at = period, at
     return best
 
 
