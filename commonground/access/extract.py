@@ -253,10 +253,20 @@ def _normalise(name: str) -> str:
     return re.sub(r"[\s\-]+", "_", name.strip().lower())
 
 
+MAX_HEADER_BYTES = 1 << 20
+
+
+def without_carriage_returns(value: str) -> str:
+    """A value's line breaks as LF alone, for a CSV this app writes and DuckDB reads: the
+    CSV writer quotes a value holding LF, but not one holding a bare CR, which the reader
+    then takes for a broken row."""
+    return value.replace("\r\n", "\n").replace("\r", "\n") if "\r" in value else value
+
+
 def read_header(path: Path) -> Header:
     """The header row, checked: required columns, duplicates, direct identifiers."""
     with path.open("rb") as raw:
-        first = raw.readline()
+        first = raw.readline(MAX_HEADER_BYTES + 1)
         raw.seek(0, 2)
         size = raw.tell()
         ends = True
@@ -264,6 +274,18 @@ def read_header(path: Path) -> Header:
             raw.seek(size - 1)
             ends = raw.read(1) in (b"\n", b"\r")
     text = first.decode("utf-8-sig", errors="replace").rstrip("\r\n")
+    if len(first) > MAX_HEADER_BYTES or "\r" in text:
+        # A line that long is no header; a bare CR inside it is a file whose lines end in
+        # CR alone (classic Mac OS), which the CSV reader cannot take.
+        reason = (
+            "the lines end with a carriage return alone (CR): save the file with LF or CR LF "
+            "line endings"
+            if "\r" in text
+            else f"the first line is longer than {MAX_HEADER_BYTES:,} bytes: not a CSV header"
+        )
+        header = Header(columns=[], ends_with_newline=ends)
+        header.errors.append(ExtractError(1, "", "", reason))
+        return header
     names = next(csv.reader([text])) if text else []
     header = Header(columns=[n.strip() for n in names], ends_with_newline=ends)
     if not names:

@@ -58,7 +58,7 @@ from pathlib import Path
 from typing import IO, Any
 from urllib.parse import urlsplit
 
-from .extract import ExtractError
+from .extract import ExtractError, without_carriage_returns
 from .slots import MAX_FEED_LENGTH, SLOT_STATUSES
 
 SNOMED = "http://snomed.info/sct"
@@ -702,6 +702,18 @@ class Outcome:
     outputs: dict[str, Path] = field(default_factory=dict)
 
 
+class _DictWriter(csv.DictWriter):
+    """Writes a value's line breaks as LF alone (``extract.without_carriage_returns``)."""
+
+    def writerow(self, rowdict: Mapping[str, Any]) -> Any:
+        if any(isinstance(v, str) and "\r" in v for v in rowdict.values()):
+            rowdict = {
+                k: without_carriage_returns(v) if isinstance(v, str) else v
+                for k, v in rowdict.items()
+            }
+        return super().writerow(rowdict)
+
+
 class Converter:
     """Two passes over a FHIR file: stage, then emit canonical rows in file order."""
 
@@ -829,7 +841,7 @@ class Converter:
     def _writer(self, name: str, columns: tuple[str, ...]) -> tuple[IO[str], Any]:
         path = self.workdir / f"{name}.csv"
         handle = path.open("w", encoding="utf-8", newline="")
-        writer = csv.DictWriter(handle, fieldnames=columns, lineterminator="\n")
+        writer = _DictWriter(handle, fieldnames=columns, lineterminator="\n")
         writer.writeheader()
         self.outcome.outputs[name] = path
         return handle, writer

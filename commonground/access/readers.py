@@ -224,10 +224,13 @@ class _CanonicalWriter:
         self.rows = 0
 
     def write(self, cells: list[str], source_line: int) -> None:
+        joined = "".join(cells)  # (one join, then searches in C: cheaper than a loop)
+        if "\r" in joined:
+            cells = [extract.without_carriage_returns(c) for c in cells]
+            joined = "".join(cells)
         self._writer.writerow(cells)
-        # Quoted line breaks make one record span several physical lines of the CSV. (One
-        # join and count in C: a generator over the cells cost more than the CSV writing.)
-        lines = 1 + "".join(cells).count("\n")
+        # Quoted line breaks make one record span several physical lines of the CSV.
+        lines = 1 + joined.count("\n")
         self._map.write(_LINE.pack(max(source_line, 0)) * lines)
         self.rows += 1
 

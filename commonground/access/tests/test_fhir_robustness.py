@@ -260,3 +260,20 @@ def test_two_files_of_the_same_name_in_an_archive_are_refused(tmp_path):
         archive.writestr("Appointment.000.ndjson", _bytes(second))
     code, report = check(path)
     assert code == 2 and "two files of the same name" in report, report
+
+
+def test_a_carriage_return_in_a_value_is_a_line_break_not_a_broken_row(tmp_path):
+    """The CSV writer quotes a value holding LF but not one holding a bare CR, which the
+    reader of the canonical CSV then took for a broken row."""
+    path = write(tmp_path, "a.ndjson", [appointment("A1", appointmentType={"text": "INTAKE\r60"})])
+    code, report = check(path, "--as-of", "2025-03-31")
+    assert code == 0, report
+    _, (row,) = canonical(path, tmp_path / "w")
+    assert row["visit_type"] == "INTAKE\n60"
+
+
+def test_a_csv_whose_lines_end_in_a_bare_carriage_return_is_refused_with_a_reason(tmp_path):
+    path = tmp_path / "classic-mac.csv"
+    path.write_bytes(b"appointment_id,patient_id\rA1,P1\r")
+    code, report = check(path)
+    assert code == 2 and "the lines end with a carriage return alone (CR)" in report, report
