@@ -218,7 +218,7 @@ def stage_deleted(
         "incoming_deleted": "id AS appointment_id FROM deleted_listed WHERE type = 'Appointment'",
         side.TABLES["encounters"].deleted: "id AS encounter_id FROM deleted_listed "
         "WHERE type = 'Encounter'",
-        side.TABLES["slots"].deleted: f"{snap} || '|id:' || id || "
+        side.TABLES["slots"].deleted: f"{snap} || '|id:' || {side.key_part_sql('id')} || "
         f"{quote(side.slot_key_suffix(feed))} AS slot_key FROM deleted_listed "
         f"WHERE type = 'Slot' AND {snap} IS NOT NULL",
     }

@@ -69,12 +69,31 @@ def slot_key_suffix(feed: str) -> str:
     """The end of a slot's key that names its feed: slot ids are unique on one server only,
     so two feeds' slots of the same id and day must not share a key. Slots of no feed (and
     those stored before feeds were kept) have none."""
-    return f"@{feed}" if feed else ""
+    return f"@{_key_part(feed)}" if feed else ""
 
 
-def _slot_key_suffix_sql(feed: str) -> str:
-    """``slot_key_suffix`` of the SQL text column ``feed``, row by row."""
-    return f"CASE WHEN {feed} = '' THEN '' ELSE '@' || {feed} END"
+def slot_key_suffix_sql(feed: str) -> str:
+    """``slot_key_suffix`` of the SQL text expression ``feed``, row by row."""
+    return f"CASE WHEN {feed} = '' THEN '' ELSE '@' || {key_part_sql(feed)} END"
+
+
+# A key's parts are joined by "|" and "@": in an id or a feed they are written as in a URL
+# (and "%" too), so that no two slots share a key ("s4@a" of no feed, "s4" of feed "a").
+# An id or feed without them, as FHIR ids and URLs without credentials are, is unchanged.
+_KEY_ESCAPES = (("%", "%25"), ("|", "%7C"), ("@", "%40"))
+
+
+def _key_part(text: str) -> str:
+    for char, written in _KEY_ESCAPES:
+        text = text.replace(char, written)
+    return text
+
+
+def key_part_sql(expr: str) -> str:
+    """``_key_part`` of the SQL text expression ``expr``."""
+    for char, written in _KEY_ESCAPES:
+        expr = f"replace({expr}, {quote(char)}, {quote(written)})"
+    return expr
 
 
 # Columns added after files were first stored, and what a file written before reads for them.
@@ -143,7 +162,8 @@ def _slot_identity_sql(columns: dict[str, str]) -> str:
     """A slot's identity within a snapshot and feed: its id, else a hash of its schedule,
     provider, start and end (``columns``: SQL of each, trimmed text)."""
     return (
-        f"CASE WHEN {columns['slot_id']} <> '' THEN 'id:' || {columns['slot_id']} ELSE 'at:' || "
+        f"CASE WHEN {columns['slot_id']} <> '' THEN 'id:' || {key_part_sql(columns['slot_id'])} "
+        "ELSE 'at:' || "
         f"sha256({columns['schedule_id']} || '|' || {columns['provider_id']} || '|' || "
         f"{columns['start']} || '|' || {columns['end']}) END"
     )
@@ -185,7 +205,7 @@ def stage_slots(
     order = ", ".join(quote_ident(c) for c in parts)
     con.execute(
         f"CREATE OR REPLACE TEMP TABLE {table.incoming} AS "  # noqa: S608 - SQL from code
-        f"SELECT snap || '|' || ident || {_slot_key_suffix_sql('feed')} AS slot_key, "
+        f"SELECT snap || '|' || ident || {slot_key_suffix_sql('feed')} AS slot_key, "
         "snap AS snapshot_date, * EXCLUDE (snap, ident) "
         f"FROM (SELECT {snapshot} AS snap, {identity} AS ident, {select} FROM raw_slots) "
         # An upload listing a slot twice keeps one, the same one every time.
@@ -357,7 +377,7 @@ def keep_export_snapshots(con: duckdb.DuckDBPyConnection, stored: Path | None) -
           {incoming}.slot_key = o.slot_key
           -- or the same slot stored before feeds were kept, under a key without one
           OR (o.feed = $unknown AND o.from_export = $unknown_mark
-              AND {incoming}.slot_key = o.slot_key || '@' || {incoming}.feed))
+              AND {incoming}.slot_key = o.slot_key || {slot_key_suffix_sql(f"{incoming}.feed")}))
         """,  # noqa: S608 - SQL from code; the path is quoted
         {"no": NOT_FROM_EXPORT, "unknown": SLOT_FEED_UNKNOWN, "unknown_mark": FROM_EXPORT_UNKNOWN},
     )

@@ -64,6 +64,7 @@ from .side import (
     SideTable,
     carry_slots_forward,
     keep_export_snapshots,
+    slot_key_suffix_sql,
 )
 
 FORMAT = 1
@@ -650,7 +651,7 @@ def _adopt_rows_of_no_feed(
         SELECT i.{table.key} AS key, o.{table.key} AS old_key, {same} AS same
         FROM {table.incoming} i JOIN ({stored}) o
           ON o.feed = '' AND o.from_export = '' AND i.feed <> ''
-         AND i.{table.key} = o.{table.key} || '@' || i.feed
+         AND i.{table.key} = o.{table.key} || {slot_key_suffix_sql("i.feed")}
         WHERE i.{table.key} IN (SELECT key FROM {diff} WHERE change = 'inserted')
         """  # noqa: S608 - SQL from schema constants; the path is quoted
     )

@@ -506,3 +506,24 @@ def test_a_slot_csv_snapshot_date_is_refused_unless_written_yyyy_mm_dd(world):
     job = upload_csv(world, bad, "slots.csv")
     assert job.state == ImportJob.State.INVALID and job.rejected == 1
     assert "2,snapshot_date,20250602,not YYYY-MM-DD" in job_report(job)
+
+
+def test_an_id_holding_the_keys_separators_never_shares_a_key_with_another_slot(world):
+    """A slot CSV's ids are free text: "s4@clinicA" of no feed and "s4" of the feed
+    "clinicA" are two slots, and the file again changes nothing."""
+    text = (
+        "slot_id,status,start,clinic_id,provider_class,snapshot_date,feed\n"
+        "s4@clinicA,busy,2025-04-04T09:00:00-07:00,OAK,lcsw,2025-04-01,\n"
+        "s4,free,2025-04-04T09:00:00-07:00,OAK,lcsw,2025-04-01,clinicA\n"
+        "s5|x,free,2025-04-04T10:00:00-07:00,OAK,lcsw,2025-04-01,\n"
+    )
+    first = upload_csv(world, text, "slots.csv")
+    assert first.state == ImportJob.State.DONE, first.quality
+    stored = side_rows(world, "slots")
+    assert [r[0] for r in stored] == [
+        "2025-04-01|id:s4%40clinicA",
+        "2025-04-01|id:s4@clinicA",
+        "2025-04-01|id:s5%7Cx",
+    ]
+    again = upload_csv(world, text, "slots.csv")
+    assert (again.generation, side_rows(world, "slots")) == (first.generation, stored)
