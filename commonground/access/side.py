@@ -53,7 +53,7 @@ from pathlib import Path
 
 import duckdb
 
-from . import extract, hedis, slots
+from . import extract, fhir, hedis, slots
 from ._db import parquet_columns, quote
 
 SIDE_DIR = "side"
@@ -169,6 +169,26 @@ def _slot_identity_sql(columns: dict[str, str]) -> str:
     )
 
 
+def slot_feed_name(value: str) -> str:
+    """A slot CSV's feed as an export or a Bundle of the same server names it: a URL's
+    scheme and host in lower case, without a default port, credentials, query or a
+    trailing "/" (``fhir.url_parts``); any other name as given, without a trailing "/"."""
+    parts = fhir.url_parts(value)
+    if parts is None or not parts[0]:
+        return value.rstrip("/")
+    return fhir.feed_name(*parts)
+
+
+def _feed_names_sql(con: duckdb.DuckDBPyConnection, column: str) -> str:
+    """The SQL of ``slot_feed_name`` of the staged slots' ``column``: the file's few
+    distinct feeds are named in Python and looked up."""
+    given = [r[0] for r in con.execute(f"SELECT DISTINCT {column} FROM raw_slots").fetchall()]  # noqa: S608 - column from code
+    con.execute("CREATE OR REPLACE TEMP TABLE slot_feed_names (given VARCHAR, name VARCHAR)")
+    con.executemany("INSERT INTO slot_feed_names VALUES (?, ?)",
+                    [(g, slot_feed_name(g)) for g in given])  # fmt: skip
+    return f"(SELECT name FROM slot_feed_names WHERE given = {column})"  # noqa: S608 - SQL from code
+
+
 def stage_slots(
     con: duckdb.DuckDBPyConnection,
     path: Path,
@@ -197,8 +217,8 @@ def stage_slots(
     parts = {c: _col(present, c) for c in SLOT_COLUMNS[2:]}
     if feed:  # a Bulk Data export's slots are all of its feed, whatever the file says
         parts["feed"] = quote(feed)
-    else:  # "https://ehr.example.org/fhir/" is the server an export names without the "/"
-        parts["feed"] = f"rtrim({parts['feed']}, '/')"
+    elif "feed" in present:
+        parts["feed"] = _feed_names_sql(con, parts["feed"])
     parts["from_export"] = quote(FROM_EXPORT if export else NOT_FROM_EXPORT)
     identity = _slot_identity_sql(parts)
     select = ", ".join(f"{expr} AS {quote_ident(c)}" for c, expr in parts.items())

@@ -38,12 +38,13 @@ Canonical slot CSV (header row, UTF-8; the FHIR reader writes ``slots.csv`` in t
     service_line    no        MH, SUD, PC, MS_SPECIALTY, ANCILLARY
     overbooked      no        true/false; an overbooked free slot is not counted as open
     snapshot_date   no        YYYY-MM-DD the availability was captured (see above)
-    feed            no        the system the slots come from (say its FHIR base URL, as
-                              its exports name it; no user name or password), at most 500
-                              characters: slot ids are unique within one system only, so
-                              an import keeps two systems' slots of the same id apart (the
-                              FHIR reader writes a Bundle entry's server). A trailing "/"
-                              is dropped.
+    feed            no        the system the slots come from (say its FHIR base URL; no
+                              user name or password), at most 500 characters: slot ids are
+                              unique within one system only, so an import keeps two
+                              systems' slots of the same id apart (the FHIR reader writes a
+                              Bundle entry's server). A URL is kept as an export of that
+                              server names it: host in lower case, without a default port,
+                              query or trailing "/" (``side.slot_feed_name``).
 
 Times are converted to the clinic time zone before ``.date()`` (section 2).
 """

@@ -493,10 +493,18 @@ def test_a_slot_csv_feed_with_a_password_is_refused_and_the_report_withholds_it(
     assert "s3cret" not in report and "s3cret" not in repr(job.quality)
 
 
-def test_a_slot_csv_feed_is_its_server_without_a_trailing_slash(world):
-    job = upload_csv(world, SLOT_CSV_OF_TWO_SYSTEMS.replace(f",{OURS}\n", f",{OURS}/\n"), "s.csv")
+@pytest.mark.parametrize(
+    "written",
+    [f"{OURS}/", "https://EHR.example.org:443/fhir", "HTTPS://ehr.example.org/fhir?_count=50"],
+)
+def test_a_slot_csv_feed_is_named_as_an_export_of_its_server_names_it(world, written):
+    job = upload_csv(world, SLOT_CSV_OF_TWO_SYSTEMS.replace(f",{OURS}\n", f",{written}\n"), "s.csv")
     assert job.state == ImportJob.State.DONE, job.quality
     assert sorted(r[FEED] for r in side_rows(world, "slots")) == [OURS, THEIRS]
+
+
+def test_a_slot_csv_feed_that_is_not_a_url_is_kept_as_given():
+    assert side.slot_feed_name("Epic Cadence, north/") == "Epic Cadence, north"
 
 
 def test_a_slot_csv_snapshot_date_is_refused_unless_written_yyyy_mm_dd(world):
