@@ -459,6 +459,9 @@ def _process(job: ImportJob) -> ImportJob:
                 )
             for name in set(side_deleted) - set(side_files):
                 side.stage_nothing(con, side.TABLES[name])
+            # A full export's slots are its feed's whole schedule on their day.
+            full_export = converted.sources is not None and not converted.incremental
+            whole_slots_of = snapshot if full_export else None
             # What staging found, kept before the merge: a run resumed after it reports it.
             ImportJob.objects.filter(pk=job.pk).update(quality=quality)
             outcome = store.merge(
@@ -473,6 +476,7 @@ def _process(job: ImportJob) -> ImportJob:
                 # An incremental export's slots are changes to the snapshot before it.
                 carry_slots_to=snapshot if converted.incremental else None,
                 slot_feed=converted.feed,
+                whole_slots_of=whole_slots_of,
             )
         finally:
             con.close()

@@ -40,7 +40,9 @@ feed replaces them.
 
 **Deletions.** A Bulk Data export's deleted Encounters are removed unless the stored state is
 dated after the export; its deleted Slots leave the export's own snapshot
-(``ingest.stage_deleted``).
+(``ingest.stage_deleted``). A full export is its feed's whole schedule on its day: the slots
+an earlier export of the feed stored for that day and this one no longer gives were
+withdrawn since, and leave too (``withdraw_slots_not_given``).
 """
 
 from __future__ import annotations
@@ -54,7 +56,7 @@ from pathlib import Path
 import duckdb
 
 from . import extract, fhir, hedis, slots
-from ._db import parquet_columns, quote
+from ._db import parquet_columns, quote, scalar
 
 SIDE_DIR = "side"
 
@@ -401,6 +403,33 @@ def keep_export_snapshots(con: duckdb.DuckDBPyConnection, stored: Path | None) -
         """,  # noqa: S608 - SQL from code; the path is quoted
         {"no": NOT_FROM_EXPORT, "unknown": SLOT_FEED_UNKNOWN, "unknown_mark": FROM_EXPORT_UNKNOWN},
     )
+
+
+def withdraw_slots_not_given(
+    con: duckdb.DuckDBPyConnection, stored: Path | None, snapshot: dt.date, feed: str
+) -> int:
+    """A full export's snapshot is whole: the slots an earlier export of the same ``feed``
+    stored for the same day that this one does not give again were withdrawn since, and
+    leave (staged as deletions). Slots other uploads gave, and those stored before feeds,
+    stay. Returns how many leave."""
+    if stored is None or not feed:
+        return 0
+    table = TABLES["slots"]
+    stored_feed, mark = _stored_feed_and_mark(con, stored)
+    con.execute(
+        f"CREATE TEMP TABLE IF NOT EXISTS {table.deleted} (state_as_of TIMESTAMP, slot_key VARCHAR)"
+    )
+    before = int(scalar(con, f"SELECT count(*) FROM {table.deleted}"))  # noqa: S608 - table name from code
+    con.execute(
+        f"""
+        INSERT INTO {table.deleted} (state_as_of, slot_key)
+        SELECT NULL, slot_key FROM read_parquet({quote(str(stored))})
+        WHERE snapshot_date = $day AND {stored_feed} = $feed AND {mark} <> $no
+          AND slot_key NOT IN (SELECT slot_key FROM {table.incoming})
+        """,  # noqa: S608 - SQL from code; values bound
+        {"day": str(snapshot), "feed": feed, "no": NOT_FROM_EXPORT},
+    )
+    return int(scalar(con, f"SELECT count(*) FROM {table.deleted}")) - before  # noqa: S608 - table name from code
 
 
 def _stored_feed_and_mark(con: duckdb.DuckDBPyConnection, stored: Path) -> tuple[str, str]:

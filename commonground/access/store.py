@@ -65,6 +65,7 @@ from .side import (
     carry_slots_forward,
     keep_export_snapshots,
     slot_key_suffix_sql,
+    withdraw_slots_not_given,
 )
 
 FORMAT = 1
@@ -277,6 +278,7 @@ class Store:
         side_deleted: Sequence[str] = (),
         carry_slots_to: dt.date | None = None,
         slot_feed: str = "",
+        whole_slots_of: dt.date | None = None,
     ) -> MergeOutcome:
         """Merge the table ``incoming`` (``FILE_COLUMNS`` plus ``part``; None: no appointment
         rows) and the side tables named in ``side`` (``side.TABLES``) into the store.
@@ -285,7 +287,8 @@ class Store:
         ``side_deleted``: the tables of ``side`` whose ``deleted`` table lists rows to remove.
         ``carry_slots_to``: the snapshot day of an incremental export's slots, which the
         stored snapshot of its feed ``slot_feed`` before it completes
-        (``side.carry_slots_forward``).
+        (``side.carry_slots_forward``). ``whole_slots_of``: the snapshot day of a full
+        export's slots, the whole of its feed's that day (``side.withdraw_slots_not_given``).
 
         Safe to call again for the same ``job`` after a crash at any point.
         """
@@ -309,6 +312,10 @@ class Store:
             carried, unanchored = Carried(), 0
             if "slots" in side and cur is not None:
                 keep_export_snapshots(con, cur.side_path("slots"))
+                if whole_slots_of is not None and withdraw_slots_not_given(
+                    con, cur.side_path("slots"), whole_slots_of, slot_feed
+                ):
+                    side_deleted = sorted({*side_deleted, "slots"})
             if carry_slots_to is not None and "slots" in side:
                 # Under the lock: the snapshot carried is the one the merge compares against.
                 stored_slots = cur.side_path("slots") if cur is not None else None

@@ -1121,3 +1121,40 @@ def test_a_slot_of_a_store_from_before_feeds_that_a_slot_list_gives_again_stays_
         "s5": "busy",
         "s6": "free",
     }
+
+
+def test_a_later_full_export_of_the_same_day_withdraws_the_slots_it_no_longer_gives(
+    world, tmp_path
+):
+    """A full export is its feed's whole schedule: the evening's export no longer lists s4,
+    so s4 was withdrawn since the morning's; the next incremental export does not carry it."""
+    from commonground.access.tests.test_side import side_rows, upload_csv
+
+    feed = "https://ehr.example.org/fhir"
+    schedule, free = scheduling_feed(4, 5)
+
+    def export(name: str, slots: list, moment: str, query: str = "_type=Slot"):
+        files = {"Schedule.000.ndjson": [schedule], "Slot.000.ndjson": slots}
+        doc = manifest(files, transaction_time=moment, request=f"{feed}/$export?{query}")
+        job = _upload(world, export_zip(tmp_path / name, files, doc).read_bytes(), name)
+        assert job.state == "done", job.quality
+        return job.quality["side"]["slots"]
+
+    def snapshot(day: str) -> dict[str, str]:
+        return {r[2]: r[4] for r in side_rows(world, "slots") if r[1] == day}
+
+    export("morning.zip", free, "2025-04-01T15:00:00Z")
+    # A slot list of the same server that day: not the export's, so it stays.
+    listed = (
+        "slot_id,schedule_id,status,start,end,clinic_id,provider_class,snapshot_date,feed\n"
+        f"s9,sch1,free,2025-04-09T09:00:00-07:00,,OAK,lcsw,2025-04-01,{feed}\n"
+    )
+    assert upload_csv(world, listed, "slots.csv").state == "done"
+    evening = export("evening.zip", free[1:], "2025-04-02T02:00:00Z")
+    assert (evening["unchanged"], evening["deleted"]) == (1, 1)
+    assert snapshot("2025-04-01") == {"s5": "free", "s9": "free"}
+    # The same export again changes nothing.
+    assert export("evening.zip", free[1:], "2025-04-02T02:00:00Z")["deleted"] == 0
+    changes = [{**free[1], "status": "busy"}]
+    export("inc.zip", changes, "2025-04-03T15:00:00Z", "_since=2025-04-02T02:00:00Z")
+    assert snapshot("2025-04-03") == {"s5": "busy"}
