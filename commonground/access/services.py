@@ -446,6 +446,7 @@ def _process(job: ImportJob) -> ImportJob:
                     side.stage_slots(
                         con, path, default_snapshot=snapshot, feed=converted.feed,
                         export=converted.sources is not None,  # a Bulk Data export
+                        state_as_of=cutoff,
                     )  # fmt: skip
                     if not converted.feed and (feeds := side.incoming_slot_feeds(con)):
                         quality["slot_feeds"] = feeds  # a Bundle's servers, a CSV's column
@@ -477,6 +478,7 @@ def _process(job: ImportJob) -> ImportJob:
                 carry_slots_to=snapshot if converted.incremental else None,
                 slot_feed=converted.feed,
                 whole_slots_of=whole_slots_of,
+                slots_as_of=cutoff,
             )
         finally:
             con.close()

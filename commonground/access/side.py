@@ -20,7 +20,9 @@ no id, its schedule, provider, start and end): each export is a measurement poin
 The snapshot date is the file's ``snapshot_date`` column when it has one, else the data
 cut-off of the appointments in the same upload, else the first day of the file's slots (feeds
 publish from the moment of export onwards). All three come from the file's content, so the same
-file imported again lands on the same keys and changes nothing.
+file imported again lands on the same keys and changes nothing. Slots are dated as
+encounters are: of two exports of the same day, the one imported later does not bring back
+the earlier one's states.
 
 **Feeds.** Slot ids are unique on one server only, so a slot also keeps the feed it came
 from, which ends its key too. A Bulk Data export's slots are of the export's feed
@@ -142,9 +144,10 @@ class SideTable:
 
 
 TABLES = {
-    # A slot's key holds its snapshot day: a later export is a new measurement point, so
-    # there is no older state to keep out.
-    "slots": SideTable("slots", "slot_key", SLOT_COLUMNS),
+    # A slot's key holds its snapshot day: a later day's export is a new measurement point.
+    # Two exports of the same day are dated: the earlier one, imported later, changes
+    # nothing the later one stated.
+    "slots": SideTable("slots", "slot_key", SLOT_COLUMNS, dated=True),
     "encounters": SideTable("encounters", "encounter_id", ENCOUNTER_COLUMNS, dated=True),
 }
 
@@ -198,10 +201,12 @@ def stage_slots(
     default_snapshot: dt.date | None,
     feed: str = SLOT_FEED_UNKNOWN,
     export: bool = False,
+    state_as_of: dt.datetime | None = None,
 ) -> int:
-    """The canonical slot CSV at ``path`` as the table ``incoming_slots`` (see module doc).
-    A Bulk Data export's slots (``export``) are all of its ``feed`` (``bulk.export_feed``);
-    those of other uploads are of the feed their file's ``feed`` column names, if any."""
+    """The canonical slot CSV at ``path`` as the table ``incoming_slots`` (see module doc),
+    dated by the upload's data cut-off ``state_as_of`` (None: undated). A Bulk Data
+    export's slots (``export``) are all of its ``feed`` (``bulk.export_feed``); those of
+    other uploads are of the feed their file's ``feed`` column names, if any."""
     present = _csv_columns(con, path)
     table = TABLES["slots"]
     con.execute(
@@ -228,10 +233,12 @@ def stage_slots(
     con.execute(
         f"CREATE OR REPLACE TEMP TABLE {table.incoming} AS "  # noqa: S608 - SQL from code
         f"SELECT snap || '|' || ident || {slot_key_suffix_sql('feed')} AS slot_key, "
-        "snap AS snapshot_date, * EXCLUDE (snap, ident) "
+        "snap AS snapshot_date, * EXCLUDE (snap, ident), "
+        f"$as_of::TIMESTAMP AS {STATE_AS_OF} "
         f"FROM (SELECT {snapshot} AS snap, {identity} AS ident, {select} FROM raw_slots) "
         # An upload listing a slot twice keeps one, the same one every time.
-        f"QUALIFY row_number() OVER (PARTITION BY snap, ident, feed ORDER BY {order}) = 1"
+        f"QUALIFY row_number() OVER (PARTITION BY snap, ident, feed ORDER BY {order}) = 1",
+        {"as_of": extract.stored_instant(state_as_of)},
     )
     con.execute("DROP TABLE raw_slots")
     return int(con.execute(f"SELECT count(*) FROM {table.incoming}").fetchone()[0])  # type: ignore[index]  # noqa: S608
@@ -312,6 +319,7 @@ def carry_slots_forward(
     *,
     deleting: bool,
     feed: str = SLOT_FEED_UNKNOWN,
+    state_as_of: dt.datetime | None = None,
 ) -> Carried:
     """Complete the snapshot of an incremental export's slots.
 
@@ -366,8 +374,10 @@ def carry_slots_forward(
     before = con.execute(f"SELECT count(*) FROM {table.incoming}").fetchone()  # noqa: S608 - table name from code
     con.execute(
         f"""
-        INSERT INTO {table.incoming} (slot_key, snapshot_date, {rest}, "feed", from_export)
-        SELECT $day || {ident}, $day, {rest}, $feed, $from_export FROM {source}
+        INSERT INTO {table.incoming}
+          (slot_key, snapshot_date, {rest}, "feed", from_export, {STATE_AS_OF})
+        SELECT $day || {ident}, $day, {rest}, $feed, $from_export, $as_of::TIMESTAMP
+        FROM {source}
         WHERE snapshot_date = $from_day AND {eligible}
           AND {ident} NOT IN (SELECT substr(slot_key, strpos(slot_key, '|'))
                               FROM {table.incoming})
@@ -375,7 +385,7 @@ def carry_slots_forward(
           {not_deleted}
         """,  # noqa: S608 - SQL from code; values bound
         {"day": day, "feed": feed, "from_day": from_day, "from_export": FROM_EXPORT,
-         "unknown": SLOT_FEED_UNKNOWN},
+         "unknown": SLOT_FEED_UNKNOWN, "as_of": extract.stored_instant(state_as_of)},
     )  # fmt: skip
     after = con.execute(f"SELECT count(*) FROM {table.incoming}").fetchone()  # noqa: S608 - table name from code
     carried = int(after[0]) - int(before[0]) if after and before else 0
@@ -406,7 +416,11 @@ def keep_export_snapshots(con: duckdb.DuckDBPyConnection, stored: Path | None) -
 
 
 def withdraw_slots_not_given(
-    con: duckdb.DuckDBPyConnection, stored: Path | None, snapshot: dt.date, feed: str
+    con: duckdb.DuckDBPyConnection,
+    stored: Path | None,
+    snapshot: dt.date,
+    feed: str,
+    state_as_of: dt.datetime | None = None,
 ) -> int:
     """A full export's snapshot is whole: the slots an earlier export of the same ``feed``
     stored for the same day that this one does not give again were withdrawn since, and
@@ -423,11 +437,16 @@ def withdraw_slots_not_given(
     con.execute(
         f"""
         INSERT INTO {table.deleted} (state_as_of, slot_key)
-        SELECT NULL, slot_key FROM read_parquet({quote(str(stored))})
+        SELECT $as_of::TIMESTAMP, slot_key FROM read_parquet({quote(str(stored))})
         WHERE snapshot_date = $day AND {stored_feed} = $feed AND {mark} <> $no
           AND slot_key NOT IN (SELECT slot_key FROM {table.incoming})
         """,  # noqa: S608 - SQL from code; values bound
-        {"day": str(snapshot), "feed": feed, "no": NOT_FROM_EXPORT},
+        {
+            "day": str(snapshot),
+            "feed": feed,
+            "no": NOT_FROM_EXPORT,
+            "as_of": extract.stored_instant(state_as_of),
+        },
     )
     return int(scalar(con, f"SELECT count(*) FROM {table.deleted}")) - before  # noqa: S608 - table name from code
 

@@ -279,6 +279,7 @@ class Store:
         carry_slots_to: dt.date | None = None,
         slot_feed: str = "",
         whole_slots_of: dt.date | None = None,
+        slots_as_of: dt.datetime | None = None,
     ) -> MergeOutcome:
         """Merge the table ``incoming`` (``FILE_COLUMNS`` plus ``part``; None: no appointment
         rows) and the side tables named in ``side`` (``side.TABLES``) into the store.
@@ -289,6 +290,7 @@ class Store:
         stored snapshot of its feed ``slot_feed`` before it completes
         (``side.carry_slots_forward``). ``whole_slots_of``: the snapshot day of a full
         export's slots, the whole of its feed's that day (``side.withdraw_slots_not_given``).
+        ``slots_as_of``: the export's data cut-off, which dates the slots carried or withdrawn.
 
         Safe to call again for the same ``job`` after a crash at any point.
         """
@@ -313,7 +315,7 @@ class Store:
             if "slots" in side and cur is not None:
                 keep_export_snapshots(con, cur.side_path("slots"))
                 if whole_slots_of is not None and withdraw_slots_not_given(
-                    con, cur.side_path("slots"), whole_slots_of, slot_feed
+                    con, cur.side_path("slots"), whole_slots_of, slot_feed, slots_as_of
                 ):
                     side_deleted = sorted({*side_deleted, "slots"})
             if carry_slots_to is not None and "slots" in side:
@@ -321,7 +323,7 @@ class Store:
                 stored_slots = cur.side_path("slots") if cur is not None else None
                 carried = carry_slots_forward(con, stored_slots, carry_slots_to,
                                               deleting="slots" in side_deleted,
-                                              feed=slot_feed)  # fmt: skip
+                                              feed=slot_feed, state_as_of=slots_as_of)  # fmt: skip
                 if not carried.snapshot:  # changes to a schedule the store has never seen
                     incoming_slots = TABLES["slots"].incoming
                     unanchored = int(scalar(con, f"SELECT count(*) FROM {incoming_slots}"))  # noqa: S608 - table name from code

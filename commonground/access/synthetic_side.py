@@ -97,7 +97,9 @@ def demo_slots(
                             "true",  # from_export: each Monday's list is whole
                         )
                     )
-    return _table(con, TABLES["slots"].incoming, SLOT_COLUMNS, rows)
+    count = _table(con, TABLES["slots"].incoming, SLOT_COLUMNS, rows)
+    con.execute(f"ALTER TABLE {TABLES['slots'].incoming} ADD COLUMN state_as_of TIMESTAMP")
+    return count  # (undated, as the demo's encounters)
 
 
 def demo_encounters(

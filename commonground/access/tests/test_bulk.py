@@ -1158,3 +1158,30 @@ def test_a_later_full_export_of_the_same_day_withdraws_the_slots_it_no_longer_gi
     changes = [{**free[1], "status": "busy"}]
     export("inc.zip", changes, "2025-04-03T15:00:00Z", "_since=2025-04-02T02:00:00Z")
     assert snapshot("2025-04-03") == {"s5": "busy"}
+
+
+def test_an_earlier_export_of_the_same_day_imported_later_changes_nothing_newer(world, tmp_path):
+    """Slots are dated by their export's transactionTime, as appointments and encounters
+    are: the morning's export, imported after the evening's, neither books s4 free again
+    nor withdraws s6, which the evening's export gave."""
+    from commonground.access.tests.test_side import side_rows
+
+    feed = "https://ehr.example.org/fhir"
+    schedule, free = scheduling_feed(4, 5, 6)
+
+    def export(name: str, slots: list, moment: str):
+        files = {"Schedule.000.ndjson": [schedule], "Slot.000.ndjson": slots}
+        doc = manifest(files, transaction_time=moment, request=f"{feed}/$export?_type=Slot")
+        job = _upload(world, export_zip(tmp_path / name, files, doc).read_bytes(), name)
+        assert job.state == "done", job.quality
+        return job.quality["side"]["slots"]
+
+    export("evening.zip", [{**free[0], "status": "busy"}, *free[1:]], "2025-04-02T02:00:00Z")
+    morning = export("morning.zip", free[:2], "2025-04-01T15:00:00Z")
+    # Not applied: s4's older state and s6's withdrawal; s5 is the same.
+    assert (morning["older"], morning["unchanged"], morning["deleted"]) == (2, 1, 0)
+    assert {r[2]: r[4] for r in side_rows(world, "slots")} == {
+        "s4": "busy",
+        "s5": "free",
+        "s6": "free",
+    }
