@@ -194,6 +194,8 @@ COUNT_WARNINGS = (
      "ICD-10-CM reason codes, feed the HEDIS-like measures (encounters.csv kept apart)"),
     ("entered_in_error_dropped", "Appointment(s) entered-in-error without enough data for a "
      "row were dropped"),
+    ("cancel_reason_local", "Appointment(s) gave a cancelationReason in a local code system "
+     "only (not appointment-cancellation-reason): who cancelled is unknown for them"),
 )  # fmt: skip
 
 
@@ -229,6 +231,7 @@ class _Stream:
         self.chunk = 1 << 16
         self.counted = 0  # buf index up to which newlines are counted
         self.line_no = 1  # line at ``counted``
+        self.dropped = 0  # characters consumed and dropped from the front of ``buf``
         self.decoder = json.JSONDecoder()
 
     def fill(self) -> bool:
@@ -242,6 +245,7 @@ class _Stream:
             self.line()
             self.buf = self.buf[self.pos :]
             self.counted -= self.pos
+            self.dropped += self.pos
             self.pos = 0
         self.buf += data
         return True
@@ -304,6 +308,7 @@ def iter_document(handle: IO[str], max_value: int = MAX_RESOURCE_CHARS) -> Itera
     start = s.line()
     s.pos += 1
     fields: dict[str, Any] = {}
+    kept = 0  # characters of the members kept in ``fields`` (a Bundle's entries are not)
     entries = 0
     try:
         while True:
@@ -337,7 +342,12 @@ def iter_document(handle: IO[str], max_value: int = MAX_RESOURCE_CHARS) -> Itera
                     yield from _entry(s.value(), line)
             else:
                 s.peek()
+                before = s.dropped + s.pos
                 fields[key] = s.value()
+                # The members kept are one resource: bounded as one value is.
+                kept += s.dropped + s.pos - before
+                if kept > max_value:
+                    raise ValueError(f"a JSON value longer than {max_value:,} characters")
     except (ValueError, RecursionError) as exc:
         line = s.line()
         reason = str(exc)
@@ -1088,7 +1098,7 @@ class Converter:
         if not start and not waiting:
             bad("appointment_start", "", f"Appointment.start is missing (status {status})")
         duration = res.get("minutesDuration")
-        if not isinstance(duration, int):
+        if not isinstance(duration, int) or isinstance(duration, bool):  # (true is no number)
             begin, end = _parse_instant(start), _parse_instant(res.get("end"))
             duration = (
                 int((end - begin).total_seconds() // 60)
@@ -1125,6 +1135,8 @@ class Converter:
             else ()
         )
         for enc_status, enc_class in enc:
+            if enc_status == "entered-in-error":  # never happened: says nothing of the visit
+                continue
             modality = modality or CLASS_MODALITY.get(enc_class, "")
             if canonical_status == "scheduled":
                 if enc_status in ENCOUNTER_DONE:

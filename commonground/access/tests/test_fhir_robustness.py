@@ -4,6 +4,7 @@ what it should not, or kept a secret.)"""
 
 from __future__ import annotations
 
+import io
 import json
 import warnings
 import zipfile
@@ -277,3 +278,38 @@ def test_a_csv_whose_lines_end_in_a_bare_carriage_return_is_refused_with_a_reaso
     path.write_bytes(b"appointment_id,patient_id\rA1,P1\r")
     code, report = check(path)
     assert code == 2 and "the lines end with a carriage return alone (CR)" in report, report
+
+
+@pytest.mark.parametrize("kind", ["Appointment", "Bundle"])
+def test_a_document_of_many_small_members_is_bounded_as_one_value(kind):
+    """Each value was bounded, but not a resource of thousands of small members: read whole."""
+    members = ", ".join(f'"m{i}": "{"x" * 50}"' for i in range(2000))
+    text = f'{{"resourceType": "{kind}", "type": "collection", {members}, "entry": []}}'
+    items = list(fhir.iter_document(io.StringIO(text), max_value=1000))
+    assert [(i.resource, i.problem) for i in items] == [
+        (None, "a JSON value longer than 1,000 characters")
+    ]
+
+
+def test_a_boolean_duration_is_not_a_number_of_minutes(tmp_path):
+    res = appointment("A1", minutesDuration=True)
+    _, (row,) = canonical(write(tmp_path, "a.json", res), tmp_path / "w")
+    assert row["duration_min"] == "60"  # from start and end, as when none is given
+
+
+def test_an_encounter_entered_in_error_gives_no_modality(tmp_path):
+    encounter = {"resourceType": "Encounter", "id": "E1", "status": "entered-in-error",
+                 "class": {"system": fhir.V3_ACTCODE, "code": "VR"},
+                 "subject": {"reference": "Patient/P1"},
+                 "appointment": [{"reference": "Appointment/A1"}]}  # fmt: skip
+    _, (row,) = canonical(
+        write(tmp_path, "a.ndjson", [encounter, appointment("A1")]), tmp_path / "w"
+    )
+    assert row["modality"] == ""
+
+
+def test_a_local_cancelation_reason_is_said(tmp_path):
+    local = {"coding": [{"system": "urn:local:cancel", "code": "X1"}]}
+    res = appointment("A1", status="cancelled", cancelationReason=local)
+    converted, _ = canonical(write(tmp_path, "a.json", res), tmp_path / "w")
+    assert any("a cancelationReason in a local code system only" in w for w in converted.warnings)
