@@ -499,7 +499,9 @@ def iter_ndjson(handle: IO[str], max_line: int = MAX_LINE_CHARS) -> Iterator[Ite
             continue
         if not isinstance(resource, dict):
             yield Item(number, None, "a line that is not a JSON object (one resource per line)")
-        elif _unpaired_surrogate(stripped, 0, len(stripped), resource):
+        elif ("\\ud" in stripped or "\\uD" in stripped) and _unpaired_surrogate(
+            stripped, 0, len(stripped), resource
+        ):  # (the test in C first: a call per line costs more than the check)
             yield Item(number, None, NOT_UNICODE)
         elif resource.get("resourceType") == "Bundle":
             yield from _nested(resource, number)
@@ -1246,9 +1248,14 @@ def _schedule_actors(schedule: dict[str, Any] | None) -> tuple[str, str]:
 def _earliest_period(periods: Any) -> dict[str, Any]:
     """The period that starts first: by instant where both starts have an offset (text
     order puts 08:00-08:00 before 09:00-05:00, two hours later), else by their text."""
+    if not isinstance(periods, list):
+        return {}
+    if len(periods) == 1:  # the usual case: nothing to compare (nor to parse)
+        only = periods[0]
+        return only if isinstance(only, dict) and _text(only.get("start")) else {}
     best: dict[str, Any] = {}
     best_at: dt.datetime | None = None
-    for period in periods if isinstance(periods, list) else ():
+    for period in periods:
         if not isinstance(period, dict) or not _text(period.get("start")):
             continue
         at = _parse_instant(period["start"])
