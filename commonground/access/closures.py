@@ -106,7 +106,7 @@ def parse_lines(handle: Iterable[str]) -> Parsed:
     found: list[tuple[str, dt.date]] = []
     for line, cells in rows:
         code, text = cells["clinic_id"], cells["date"]
-        day = _day(text)
+        day = iso_day(text)
         if not code:
             problem(line, "clinic_id", code, "missing")
         elif len(code) > MAX_CODE_LENGTH:
@@ -122,7 +122,9 @@ def parse_lines(handle: Iterable[str]) -> Parsed:
     return Parsed(from_rows(found), [], 0, rows.data_rows)
 
 
-def _day(text: str) -> dt.date | None:
+def iso_day(text: str) -> dt.date | None:
+    """A YYYY-MM-DD date, else None. Only that form: ``date.fromisoformat`` also reads
+    "20250401" and "2025-W14-2", which a file keyed by the text would take for other days."""
     if len(text) != 10 or text[4] != "-" or text[7] != "-":
         return None
     try:

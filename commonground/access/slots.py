@@ -53,7 +53,6 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import re
 import statistics
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
@@ -66,7 +65,7 @@ from commonground.core.business_days import Calendar
 
 from . import suppression
 from .closures import NONE as NO_CLOSURES
-from .closures import Closures
+from .closures import Closures, iso_day
 from .suppression import SUPPRESSED, Line, fmt_count
 
 DEFAULT_TZ = "America/Los_Angeles"
@@ -129,17 +128,6 @@ def read_slots(path: Path, *, timezone: str = DEFAULT_TZ) -> SlotData:
         return parse_slots(csv.DictReader(handle), timezone=timezone)
 
 
-ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
-
-
-def _iso_day(text: str) -> dt.date:
-    """A YYYY-MM-DD date. Only that form: the import keys a slot by the text, and
-    ``date.fromisoformat`` also takes "20250401" and "2025-W14-2" for the same day."""
-    if not ISO_DAY.fullmatch(text):
-        raise ValueError(text)
-    return dt.date.fromisoformat(text)
-
-
 def _feed_problem(feed: str) -> tuple[str, str] | None:
     """(the value to report, why) when a slot CSV's ``feed`` cannot be kept."""
     if len(feed) > MAX_FEED_LENGTH:
@@ -174,9 +162,8 @@ def parse_slots(rows: csv.DictReader[str], *, timezone: str = DEFAULT_TZ) -> Slo
             continue
         snapshot: dt.date | None = None
         if (row.get("snapshot_date") or "").strip():
-            try:
-                snapshot = _iso_day((row.get("snapshot_date") or "").strip())
-            except ValueError:
+            snapshot = iso_day((row.get("snapshot_date") or "").strip())
+            if snapshot is None:
                 data.problems.append(
                     (line, "snapshot_date", row.get("snapshot_date") or "", "not YYYY-MM-DD")
                 )
