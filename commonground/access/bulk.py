@@ -62,9 +62,11 @@ from urllib.parse import parse_qs, unquote, urlsplit
 from .fhir import (
     MAX_LINE_CHARS,
     Item,
+    bounded_lines,
     feed_name,
     iter_document,
     iter_ndjson,
+    line_too_long,
     reference,
     url_parts,
 )
@@ -562,16 +564,10 @@ def _read_part(part: Part, start: int, reading: Reading) -> Generator[Item, None
     with raw, io.TextIOWrapper(raw, encoding="utf-8-sig", newline="") as text:
         try:
             if part.role == "deleted":  # Bundles of DELETE requests, one per line
-                number = 0
-                while line_text := text.readline(MAX_LINE_CHARS + 1):
-                    number += 1
+                for number, line_text in bounded_lines(text, MAX_LINE_CHARS):
                     last = number
-                    if len(line_text) > MAX_LINE_CHARS and not line_text.endswith("\n"):
-                        # Never read whole: skip the rest of that line.
-                        yield Item(start + number, None,
-                                   f"a line longer than {MAX_LINE_CHARS:,} characters")  # fmt: skip
-                        while line_text and not line_text.endswith("\n"):
-                            line_text = text.readline(1 << 20)
+                    if line_text is None:
+                        yield Item(start + number, None, line_too_long(MAX_LINE_CHARS))
                         continue
                     if line_text.strip():
                         problem = _read_deleted(line_text, reading)

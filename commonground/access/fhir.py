@@ -472,18 +472,29 @@ def entry_feed(full_url: object, kind: str) -> str:
     return feed_name(base, segments[:-2])
 
 
-def iter_ndjson(handle: IO[str], max_line: int = MAX_LINE_CHARS) -> Iterator[Item]:
-    """One resource per line (Bulk Data); a bad line is reported and reading goes on."""
+def bounded_lines(handle: IO[str], max_line: int) -> Iterator[tuple[int, str | None]]:
+    """(number, text) of each line, from 1; never a line read whole past ``max_line``
+    characters: such a line is (number, None), and the rest of it is skipped."""
     number = 0
-    while True:
-        text = handle.readline(max_line + 1)
-        if not text:
-            return
+    while text := handle.readline(max_line + 1):
         number += 1
         if len(text) > max_line and not text.endswith("\n"):
-            yield Item(number, None, f"a line longer than {max_line:,} characters")
             while text and not text.endswith("\n"):  # skip the rest of that line
                 text = handle.readline(1 << 20)
+            yield number, None
+        else:
+            yield number, text
+
+
+def line_too_long(max_line: int) -> str:
+    return f"a line longer than {max_line:,} characters"
+
+
+def iter_ndjson(handle: IO[str], max_line: int = MAX_LINE_CHARS) -> Iterator[Item]:
+    """One resource per line (Bulk Data); a bad line is reported and reading goes on."""
+    for number, text in bounded_lines(handle, max_line):
+        if text is None:
+            yield Item(number, None, line_too_long(max_line))
             continue
         stripped = text.strip()
         if not stripped:
@@ -864,71 +875,72 @@ class Converter:
         try:
             for line, body in self.staging.db.execute("SELECT line, body FROM enc ORDER BY seq"):
                 try:
-                    res = json.loads(body)
-                    status = _text(res.get("status"))
-                    ok = True
-                    if status not in ENCOUNTER_STATUSES:
-                        self.problem(line, "status", status, "unmapped Encounter.status: allowed "
-                                     + " | ".join(sorted(ENCOUNTER_STATUSES)))  # fmt: skip
-                        ok = False
-                    classes = list(codings(res.get("class")))
-                    cls = ""
-                    for system, code in classes:
-                        if system == V3_ACTCODE and code in ENCOUNTER_CLASSES:
-                            cls = cls or code
-                        else:
-                            shown = f"{system}|{code}" if system else code
-                            allowed = " | ".join(sorted(ENCOUNTER_CLASSES))
-                            reason = f"unmapped Encounter.class: use v3 ActCode {allowed}"
-                            self.problem(line, "modality", shown, reason)
-                            ok = False
-                    if not ok:
-                        continue
-                    patient = reference(res.get("subject"))
-                    appts = [r[1] for r in map(reference, res.get("appointment") or []) if r]
-                    period = res.get("period") or {}
-                    # Diagnoses inline as ICD-10-CM reason codes, the first being the principal one
-                    # (a diagnosis held only in a referenced Condition is not read).
-                    dx = [
-                        code for system, code in codings(res.get("reasonCode")) if system == ICD10CM
-                    ]
-                    disposition = next(
-                        iter(
-                            codings((res.get("hospitalization") or {}).get("dischargeDisposition"))
-                        ),
-                        ("", ""),
-                    )[1]
-                    birth = (
-                        self.staging.one(
-                            "SELECT birth_year FROM patient WHERE key = ?", f"Patient/{patient[1]}"
-                        )
-                        if patient and patient[0] == "Patient"
-                        else None
-                    )
-                    writer.writerow(
-                        {
-                            "patient_birth_year": birth or "",
-                            "clinic_id": _encounter_clinic(res),
-                            "principal_dx": dx[0] if dx else "",
-                            "other_dx": ";".join(dx[1:]),
-                            "discharge_disposition": disposition,
-                            "encounter_id": _text(res.get("id")),
-                            "patient_id": patient[1] if patient and patient[0] == "Patient" else "",
-                            "status": status,
-                            "class": cls,
-                            "start": _text(period.get("start")),
-                            "end": _text(period.get("end")),
-                            "appointment_ids": ";".join(appts),
-                        }
-                    )
-                    links.extend((a, status, cls) for a in appts)
-                    if len(links) >= 10_000:  # flat memory: links go to the staging file
-                        self._link(links)
+                    self._encounter(line, body, writer, links)
                 except MALFORMED:
                     self.malformed(line, "Encounter")
         finally:
             handle.close()
         self._link(links)
+
+    def _encounter(
+        self, line: int, body: str, writer: Any, links: list[tuple[str, str, str]]
+    ) -> None:
+        res = json.loads(body)
+        status = _text(res.get("status"))
+        ok = True
+        if status not in ENCOUNTER_STATUSES:
+            self.problem(line, "status", status, "unmapped Encounter.status: allowed "
+                         + " | ".join(sorted(ENCOUNTER_STATUSES)))  # fmt: skip
+            ok = False
+        classes = list(codings(res.get("class")))
+        cls = ""
+        for system, code in classes:
+            if system == V3_ACTCODE and code in ENCOUNTER_CLASSES:
+                cls = cls or code
+            else:
+                shown = f"{system}|{code}" if system else code
+                allowed = " | ".join(sorted(ENCOUNTER_CLASSES))
+                reason = f"unmapped Encounter.class: use v3 ActCode {allowed}"
+                self.problem(line, "modality", shown, reason)
+                ok = False
+        if not ok:
+            return
+        patient = reference(res.get("subject"))
+        appts = [r[1] for r in map(reference, res.get("appointment") or []) if r]
+        period = res.get("period") or {}
+        # Diagnoses inline as ICD-10-CM reason codes, the first being the principal one
+        # (a diagnosis held only in a referenced Condition is not read).
+        dx = [code for system, code in codings(res.get("reasonCode")) if system == ICD10CM]
+        disposition = next(
+            iter(codings((res.get("hospitalization") or {}).get("dischargeDisposition"))),
+            ("", ""),
+        )[1]
+        birth = (
+            self.staging.one(
+                "SELECT birth_year FROM patient WHERE key = ?", f"Patient/{patient[1]}"
+            )
+            if patient and patient[0] == "Patient"
+            else None
+        )
+        writer.writerow(
+            {
+                "patient_birth_year": birth or "",
+                "clinic_id": _encounter_clinic(res),
+                "principal_dx": dx[0] if dx else "",
+                "other_dx": ";".join(dx[1:]),
+                "discharge_disposition": disposition,
+                "encounter_id": _text(res.get("id")),
+                "patient_id": patient[1] if patient and patient[0] == "Patient" else "",
+                "status": status,
+                "class": cls,
+                "start": _text(period.get("start")),
+                "end": _text(period.get("end")),
+                "appointment_ids": ";".join(appts),
+            }
+        )
+        links.extend((a, status, cls) for a in appts)
+        if len(links) >= 10_000:  # flat memory: links go to the staging file
+            self._link(links)
 
     def _link(self, links: list[tuple[str, str, str]]) -> None:
         with self.staging.db:
@@ -943,47 +955,46 @@ class Converter:
             cursor = self.staging.db.execute("SELECT line, body, origin FROM slot ORDER BY seq")
             for line, body, origin in cursor:
                 try:
-                    res = json.loads(body)
-                    status = _text(res.get("status"))
-                    if status not in SLOT_STATUSES:
-                        self.problem(line, "status", status, "unmapped Slot.status: allowed "
-                                     + " | ".join(SLOT_STATUSES))  # fmt: skip
-                        continue
-                    if not res.get("start") or not res.get("end"):
-                        self.problem(line, "appointment_start", "", "Slot.start and Slot.end are "
-                                     "required")  # fmt: skip
-                        continue
-                    sched_ref = reference(res.get("schedule"))
-                    schedule = (
-                        self.staging.body("sched", f"Schedule/{sched_ref[1]}")
-                        if sched_ref
-                        else None
-                    )
-                    clinic, provider = _schedule_actors(schedule)
-                    cls, line_, _ = self.mapping.classify(
-                        res.get("specialty"), res.get("serviceType"),
-                        (schedule or {}).get("specialty"), (schedule or {}).get("serviceType"),
-                    )  # fmt: skip
-                    writer.writerow(
-                        {
-                            "slot_id": _text(res.get("id")),
-                            "schedule_id": sched_ref[1] if sched_ref else "",
-                            "status": status,
-                            "start": _text(res.get("start")),
-                            "end": _text(res.get("end")),
-                            "clinic_id": clinic,
-                            "provider_id": provider,
-                            "provider_class": cls,
-                            "service_line": line_,
-                            "overbooked": "true" if res.get("overbooked") is True else "false",
-                            "feed": origin,
-                        }
-                    )
-                    self.bump("slots_written")
+                    self._slot(line, body, origin, writer)
                 except MALFORMED:
                     self.malformed(line, "Slot")
         finally:
             handle.close()
+
+    def _slot(self, line: int, body: str, origin: str, writer: Any) -> None:
+        res = json.loads(body)
+        status = _text(res.get("status"))
+        if status not in SLOT_STATUSES:
+            self.problem(line, "status", status, "unmapped Slot.status: allowed "
+                         + " | ".join(SLOT_STATUSES))  # fmt: skip
+            return
+        if not res.get("start") or not res.get("end"):
+            self.problem(line, "appointment_start", "", "Slot.start and Slot.end are "
+                         "required")  # fmt: skip
+            return
+        sched_ref = reference(res.get("schedule"))
+        schedule = self.staging.body("sched", f"Schedule/{sched_ref[1]}") if sched_ref else None
+        clinic, provider = _schedule_actors(schedule)
+        cls, line_, _ = self.mapping.classify(
+            res.get("specialty"), res.get("serviceType"),
+            (schedule or {}).get("specialty"), (schedule or {}).get("serviceType"),
+        )  # fmt: skip
+        writer.writerow(
+            {
+                "slot_id": _text(res.get("id")),
+                "schedule_id": sched_ref[1] if sched_ref else "",
+                "status": status,
+                "start": _text(res.get("start")),
+                "end": _text(res.get("end")),
+                "clinic_id": clinic,
+                "provider_id": provider,
+                "provider_class": cls,
+                "service_line": line_,
+                "overbooked": "true" if res.get("overbooked") is True else "false",
+                "feed": origin,
+            }
+        )
+        self.bump("slots_written")
 
     def _appointment(self, res: dict[str, Any], line: int, requests: Any) -> dict[str, str] | None:
         problems: list[tuple[str, str, str]] = []
