@@ -706,6 +706,9 @@ class Workbook:
         XML, a bad cell reference ...), ElementTree reads the part again from its start and,
         after the rows already given, gives the rest or raises the error it finds.
         """
+        yield from _in_sheet_order(self._rows_either_way())
+
+    def _rows_either_way(self) -> Iterator[tuple[int, list[Cell]]]:
         done, read_before = 0, self.read_bytes
         try:
             for item in self._rows_fast():
@@ -1075,3 +1078,22 @@ def cell_text(cell: Cell, *, datetime_column: bool = False, date1904: bool = Fal
             return serial_to_iso(serial, date1904=date1904)
         return number_text(cell.value)
     return cell.value
+
+
+MAX_SHEET_ROWS = 1_048_576  # Excel's limit
+
+
+def _in_sheet_order(
+    rows: Iterator[tuple[int, list[Cell]]],
+) -> Iterator[tuple[int, list[Cell]]]:
+    """``rows``, refused once a row number does not follow the one before or passes Excel's
+    limit: a report names rows by number, and a second row 1 would be taken for the header
+    (whose values are column names, shown unmasked)."""
+    last = 0
+    for number, cells in rows:
+        if number <= last:
+            raise XlsxError(f"row {number} after row {last}: the sheet's rows are out of order")
+        if number > MAX_SHEET_ROWS:
+            raise XlsxError(f"row {number:,}: past Excel's last row ({MAX_SHEET_ROWS:,})")
+        last = number
+        yield number, cells

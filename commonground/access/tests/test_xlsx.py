@@ -230,6 +230,42 @@ def test_validation_errors_name_the_sheet_row(tmp_path):
     assert "line 12: visit_type" in report and "formula injection" in report
 
 
+@pytest.mark.parametrize(
+    "numbers", [(2, 1, 3), (1, 2, 2), (1, 2, 5_000_000_000), (1, 2, 1_048_577)]
+)  # fmt: skip
+def test_rows_out_of_order_or_past_excels_last_row_are_refused(tmp_path, numbers):
+    """A row number past 4,294,967,295 crashed the line map; a data row numbered 1 below
+    the header was reported on "line 1", which the kept report takes for the header row
+    and does not mask."""
+    cells = csv_to_xlsx_rows(SPEC_ROWS)
+    numbered = list(zip(numbers, cells[:3], strict=True))
+    code, report = check(write_xlsx(tmp_path / "o.xlsx", numbered))
+    assert code == 2 and "INVALID" in report, report
+    assert "out of order" in report or "past Excel's last row" in report, report
+
+
+def test_a_patient_id_of_a_row_numbered_before_the_header_is_never_kept(
+    world,
+    tmp_path,
+    private_files,  # noqa: F811 - a fixture
+):
+    from django.core.files.base import ContentFile
+
+    from commonground.access import services
+
+    cells = csv_to_xlsx_rows(SPEC_ROWS)
+    cells[1][HEADER.index("patient_id")] = "=P9001SECRET"
+    book = write_xlsx(tmp_path / "a.xlsx", [(2, cells[0]), (1, cells[1]), (3, cells[2])])
+    job = services.import_receive(
+        actor=world.person("data_steward"), upload=ContentFile(book.read_bytes(), name="a.xlsx"),
+        original_name="a.xlsx", region=world.region, enqueue=False,
+    )  # fmt: skip
+    job = services.import_run(job.pk)
+    assert job.state == "invalid"
+    with services.private_storage().open(job.error_report, "rb") as handle:
+        assert b"P9001SECRET" not in handle.read()
+
+
 def test_a_direct_identifier_column_in_the_sheet_is_refused_on_the_header_row(tmp_path):
     cells = csv_to_xlsx_rows(SPEC_ROWS)
     cells[0][-1] = "patient_name"
