@@ -59,6 +59,7 @@ from typing import IO, Any
 from urllib.parse import urlsplit
 
 from .extract import ExtractError, without_carriage_returns
+from .hedis import ENCOUNTER_STATUSES
 from .slots import MAX_FEED_LENGTH, SLOT_STATUSES
 
 SNOMED = "http://snomed.info/sct"
@@ -106,13 +107,6 @@ CANCEL_REASONS = frozenset(
     }
 )  # fmt: skip
 
-# Encounter.status: R4 codes, and R5's (tolerated).
-ENCOUNTER_STATUSES = frozenset(
-    {
-        "planned", "arrived", "triaged", "in-progress", "onleave", "finished", "cancelled",
-        "entered-in-error", "unknown", "on-hold", "discharged", "completed", "discontinued",
-    }
-)  # fmt: skip
 ENCOUNTER_DONE = frozenset({"finished", "completed", "discharged"})
 ENCOUNTER_ARRIVED = frozenset({"arrived", "triaged", "in-progress"})
 # Encounter.class: v3 ActCode encounter codes.

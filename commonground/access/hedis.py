@@ -74,6 +74,7 @@ from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from . import suppression
+from .slots import CsvRows, numbered, open_csv
 from .suppression import Line, fmt_count
 
 if TYPE_CHECKING:
@@ -83,6 +84,13 @@ DEFAULT_TZ = "America/Los_Angeles"
 LABEL = "HEDIS-like"
 REQUIRED = ("encounter_id", "patient_id", "status", "start")
 
+# Encounter.status: R4 codes, and R5's (tolerated).
+ENCOUNTER_STATUSES = frozenset(
+    {
+        "planned", "arrived", "triaged", "in-progress", "onleave", "finished", "cancelled",
+        "entered-in-error", "unknown", "on-hold", "discharged", "completed", "discontinued",
+    }
+)  # fmt: skip
 HAPPENED = frozenset(
     {"finished", "completed", "discharged", "arrived", "triaged", "in-progress", "onleave"}
 )
@@ -182,16 +190,26 @@ def _day(text: str, tz: ZoneInfo) -> dt.date:
     return (value.replace(tzinfo=tz) if value.tzinfo is None else value.astimezone(tz)).date()
 
 
-def read_encounters(path: Path, *, timezone: str = DEFAULT_TZ) -> EncounterData:
-    with path.open(newline="", encoding="utf-8-sig") as handle:
-        return parse_encounters(csv.DictReader(handle), timezone=timezone)
+def read_encounters(
+    path: Path, *, timezone: str = DEFAULT_TZ, check_ids: bool = False
+) -> EncounterData:
+    """Read a canonical encounter CSV; bad rows are listed in ``problems`` and skipped. With
+    ``check_ids`` (an import's check), a blank or repeated ``encounter_id`` is a problem too:
+    encounters are stored by their id."""
+    with open_csv(path) as handle:
+        rows = CsvRows(handle)
+        data = parse_encounters(rows, timezone=timezone, check_ids=check_ids)
+    data.problems.extend(rows.problems)
+    return data
 
 
 class EncounterFileError(ValueError):
     pass
 
 
-def parse_encounters(rows: csv.DictReader[str], *, timezone: str = DEFAULT_TZ) -> EncounterData:
+def parse_encounters(
+    rows: csv.DictReader[str] | CsvRows, *, timezone: str = DEFAULT_TZ, check_ids: bool = False
+) -> EncounterData:
     header = rows.fieldnames or []
     missing = [c for c in REQUIRED if c not in header]
     if "class" not in header and "setting" not in header:
@@ -200,12 +218,28 @@ def parse_encounters(rows: csv.DictReader[str], *, timezone: str = DEFAULT_TZ) -
         raise EncounterFileError(f"encounter file: missing column(s) {', '.join(missing)}")
     tz = ZoneInfo(timezone)
     data = EncounterData(encounters=[])
-    for line, row in enumerate(rows, start=2):
+    first_line: dict[str, int] = {}  # encounter_id -> the line it is first on
+    for line, row in numbered(rows):
         data.rows += 1
 
         def get(name: str, row: dict[str, str] = row) -> str:
             return (row.get(name) or "").strip()
 
+        if check_ids:
+            ident = get("encounter_id")
+            if not ident:
+                why = "required: encounters merge by their id"
+                data.problems.append((line, "encounter_id", "", why))
+                continue
+            if (first := first_line.setdefault(ident, line)) != line:
+                why = f"duplicate encounter_id (first on line {first})"
+                data.problems.append((line, "encounter_id", ident, why))
+                continue
+
+        if get("status") not in ENCOUNTER_STATUSES:  # a typo is not "did not happen"
+            why = "unknown Encounter status: allowed " + " | ".join(sorted(ENCOUNTER_STATUSES))
+            data.problems.append((line, "status", get("status"), why))
+            continue
         if get("status") not in HAPPENED:
             data.not_happened += 1
             continue
@@ -218,9 +252,13 @@ def parse_encounters(rows: csv.DictReader[str], *, timezone: str = DEFAULT_TZ) -
             continue
         try:
             start = _day(get("start"), tz)
-            end = _day(get("end"), tz) if get("end") else None
         except ValueError:
             data.problems.append((line, "start", get("start"), "not an ISO date-time"))
+            continue
+        try:
+            end = _day(get("end"), tz) if get("end") else None
+        except ValueError:
+            data.problems.append((line, "end", get("end"), "not an ISO date-time"))
             continue
         birth: int | None = None
         if get("patient_birth_year"):

@@ -49,7 +49,6 @@ withdrawn since, and leave too (``withdraw_slots_not_given``).
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -152,15 +151,45 @@ TABLES = {
 }
 
 
-def _csv_columns(con: duckdb.DuckDBPyConnection, path: Path) -> set[str]:
-    cursor = con.execute(
-        "SELECT * FROM read_csv($p, all_varchar = true, header = true) LIMIT 0", {"p": str(path)}
+def _csv_header(path: Path) -> list[str]:
+    """The header of the slot or encounter CSV at ``path``."""
+    with slots.open_csv(path) as handle:
+        return slots.CsvRows(handle).fieldnames
+
+
+def _present(header: list[str]) -> dict[str, str]:
+    """Each column of ``header`` and the name ``read_csv_sql`` reads it under (its place:
+    the header's names are the file's, whatever they are)."""
+    return {name: f"c{i}" for i, name in reversed(list(enumerate(header)))}
+
+
+def read_csv_sql(header: list[str]) -> str:
+    """A slot or encounter CSV (``$p``) read by DuckDB in the dialect it was checked in
+    (``slots.CsvRows``): comma, double quote, a header, every cell text, nothing guessed, and
+    a row that does not fit is an error rather than a row read otherwise."""
+    columns = ", ".join(f"'c{i}': 'VARCHAR'" for i in range(len(header)))
+    # The longest record the check reads, in bytes (DuckDB's default is 2 MB).
+    max_bytes = 4 * slots.MAX_RECORD + 2
+    return (
+        f"read_csv($p, columns = {{{columns}}}, header = true, auto_detect = false, "
+        "delim = ',', quote = '\"', escape = '\"', strict_mode = true, null_padding = false, "
+        f"max_line_size = {max_bytes})"
     )
-    return {d[0] for d in cursor.description or []}
 
 
-def _col(present: set[str], name: str) -> str:
-    return f"coalesce(trim({quote_ident(name)}), '')" if name in present else "''"
+# What Python's str.strip() strips (the check strips cells so): DuckDB's trim() alone strips
+# only spaces, and would store "\tOAK" for the clinic the check read as "OAK".
+# (Written out: finding them among all code points costs every process 40 ms at start.)
+_WHITESPACE = (
+    "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004"
+    "\u2005\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
+)
+
+
+def _col(present: dict[str, str], name: str) -> str:
+    if name not in present:
+        return "''"
+    return f"coalesce(trim({quote_ident(present[name])}, {quote(_WHITESPACE)}), '')"
 
 
 def _slot_identity_sql(columns: dict[str, str]) -> str:
@@ -207,11 +236,11 @@ def stage_slots(
     dated by the upload's data cut-off ``state_as_of`` (None: undated). A Bulk Data
     export's slots (``export``) are all of its ``feed`` (``bulk.export_feed``); those of
     other uploads are of the feed their file's ``feed`` column names, if any."""
-    present = _csv_columns(con, path)
+    header = _csv_header(path)
+    present = _present(header)
     table = TABLES["slots"]
     con.execute(
-        "CREATE OR REPLACE TEMP TABLE raw_slots AS SELECT * FROM "
-        "read_csv($p, all_varchar = true, header = true)",
+        f"CREATE OR REPLACE TEMP TABLE raw_slots AS SELECT * FROM {read_csv_sql(header)}",  # noqa: S608 - SQL from code
         {"p": str(path)},
     )
     first = con.execute(
@@ -276,7 +305,8 @@ def stage_encounters(
     dated by the extract's data cut-off ``state_as_of`` (None: undated)."""
     extract._check_key(key)
     ipad, opad = extract._hmac_pads(key)
-    present = _csv_columns(con, path)
+    header = _csv_header(path)
+    present = _present(header)
     table = TABLES["encounters"]
     cols = {c: _col(present, c) for c in ENCOUNTER_COLUMNS}
     start_year = f"try_cast(left({cols['start']}, 4) AS INTEGER)"
@@ -296,7 +326,7 @@ def stage_encounters(
     con.execute(
         f"CREATE OR REPLACE TEMP TABLE {table.incoming} AS SELECT *, "  # noqa: S608 - SQL from code; key pads bound
         f"$as_of::TIMESTAMP AS {STATE_AS_OF} FROM (SELECT {select} "
-        f"FROM read_csv($p, all_varchar = true, header = true)) WHERE encounter_id <> '' "
+        f"FROM {read_csv_sql(header)}) WHERE encounter_id <> '' "
         f"QUALIFY row_number() OVER (PARTITION BY encounter_id ORDER BY {order}) = 1",
         {"p": str(path), "ipad": ipad, "opad": opad,
          "as_of": extract.stored_instant(state_as_of)},
@@ -580,15 +610,13 @@ def problems(name: str, path: Path, *, timezone: str) -> list[tuple[int, str, st
     measures would otherwise skip."""
     try:
         if name == "slots":
-            return sorted(slots.read_slots(path, timezone=timezone).problems)
-        found = hedis.read_encounters(path, timezone=timezone).problems
+            data = slots.read_slots(path, timezone=timezone, feed_name=slot_feed_name)
+            return sorted(data.problems)
+        return sorted(hedis.read_encounters(path, timezone=timezone, check_ids=True).problems)
+    except slots.CsvFileError as exc:
+        return [(exc.line, "", "", str(exc))]
     except (slots.SlotFileError, hedis.EncounterFileError) as exc:
         return [(1, "", "", str(exc))]
-    with path.open(newline="", encoding="utf-8-sig") as handle:
-        for line, row in enumerate(csv.DictReader(handle), start=2):
-            if not (row.get("encounter_id") or "").strip():
-                found.append((line, "encounter_id", "", "required: encounters merge by their id"))
-    return sorted(found)
 
 
 # -- the measures, as aggregate counts -------------------------------------------------------

@@ -53,11 +53,14 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import functools
+import re
 import statistics
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import IO
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
@@ -122,10 +125,154 @@ def _parse_start(text: str, tz: ZoneInfo) -> tuple[dt.datetime | dt.date, dt.dat
     return value, value.date()
 
 
-def read_slots(path: Path, *, timezone: str = DEFAULT_TZ) -> SlotData:
-    """Read a canonical slot CSV; bad rows are listed in ``problems`` and skipped."""
-    with path.open(newline="", encoding="utf-8-sig") as handle:
-        return parse_slots(csv.DictReader(handle), timezone=timezone)
+# -- reading a slot or encounter CSV -----------------------------------------------------------
+
+MAX_CELL = 131_072  # characters of one cell (the csv module's default limit, whatever is set)
+MAX_RECORD = 4 * 1024 * 1024  # characters of one record: an unclosed quote stops reading here
+_NOT_UTF8 = re.compile("[\udc80-\udcff]")  # the bytes "surrogateescape" could not decode
+_ENDINGS = {"\r\n": "CR LF", "\n": "LF", "\r": "CR", "": "nothing"}
+Problem = tuple[int, str, str, str]  # line, column, value, reason
+
+
+class CsvFileError(ValueError):
+    """A slot or encounter CSV whose header cannot be read (``line``: where)."""
+
+    def __init__(self, line: int, message: str) -> None:
+        super().__init__(message)
+        self.line = line
+
+
+class _TooLong(Exception):
+    pass
+
+
+class CsvRows:
+    """The records of a slot or encounter CSV, read in the one dialect the import stores them
+    in (``side.read_csv_sql``: comma, double quote, a header, one line ending throughout).
+
+    ``handle`` is opened with ``newline=""``, ``encoding="utf-8-sig"`` and
+    ``errors="surrogateescape"``. Iterating gives (line, row) of each well-formed record, line
+    being the physical line the record starts on; a record of the wrong width, a malformed or
+    unclosed quote, bytes that are not UTF-8, a cell longer than ``MAX_CELL`` characters or a
+    line ending unlike the header's is a problem of its line in ``problems`` instead. Blank
+    lines are skipped (as the store's reader skips them).
+    """
+
+    def __init__(self, handle: IO[str]) -> None:
+        self.problems: list[Problem] = []
+        self._handle = handle
+        self._line = 0  # physical lines read
+        self._taken = 0  # characters of the record being read
+        self._last = ""  # the last line read
+        # The limit is the process's (another reader may have raised it): this reader's own
+        # limits are MAX_CELL and MAX_RECORD, the same whatever ran before.
+        csv.field_size_limit(2**31 - 1)
+        self._reader = csv.reader(self._lines(), strict=True)
+        self.fieldnames: list[str] = []
+        try:
+            header = next(self._reader, None)
+        except csv.Error as exc:
+            raise CsvFileError(1, f"the header is not CSV ({exc})") from exc
+        except _TooLong:
+            raise CsvFileError(1, f"the header is longer than {MAX_RECORD:,} characters") from None
+        self._header_ending = self._ending
+        for name in header or []:
+            if name in self.fieldnames:
+                raise CsvFileError(1, f"the column {name!r} appears twice in the header")
+            self.fieldnames.append(name)
+
+    def _lines(self) -> Iterator[str]:
+        readline = self._handle.readline
+        while True:
+            left = MAX_RECORD - self._taken
+            if left <= 0:
+                raise _TooLong
+            text = readline(left + 1)
+            if not text:
+                return
+            if len(text) > left:
+                raise _TooLong
+            self._taken += len(text)
+            self._line += 1
+            if not text.isascii() and _NOT_UTF8.search(text):
+                self.problems.append((self._line, "", "", "not UTF-8 text"))
+                text = _NOT_UTF8.sub("\ufffd", text)
+            self._last = text
+            yield text
+
+    @property
+    def _ending(self) -> str:
+        """The line ending of the last line read ("" at the end of a file without one)."""
+        last = self._last
+        if last.endswith("\n"):
+            return "\r\n" if last.endswith("\r\n") else "\n"
+        return "\r" if last.endswith("\r") else ""
+
+    def __iter__(self) -> Iterator[tuple[int, dict[str, str]]]:
+        names, width = self.fieldnames, len(self.fieldnames)
+        bad = self.problems.append
+        while True:
+            start = self._line + 1
+            self._taken = 0
+            try:
+                values = next(self._reader)
+            except StopIteration:
+                return
+            except csv.Error as exc:
+                bad((start, "", "", f"malformed CSV ({exc})"))
+                continue
+            except _TooLong:
+                why = f"a record longer than {MAX_RECORD:,} characters (a quote not closed?)"
+                bad((start, "", "", why + ": the rest of the file is not read"))
+                return
+            if self._ending not in ("", self._header_ending):
+                why = (
+                    f"the line ends with {_ENDINGS[self._ending]}, the header with "
+                    f"{_ENDINGS[self._header_ending]}: one line ending throughout, please"
+                )
+                bad((start, "", "", why))
+                continue
+            if not values:  # a blank line
+                continue
+            if len(values) != width:
+                bad((start, "", "", f"{len(values)} cells, the header has {width}"))
+                continue
+            row = dict(zip(names, values, strict=True))
+            if self._taken > MAX_CELL:  # else no cell can be longer
+                long = [(n, v) for n, v in row.items() if len(v) > MAX_CELL]
+                for name, value in long:
+                    bad((start, name, value[:40] + "...", f"longer than {MAX_CELL:,} characters"))
+                if long:
+                    continue
+            yield start, row
+
+
+def open_csv(path: Path) -> IO[str]:
+    """A slot or encounter CSV opened for ``CsvRows``."""
+    return path.open(newline="", encoding="utf-8-sig", errors="surrogateescape")
+
+
+def numbered(rows: Iterable[dict[str, str]] | CsvRows) -> Iterator[tuple[int, dict[str, str]]]:
+    """(line, row) of each row: a ``CsvRows``'s own lines, else counted from line 2."""
+    if isinstance(rows, CsvRows):
+        return iter(rows)
+    return enumerate(rows, start=2)
+
+
+def read_slots(
+    path: Path,
+    *,
+    timezone: str = DEFAULT_TZ,
+    feed_name: Callable[[str], str] | None = None,
+) -> SlotData:
+    """Read a canonical slot CSV; bad rows are listed in ``problems`` and skipped. With
+    ``feed_name`` (the name a feed is stored under), two different rows of one slot (one
+    snapshot, feed and id) are problems too: the import would keep only one of them."""
+    with open_csv(path) as handle:
+        rows = CsvRows(handle)
+        data = parse_slots(rows, timezone=timezone, feed_name=feed_name)
+    data.problems.extend(rows.problems)
+    return data
 
 
 def _feed_problem(feed: str) -> tuple[str, str] | None:
@@ -142,14 +289,23 @@ def _feed_problem(feed: str) -> tuple[str, str] | None:
     return None
 
 
-def parse_slots(rows: csv.DictReader[str], *, timezone: str = DEFAULT_TZ) -> SlotData:
+def parse_slots(
+    rows: csv.DictReader[str] | CsvRows,
+    *,
+    timezone: str = DEFAULT_TZ,
+    feed_name: Callable[[str], str] | None = None,
+) -> SlotData:
     header = rows.fieldnames or []
     missing = [c for c in REQUIRED if c not in header]
     if missing:
         raise SlotFileError(f"slot file: missing column(s) {', '.join(missing)}")
     tz = ZoneInfo(timezone)
     data = SlotData(open_slots=[])
-    for line, row in enumerate(rows, start=2):
+    # A slot (its snapshot, feed and identity) -> the line it is first on and a hash of it.
+    seen: dict[tuple[str, str, str], tuple[int, int]] = {}
+    if feed_name is not None:  # a file has few feeds: each is named once
+        feed_name = functools.cache(feed_name)
+    for line, row in numbered(rows):
         data.rows += 1
         status = (row.get("status") or "").strip()
         if status not in SLOT_STATUSES:
@@ -171,6 +327,9 @@ def parse_slots(rows: csv.DictReader[str], *, timezone: str = DEFAULT_TZ) -> Slo
             data.snapshots.add(snapshot)
         if problem := _feed_problem((row.get("feed") or "").strip()):
             data.problems.append((line, "feed", *problem))
+            continue
+        if feed_name is not None and (twice := _given_twice(row, line, seen, feed_name)):
+            data.problems.append(twice)
             continue
         data.by_status[status] = data.by_status.get(status, 0) + 1
         if status != "free":
@@ -198,6 +357,34 @@ def parse_slots(rows: csv.DictReader[str], *, timezone: str = DEFAULT_TZ) -> Slo
             )
         )
     return data
+
+
+def _given_twice(
+    row: dict[str, str],
+    line: int,
+    seen: dict[tuple[str, str, str], tuple[int, int]],
+    feed_name: Callable[[str], str],
+) -> Problem | None:
+    """The problem of a row that gives a slot (one snapshot, feed and identity, as
+    ``side.stage_slots`` keys it) an earlier row gave otherwise: the import would keep one
+    of them. The same row given twice is one slot."""
+    get = row.get
+    slot_id = (get("slot_id") or "").strip()
+    if slot_id:
+        identity = "id:" + slot_id
+    else:
+        at = ("schedule_id", "provider_id", "start", "end")
+        identity = "at:" + "|".join((get(c) or "").strip() for c in at)
+    snapshot = (get("snapshot_date") or "").strip()
+    key = (snapshot, feed_name((get("feed") or "").strip()), identity)
+    content = hash(tuple(row.values()))
+    first_line, first_content = seen.setdefault(key, (line, content))
+    if first_line == line or first_content == content:
+        return None
+    why = f"duplicate slot (first on line {first_line}, given otherwise)"
+    if slot_id:
+        return line, "slot_id", slot_id, why
+    return line, "start", get("start") or "", why
 
 
 @dataclass(frozen=True)
@@ -322,8 +509,8 @@ def measure(
 def known_units(path: Path) -> set[tuple[str, str, str]]:
     """(clinic, class, provider) of every slot row, whatever its status (for not-measurable)."""
     keys: set[tuple[str, str, str]] = set()
-    with path.open(newline="", encoding="utf-8-sig") as handle:
-        for row in csv.DictReader(handle):
+    with open_csv(path) as handle:
+        for _line, row in CsvRows(handle):
             cls = (row.get("provider_class") or "").strip() or UNKNOWN_CLASS
             if cls not in PROVIDER_CLASSES:
                 continue
@@ -495,6 +682,8 @@ def unit_rows(units: Iterable[Unit]) -> Iterator[list[str]]:
 __all__ = [
     "NOT_MEASURABLE",
     "SUPPRESSED",
+    "CsvFileError",
+    "CsvRows",
     "SlotData",
     "SlotFileError",
     "Unit",

@@ -178,6 +178,26 @@ def test_cancelled_encounters_and_inpatient_without_diagnosis_are_reported():
     assert "HEDIS-like" in text and "not measurable: no index event" in text
 
 
+def test_a_bad_encounter_end_is_reported_on_the_end_column(tmp_path):
+    # A bad end was once reported as the start (with the start's good value).
+    data, _ = run(enc("H1", "P1", "IMP", "2025-02-01", "2025-02-31", dx="F33.1"))
+    assert data.problems == [(2, "end", "2025-02-31", "not an ISO date-time")]
+    path = tmp_path / "enc.csv"
+    path.write_text("\n".join([HEADER, enc("H1", "P1", "IMP", "2025-02-01", "2025-02-31")]) + "\n")
+    out = io.StringIO()
+    assert run_check([str(path), "--as-of", "2025-03-31"], stdout=out) == 2
+    assert "line 2: end = '2025-02-31'" in out.getvalue(), out.getvalue()
+
+
+def test_an_unknown_encounter_status_is_a_problem_not_an_event_that_did_not_happen():
+    data, _ = run(
+        enc("H1", "P1", "IMP", "2025-02-01", "2025-02-05", dx="F33.1", status="finishd"),
+        enc("H2", "P1", "AMB", "2025-02-08", dx="F33.1", status="cancelled"),
+    )
+    assert [(p[0], p[1], p[2]) for p in data.problems] == [(2, "status", "finishd")]
+    assert data.not_happened == 1
+
+
 def test_report_suppresses_counts_from_one_to_ten():
     lines = [enc(f"E{i}", f"P{i}", "EMER", "2025-04-01", dx="F32.9") for i in range(12)]
     lines += [enc(f"V{i}", f"P{i}", "AMB", "2025-04-03", dx="F32.9") for i in range(3)]

@@ -535,3 +535,154 @@ def test_an_id_holding_the_keys_separators_never_shares_a_key_with_another_slot(
     ]
     again = upload_csv(world, text, "slots.csv")
     assert (again.generation, side_rows(world, "slots")) == (first.generation, stored)
+
+
+# -- a slot or encounter CSV is stored as it was checked ----------------------------------------
+
+
+def check_side_file(tmp_path: Path, data: str | bytes, name: str) -> tuple[int, str]:
+    from commonground.access.cli import run_check
+
+    path = tmp_path / name
+    path.write_bytes(data if isinstance(data, bytes) else data.encode())
+    out = io.StringIO()
+    return run_check([str(path), "--as-of", "2025-03-31"], stdout=out), out.getvalue()
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [
+        "S9,SCH1,free,2025-06-03T09:00:00-07:00\n",  # cut short
+        "S9,SCH1,free,2025-06-03T09:00:00-07:00,,OAK,PR1,lcsw,2025-06-02,X,Y\n",  # too wide
+        'S9,SCH1,free,2025-06-03T09:00:00-07:00,,"OAK,PR1,lcsw,2025-06-02\n',  # open quote
+        "S9,SCH1,free,2025-06-03T09:00:00-07:00,,OAK,PR1,lcsw,2025-06-02\r\n",  # CR LF among LF
+    ],
+    ids=["short-row", "long-row", "unclosed-quote", "another-line-ending"],
+)
+def test_a_slot_row_of_the_wrong_shape_is_refused(tmp_path, extra):
+    # A reader that pads a short row, keeps a long row's extra cells aside or reads an open
+    # quote to the end of the file would check rows the store then reads otherwise.
+    code, report = check_side_file(tmp_path, SLOT_CSV + extra, "slots.csv")
+    assert code == 2, report
+    assert "line 4:" in report, report
+
+
+def test_an_imported_slot_file_stores_what_was_validated(world, private_files):  # noqa: F811
+    # A short row once passed the check, and the store's CSV sniffer then read the whole file
+    # as one column: the import was "done" with one blank slot, and S1 and S2 were lost.
+    job = upload_csv(world, SLOT_CSV + "S9,SCH1,free,2025-06-03T09:00:00-07:00\n", "s.csv")
+    assert job.state == ImportJob.State.INVALID, side_rows(world, "slots")
+    assert '4,,,"4 cells, the header has 9"' in job_report(job)
+    assert side_rows(world, "slots") == []
+    done = upload_csv(world, SLOT_CSV.replace("OAK", '"OAK, the annex"', 1), "s.csv")
+    assert done.state == ImportJob.State.DONE, done.quality
+    assert [(r[2], r[7]) for r in side_rows(world, "slots")] == [
+        ("S1", "OAK, the annex"),
+        ("S2", "OAK"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "line"),
+    [
+        ("slots.csv",
+         SLOT_CSV.encode() + b"S9,SCH1,free,2025-06-03,,OAK,PR\xff1,lcsw,2025-06-02\n", 4),
+        ("enc.csv", ENCOUNTER_CSV.encode().replace(b"OP2", b"OP\xff2"), 4),
+        ("slots.csv", (SLOT_CSV + "S9,SCH1,free,2025-06-03,,OAK," + "P" * 200_000 + ",lcsw,\n")
+         .encode(), 4),
+        ("slots.csv", (SLOT_CSV + 'S9,SCH1,free,2025-06-03,,"OAK,PR1,lcsw,\n'
+                       + "S10,SCH1,free,2025-06-03,,OAK,PR1,lcsw,\n" * 80_000).encode(), 4),
+    ],
+    ids=["slots-not-utf8", "encounters-not-utf8", "slots-field-over-128k", "quote-left-open"],
+)  # fmt: skip
+@pytest.mark.parametrize("limit", [131_072, 2**31 - 1], ids=["csv-default", "raised"])
+def test_an_unreadable_side_file_is_reported_not_a_crash(tmp_path, name, data, line, limit):
+    # Bytes that are not UTF-8 and a cell above the csv module's field limit once crashed the
+    # check (and failed an import three times without a report); whether a long cell did
+    # depended on what had raised that process-wide limit before.
+    import csv
+
+    before = csv.field_size_limit(limit)
+    try:
+        code, report = check_side_file(tmp_path, data, name)
+    finally:
+        csv.field_size_limit(before)
+    assert code == 2, report
+    assert f"line {line}:" in report, report
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "expected"),
+    [
+        ("enc.csv", ENCOUNTER_CSV.replace("OP1,", "\nOP1,").replace(
+            "OP2,P77,finished,AMB,2025-04-01", "OP2,P77,finished,AMB,yesterday"), 5),
+        ("enc.csv", ENCOUNTER_CSV.replace(
+            "OP1,P77,finished,AMB,2025-02-08,,F33.1", 'OP1,P77,finished,AMB,2025-02-08,,"F33.1\nx"'
+        ).replace("OP2,P77,finished,AMB,2025-04-01", "OP2,P77,finished,AMB,yesterday"), 5),
+        ("slots.csv", SLOT_CSV.replace("S2,", "\nS2,").replace("busy", "open"), 4),
+    ],
+    ids=["encounters-blank-line", "encounters-quoted-line-break", "slots-blank-line"],
+)  # fmt: skip
+def test_side_file_problems_name_the_physical_line(tmp_path, name, text, expected):
+    # Records were once counted rather than lines: a blank line or a quoted line break
+    # above a bad row put its problem on the line before.
+    code, report = check_side_file(tmp_path, text, name)
+    assert code == 2
+    assert f"line {expected}:" in report, report
+
+
+def test_a_duplicate_encounter_id_is_refused_not_silently_collapsed(world, private_files):  # noqa: F811
+    # Two different visits under one id: the import once kept one (the first in column
+    # order) and dropped the other, without a word.
+    job = upload_csv(world, ENCOUNTER_CSV.replace("OP2,", "OP1,"), "enc.csv")
+    assert job.state == ImportJob.State.INVALID, side_rows(world, "encounters")
+    assert "4,encounter_id,OP1,duplicate encounter_id (first on line 3)" in job_report(job)
+    assert side_rows(world, "encounters") == []
+
+
+def test_one_slot_given_twice_otherwise_is_refused(world, private_files, tmp_path):  # noqa: F811
+    # One slot (snapshot, feed and id) given twice alike is one slot; given otherwise, the
+    # import would keep one of the two states at random.
+    twice = SLOT_CSV.replace("S2,SCH1,busy", "S1,SCH1,busy")
+    code, report = check_side_file(tmp_path, twice, "slots.csv")
+    assert code == 2
+    assert "line 3: slot_id = 'S1': duplicate slot (first on line 2, given otherwise)" in report
+    job = upload_csv(world, twice, "slots.csv")
+    assert job.state == ImportJob.State.INVALID
+    assert side_rows(world, "slots") == []
+    # Another snapshot's, or another feed's, S1 is another slot.
+    other_day = twice[: twice.rindex("2025-06-02")] + "2025-06-09\n"
+    job = upload_csv(world, other_day, "slots.csv")
+    assert job.state == ImportJob.State.DONE, job_report(job)
+    assert [r[0] for r in side_rows(world, "slots")] == ["2025-06-02|id:S1", "2025-06-09|id:S1"]
+
+
+def test_cells_are_stored_stripped_as_they_were_checked(world, private_files):  # noqa: F811
+    # The check strips a cell as Python does (tabs, no-break spaces ...); the store once
+    # stripped spaces only, and kept "\tOAK" for the clinic the check had read as "OAK".
+    text = SLOT_CSV.replace(",OAK,", ",\tOAK\u00a0,").replace("S1,", "S1\u3000,")
+    job = upload_csv(world, text, "slots.csv")
+    assert job.state == ImportJob.State.DONE, job.quality
+    assert [(r[0], r[7]) for r in side_rows(world, "slots")] == [
+        ("2025-06-02|id:S1", "OAK"),
+        ("2025-06-02|id:S2", "OAK"),
+    ]
+
+
+def test_a_long_row_the_check_reads_is_stored(world, private_files):  # noqa: F811
+    # Twenty notes of 100,000 characters: 4 MB of UTF-8 in one row, within the check's
+    # limits (a cell of 131,072 characters, a record of 4 Mi) but over DuckDB's default 2 MB.
+    notes = ",".join(f"note{i}" for i in range(20))
+    long = ",".join(["\u00e9" * 100_000] * 20)
+    lines = SLOT_CSV.splitlines()
+    text = "\n".join([f"{lines[0]},{notes}", *(f"{line},{long}" for line in lines[1:])]) + "\n"
+    job = upload_csv(world, text, "slots.csv")
+    assert job.state == ImportJob.State.DONE, job.quality
+    assert [r[2] for r in side_rows(world, "slots")] == ["S1", "S2"]
+
+
+def test_the_stored_cells_strip_what_python_strips():
+    from commonground.access import side
+
+    every = {chr(c) for c in range(0x110000) if chr(c).isspace()}
+    assert set(side._WHITESPACE) == every
