@@ -543,6 +543,27 @@ def _finish(job: ImportJob, changes: dict[str, Any], audit: dict[str, Any]) -> I
     return job
 
 
+def _slot_merge_warnings(slots: Counts) -> list[str]:
+    """What the merge found about an export's slots that the steward should know."""
+    out = []
+    if slots.without_snapshot:
+        out.append(
+            f"{slots.without_snapshot} slot(s) of this incremental export were not stored: the "
+            "store holds no snapshot of its feed to apply them to, and on their own they would "
+            "say the rest of the schedule had gone. Import a full export of the feed first; "
+            "later incremental exports then build on it."
+        )
+    if slots.later_snapshot:
+        out.append(
+            f"The store already holds a later snapshot of this export's feed "
+            f"({slots.later_snapshot}). If an incremental export made that snapshot, it was "
+            "completed without this export's changes and stays so: import a feed's exports in "
+            "the order they were made, or import a full export of the feed to start again "
+            "from its day."
+        )
+    return out
+
+
 def _finish_done(job: ImportJob, outcome: MergeOutcome, quality: dict[str, Any]) -> ImportJob:
     """Record the merged job: its counts, and ``quality`` with what the merge found (also when
     a run resumed after a crash finds the merge already done: the store's manifest keeps it)."""
@@ -550,14 +571,8 @@ def _finish_done(job: ImportJob, outcome: MergeOutcome, quality: dict[str, Any])
     quality = dict(quality)
     if outcome.side:
         quality["side"] = {n: c.as_dict() for n, c in outcome.side.items()}
-    if unanchored := outcome.side.get("slots", Counts()).without_snapshot:
-        warning = (
-            f"{unanchored} slot(s) of this incremental export were not stored: the store "
-            "holds no snapshot of its feed to apply them to, and on their own they would say "
-            "the rest of the schedule had gone. Import a full export of the feed first; later "
-            "incremental exports then build on it."
-        )
-        quality["warnings"] = [*quality.get("warnings", []), warning]
+    if warnings := _slot_merge_warnings(outcome.side.get("slots", Counts())):
+        quality["warnings"] = [*quality.get("warnings", []), *warnings]
     return _finish(
         job,
         {

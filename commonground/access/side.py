@@ -38,7 +38,9 @@ system's slots, so a slot keeps whether an export gave it (``from_export``), and
 that only such uploads gave is never completed. A slot of an export's snapshot that such
 an upload gives again stays in the snapshot (``keep_export_snapshots``). Slots stored
 before feeds were kept have no feed and keys without one; the same slot given again by its
-feed replaces them.
+feed replaces them. An export imported after a later one of its feed does not reach that
+later snapshot, which an incremental export may have completed without its changes: the
+import says so (``later_export_snapshot``).
 
 **Deletions.** A Bulk Data export's deleted Encounters are removed unless the stored state is
 dated after the export; its deleted Slots leave the export's own snapshot
@@ -420,6 +422,27 @@ def carry_slots_forward(
     after = con.execute(f"SELECT count(*) FROM {table.incoming}").fetchone()  # noqa: S608 - table name from code
     carried = int(after[0]) - int(before[0]) if after and before else 0
     return Carried(carried, str(from_day))
+
+
+def later_export_snapshot(
+    con: duckdb.DuckDBPyConnection, stored: Path | None, snapshot: dt.date, feed: str
+) -> str:
+    """The latest day after ``snapshot`` on which the store holds an export snapshot of
+    ``feed`` ('' when none). An export imported after a later one of its feed does not reach
+    that later snapshot: if an incremental export made it, it was completed without this
+    export's changes (the store keeps no trace of which slots were carried, so it is said,
+    not mended)."""
+    if stored is None:
+        return ""
+    stored_feed, mark = _stored_feed_and_mark(con, stored)
+    found = con.execute(
+        f"""
+        SELECT max(snapshot_date) FROM read_parquet({quote(str(stored))})
+        WHERE snapshot_date > $day AND {stored_feed} = $feed AND {mark} <> $no
+        """,  # noqa: S608 - SQL from code; values bound, the path quoted
+        {"day": str(snapshot), "feed": feed, "no": NOT_FROM_EXPORT},
+    ).fetchone()
+    return str(found[0]) if found and found[0] else ""
 
 
 def keep_export_snapshots(con: duckdb.DuckDBPyConnection, stored: Path | None) -> None:

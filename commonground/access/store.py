@@ -64,6 +64,7 @@ from .side import (
     SideTable,
     carry_slots_forward,
     keep_export_snapshots,
+    later_export_snapshot,
     slot_key_suffix_sql,
     withdraw_slots_not_given,
 )
@@ -122,6 +123,8 @@ class Counts:
     # Slots of an incremental export with no stored snapshot of its feed to complete: not
     # stored, as on their own they would say the rest of the schedule had gone.
     without_snapshot: int = 0
+    # The day of a later export snapshot of the same feed, stored before this export came.
+    later_snapshot: str = ""
 
     def as_dict(self) -> dict[str, int | str]:
         counts: dict[str, int | str] = {
@@ -136,6 +139,8 @@ class Counts:
             counts |= {"carried": self.carried, "carried_from": self.carried_from}
         if self.without_snapshot:
             counts["without_snapshot"] = self.without_snapshot
+        if self.later_snapshot:
+            counts["later_snapshot"] = self.later_snapshot
         return counts
 
 
@@ -311,9 +316,13 @@ class Store:
                 keep.add(_gen_name(int(cur.manifest["parent"])))
             self._collect_garbage(keep)
             counts, affected = self._diff(con, cur, incoming, deleted)
-            carried, unanchored = Carried(), 0
+            carried, unanchored, later = Carried(), 0, ""
             if "slots" in side and cur is not None:
                 keep_export_snapshots(con, cur.side_path("slots"))
+                if (export_day := carry_slots_to or whole_slots_of) is not None:
+                    later = later_export_snapshot(
+                        con, cur.side_path("slots"), export_day, slot_feed
+                    )
                 if whole_slots_of is not None and withdraw_slots_not_given(
                     con, cur.side_path("slots"), whole_slots_of, slot_feed, slots_as_of
                 ):
@@ -338,6 +347,8 @@ class Store:
                 side_counts["slots"].carried_from = carried.snapshot
             if unanchored:
                 side_counts["slots"].rows = side_counts["slots"].without_snapshot = unanchored
+            if later:
+                side_counts["slots"].later_snapshot = later
             side_changed = [name for name, (_, changed) in side_diffs.items() if changed]
             if not affected and not side_changed:
                 return MergeOutcome(counts, cur.number if cur else None, side=side_counts)
@@ -712,10 +723,11 @@ def _diff_counts(rows: int, found: dict[str, int]) -> Counts:
 
 
 def _counts(recorded: dict[str, Any]) -> Counts:
-    numbers = {
-        f.name: int(recorded.get(f.name, 0)) for f in fields(Counts) if f.name != "carried_from"
-    }
-    return Counts(**numbers, carried_from=str(recorded.get("carried_from", "")))
+    counts = Counts()
+    for f in fields(Counts):
+        kind = str if isinstance(f.default, str) else int  # a day, or a number
+        setattr(counts, f.name, kind(recorded.get(f.name, f.default)))
+    return counts
 
 
 def _gen_name(number: int) -> str:

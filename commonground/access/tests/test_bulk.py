@@ -647,6 +647,40 @@ def test_an_incremental_export_of_slots_changes_the_snapshot_before_it(
     assert snapshot("2025-04-04") == {"s4": "busy", "s5": "busy"}
 
 
+def test_an_export_imported_after_a_later_one_of_its_feed_says_so(world, tmp_path):
+    """Incremental exports of 3 and 4 April, imported the wrong way round: 3 April's builds
+    on 1 April's snapshot, as it should, but 4 April's snapshot was completed without its
+    changes (s4 booked on 3 April still reads free there). The import says so; the 4 April
+    import, in the right order, says nothing."""
+    from commonground.access.tests.test_side import side_rows
+
+    feed = "https://ehr.example.org/fhir"
+    schedule, free = scheduling_feed(4, 5, 7)
+
+    def export(name: str, slots: list, moment: str, since: str | None = None):
+        files = {"Schedule.000.ndjson": [schedule], "Slot.000.ndjson": slots}
+        query = f"_type=Slot,Schedule&_since={since}" if since else "_type=Slot,Schedule"
+        doc = manifest(files, transaction_time=moment, request=f"{feed}/$export?{query}")
+        job = _upload(world, export_zip(tmp_path / name, files, doc).read_bytes(), name)
+        assert job.state == "done", job.quality
+        return job
+
+    def said(job) -> list[str]:
+        return [w for w in job.quality["warnings"] if "a later snapshot" in w]
+
+    assert said(export("full.zip", free, "2025-04-01T15:00:00Z")) == []
+    fourth = export("i4.zip", [{**free[1], "status": "busy"}], "2025-04-04T15:00:00Z",
+                    since="2025-04-03T15:00:00Z")  # fmt: skip
+    assert said(fourth) == [] and "later_snapshot" not in fourth.quality["side"]["slots"]
+    third = export("i3.zip", [{**free[0], "status": "busy"}], "2025-04-03T15:00:00Z",
+                   since="2025-04-01T15:00:00Z")  # fmt: skip
+    assert third.quality["side"]["slots"]["later_snapshot"] == "2025-04-04"
+    assert said(third) and "(2025-04-04)" in said(third)[0], third.quality["warnings"]
+    snapshots = {(r[1], r[2]): r[4] for r in side_rows(world, "slots")}
+    assert snapshots[("2025-04-03", "s4")] == "busy"
+    assert snapshots[("2025-04-04", "s4")] == "free"  # as it was completed: said, not mended
+
+
 @pytest.mark.parametrize(
     ("request_url", "feed"),
     [
@@ -1048,6 +1082,14 @@ def test_a_crash_after_publishing_an_export_keeps_its_slot_counts_and_notes(
     assert any("2 slot(s) of this incremental export were not stored" in w
                for w in job.quality["warnings"])  # fmt: skip
     assert job.quality["feed"] == "https://ehr.example.org/fhir"
+
+
+def test_slot_counts_read_back_from_the_store_manifest_keep_their_days():
+    from commonground.access import store
+
+    counts = store.Counts(rows=3, inserted=1, carried=2, carried_from="2025-04-01",
+                          without_snapshot=1, later_snapshot="2025-04-04")  # fmt: skip
+    assert store._counts(counts.as_dict()) == counts
 
 
 def test_an_export_naming_no_request_is_a_system_of_its_own_not_a_store_from_before_feeds(
