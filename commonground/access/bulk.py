@@ -54,7 +54,7 @@ import re
 import zipfile
 import zlib
 from collections.abc import Callable, Generator, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import IO, Any
 from urllib.parse import parse_qs, unquote, urlsplit
@@ -578,7 +578,7 @@ def _read_part(part: Part, start: int, reading: Reading) -> Generator[Item, None
                 last = max(last, item.line)
                 line = start + item.line
                 if item.resource is None:
-                    yield Item(line, None, item.problem, item.value)
+                    yield replace(item, line=line)  # a problem, or a Bundle's DELETE entry
                     continue
                 resources += 1
                 kind = item.resource.get("resourceType")

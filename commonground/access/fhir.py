@@ -190,6 +190,9 @@ COUNT_WARNINGS = (
      "row were dropped"),
     ("cancel_reason_local", "Appointment(s) gave a cancelationReason in a local code system "
      "only (not appointment-cancellation-reason): who cancelled is unknown for them"),
+    ("bundle_deletions", "Bundle entr(ies) asked to DELETE a resource and were not applied: "
+     "only a Bulk Data export's deleted files remove stored data (an appointment sent again "
+     "with status entered-in-error leaves every measure)"),
 )  # fmt: skip
 
 
@@ -211,6 +214,7 @@ class Item:
     plain_value: bool = False  # ``value`` is a name or a number, not a record's text
     text: str = ""  # the resource's own JSON text (an ndjson line), when it was read whole
     origin: str = ""  # the server a Bundle entry's ``fullUrl`` names (Slots only: ``entry_feed``)
+    deletion: bool = False  # a Bundle entry that asks to DELETE a resource (none is read)
 
 
 class _Stream:
@@ -382,6 +386,7 @@ def _entry(entry: Any, line: int) -> Iterator[Item]:
     if resource is None:
         request = entry.get("request") or {}
         if isinstance(request, dict) and request.get("method") == "DELETE":
+            yield Item(line, None, deletion=True)  # counted, and said not to be applied
             return
         yield Item(line, None, "a Bundle entry without a resource")
         return
@@ -804,6 +809,9 @@ class Converter:
 
     def _staged(self, item: Item) -> bool:
         """Whether ``item`` is a resource to stage or map (counted); else a problem."""
+        if item.deletion:
+            self.bump("bundle_deletions")
+            return False
         if item.resource is None:
             whole = bool(item.value) and not item.plain_value
             self.problem(item.line, "", item.value, item.problem, whole=whole)

@@ -168,6 +168,15 @@ def test_a_zip_of_bundles_without_a_manifest_reads_each_json_file_whole(tmp_path
     assert converted.problems == [] and rows == from_one and len(rows) == 3
 
 
+def test_a_zipped_bundles_delete_entries_are_counted_not_problems(tmp_path):
+    doc = bundle(*spec_resources(), kind="transaction")
+    doc["entry"].append({"request": {"method": "DELETE", "url": "Appointment/OLD1"}})
+    path = export_zip(tmp_path / "d.zip", {"part-1.json": json.dumps(doc)}, None)
+    converted, rows = canonical(path, tmp_path / "w")
+    assert converted.problems == [] and len(rows) == 3
+    assert any(w.startswith("1 Bundle entr(ies) asked to DELETE") for w in converted.warnings)
+
+
 def scheduling_feed(*days: int) -> tuple[dict[str, object], list[dict[str, object]]]:
     """A Schedule of an LCSW at Oakland and its free 20-minute slots at 09:00 on ``days`` of
     April 2025."""

@@ -381,6 +381,20 @@ def test_other_resource_types_are_counted_and_ignored(tmp_path):
     assert len(rows) == 1 and "FHIR resources not used: 2 Observation" in converted.warnings
 
 
+def test_a_bundles_delete_entries_are_counted_and_said_not_to_be_applied(tmp_path):
+    doc = bundle(appointment("D1"), kind="transaction")
+    doc["entry"] += [
+        {"request": {"method": "DELETE", "url": "Appointment/D0"}},
+        {"request": {"method": "DELETE", "url": "Slot/S9"}},
+    ]
+    converted, rows = canonical(write(tmp_path, "d.json", doc), tmp_path / "w")
+    assert [r["appointment_id"] for r in rows] == ["D1"] and not converted.problems
+    said = [w for w in converted.warnings if "asked to DELETE" in w]
+    assert said and said[0].startswith("2 Bundle entr(ies)"), converted.warnings
+    code, report = check(write(tmp_path, "d.json", doc))
+    assert code == 0 and "2 Bundle entr(ies) asked to DELETE a resource" in report, report
+
+
 def test_history_bundles_are_refused(tmp_path):
     code, report = check(write(tmp_path, "h.json", bundle(appointment("H1"), kind="history")))
     assert code == 2 and "Bundle.type must be searchset, collection" in report
