@@ -9,6 +9,7 @@ from django.conf import settings
 from django.db.models import QuerySet
 
 from commonground.access.models import AccessSettings
+from commonground.access.services import data_cutoff_problem
 from commonground.organizations.models import Clinic, Region
 
 # Large extracts are normal (two years of a region is millions of rows); the upload streams
@@ -77,6 +78,12 @@ class ImportUploadForm(forms.Form):
         if upload.size == 0:
             raise forms.ValidationError("The file is empty.")
         return upload
+
+    def clean_data_cutoff(self) -> Any:
+        value = self.cleaned_data["data_cutoff"]
+        if value is not None and (problem := data_cutoff_problem(value)):
+            raise forms.ValidationError(problem)
+        return value
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}

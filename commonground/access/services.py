@@ -164,6 +164,20 @@ def _fsync_stored(storage: Storage, name: str) -> None:
         os.close(fd)
 
 
+# A cut-off is when an extract was taken, so never later than now: a day's leeway for clocks
+# and zones. (A cut-off far ahead would also win every later merge of the same rows.)
+CUTOFF_LEEWAY = dt.timedelta(days=1)
+
+
+def data_cutoff_problem(value: dt.datetime) -> str:
+    """Why ``value`` cannot be an extract's data cut-off, or ''."""
+    if value.tzinfo is None:
+        return "The data cut-off needs its time zone."
+    if value > timezone.now() + CUTOFF_LEEWAY:
+        return "The data cut-off is in the future: give when the extract was taken."
+    return ""
+
+
 def import_receive(
     *,
     actor: Any,
@@ -180,8 +194,8 @@ def import_receive(
     ``data_cutoff``: when the extract was taken, if the steward knows it (a Bulk Data
     export's own transactionTime wins): it dates the states the extract gives, so a later
     import of an older extract does not bring older states back."""
-    if data_cutoff is not None and data_cutoff.tzinfo is None:
-        raise ValidationError("The data cut-off needs its time zone.")
+    if data_cutoff is not None and (problem := data_cutoff_problem(data_cutoff)):
+        raise ValidationError(problem)
     if not allowed(actor, "access.import_extracts", region):
         raise PermissionDenied
     if clinic is not None and clinic.region_id != region.pk:

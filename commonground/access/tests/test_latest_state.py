@@ -176,3 +176,36 @@ def test_the_command_line_import_takes_a_cut_off_and_reports_rows_not_applied(wo
     assert "not applied: 1 row(s) whose stored state is from a later data cut-off" in text
     job = ImportJob.objects.latest("created_at")
     assert job.data_cutoff == dt.datetime(2025, 2, 28, 18, tzinfo=UTC)  # 10:00 Pacific
+
+
+def test_a_cut_off_in_the_future_is_refused_on_the_page_and_the_command_line(
+    world, dana, login, tmp_path, capsys
+):
+    """A cut-off is when the extract was taken. 9999-12-31 23:59 Pacific is past the last
+    instant Python holds in UTC, and saving it was a server error; any cut-off far ahead
+    would also win every later merge of the same rows."""
+    import pytest
+    from django.core.management import call_command
+    from django.urls import reverse
+
+    client = login(dana)
+    for cutoff in ("9999-12-31T23:59", "2099-01-01T00:00"):
+        response = client.post(
+            reverse("access:import-list"),
+            {
+                "file": ContentFile(SPEC_ROWS.encode(), name="extract.csv"),
+                "region": world.region.pk,
+                "data_cutoff": cutoff,
+            },
+        )
+        assert response.status_code == 422, cutoff
+        assert "The data cut-off is in the future" in response.content.decode()
+    path = tmp_path / "x.csv"
+    path.write_bytes(SPEC_ROWS.encode())
+    with pytest.raises(SystemExit):  # the command's own argument parser refuses it
+        call_command(
+            "access", "import", str(path), "--region", world.region.slug,
+            "--user", world.person("data_steward").username, "--cutoff", "2099-01-01T00:00",
+        )  # fmt: skip
+    assert "The data cut-off is in the future" in capsys.readouterr().err
+    assert not ImportJob.objects.exists()

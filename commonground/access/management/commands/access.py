@@ -69,6 +69,8 @@ def _instant(text: str) -> dt.datetime:
         raise argparse.ArgumentTypeError(f"not a date and time: {text!r}") from None
     if value.tzinfo is None:
         value = timezone.make_aware(value)
+    if problem := services.data_cutoff_problem(value):
+        raise argparse.ArgumentTypeError(problem)
     return value
 
 
