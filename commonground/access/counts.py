@@ -43,6 +43,7 @@ from django.utils import timezone
 
 from commonground.access import extract, metrics, services
 from commonground.access.aggregates import known_codes
+from commonground.access.closures import iso_day
 from commonground.access.csvfile import CheckedRows
 from commonground.access.models import AccessAggregate, AggregateRun, AggregateSource
 from commonground.audit.models import AuditEvent
@@ -137,14 +138,15 @@ def _at_line(fn: Any, line: int) -> Any:
 
 def _count(cell: Mapping[str, str], name: str, bad: Any) -> int | None:
     text = cell[name]
-    if not text.isdigit():
+    # ASCII digits only: "²" and "١٢" are digits to ``str.isdigit`` but no count.
+    if not (text.isascii() and text.isdigit()):
         bad(name, text, "a whole number of 0 or more is required")
         return None
-    value = int(text)
-    if value > MAX_COUNT:
+    # (The length first: ``int`` refuses a text of thousands of digits.)
+    if len(text.lstrip("0")) > len(str(MAX_COUNT)) or int(text) > MAX_COUNT:
         bad(name, text, f"more than {MAX_COUNT:,}")
         return None
-    return value
+    return int(text)
 
 
 def _row(
@@ -155,10 +157,8 @@ def _row(
     if clinic_id is None:
         bad("clinic_code", cell["clinic_code"], "no clinic of this region has this code")
         ok = False
-    week: dt.date | None = None
-    try:
-        week = dt.date.fromisoformat(cell["week_start"])
-    except ValueError:
+    week = iso_day(cell["week_start"])
+    if week is None:
         bad("week_start", cell["week_start"], "a date YYYY-MM-DD is required")
         ok = False
     if week is not None:

@@ -246,6 +246,36 @@ def test_a_bad_counts_file_is_reported_by_line_and_column_and_nothing_is_stored(
     assert list(AggregateRun.objects.values_list("state", "aggregates")) == [("invalid", 0)]
 
 
+COUNTS_HEADER = (
+    "clinic_code,week_start,metric,provider_class,numerator,denominator,exceptions,pending\n"
+)
+
+
+@pytest.mark.parametrize("value", ["\u00b2", "\u0661\u0662", "9" * 5000])
+def test_a_count_of_digits_that_are_not_ascii_or_too_many_is_a_problem_not_a_crash(value):
+    """ "²" and Arabic-Indic "١٢" are digits to ``str.isdigit`` (and ``int`` reads "١٢" as 12,
+    but raised on "²" and on thousands of digits)."""
+    text = COUNTS_HEADER + f"oak,2025-10-06,urgent,,1,{value},0,0\n"
+    result = parse(io.StringIO(text, newline=""), {"oak": 1}, today=dt.date(2026, 1, 1))
+    assert not result.valid
+    assert [(e.line, e.column) for e in result.errors] == [(2, "denominator")]
+
+
+def test_a_count_with_leading_zeros_is_read():
+    text = COUNTS_HEADER + "oak,2025-10-06,urgent,,0000000001,00000000004,0,0\n"
+    result = parse(io.StringIO(text, newline=""), {"oak": 1}, today=dt.date(2026, 1, 1))
+    assert result.valid and (result.rows[0].numerator, result.rows[0].denominator) == (1, 4)
+
+
+@pytest.mark.parametrize("week", ["2025-W41-1", "20251006"])
+def test_a_week_start_is_written_yyyy_mm_dd_only(week):
+    text = COUNTS_HEADER + f"oak,{week},urgent,,1,5,0,0\n"
+    result = parse(io.StringIO(text, newline=""), {"oak": 1}, today=dt.date(2026, 1, 1))
+    assert [(e.column, e.reason) for e in result.errors] == [
+        ("week_start", "a date YYYY-MM-DD is required")
+    ]
+
+
 def test_a_counts_file_without_the_columns_is_refused_at_the_header():
     result = parse(io.StringIO("clinic,week\nx,y\n"), {}, today=dt.date(2026, 1, 1))
     assert not result.valid
