@@ -62,10 +62,10 @@ class CheckedRows:
             bad(*problem)
         if problems:
             return
-        line = 1
+        end = 1  # the last line read: a record starts on the line after the one before it
         try:
             for values in reader:
-                line = reader.line_num
+                line, end = end + 1, reader.line_num  # (a quoted line break spans lines)
                 if not any(v.strip() for v in values):
                     continue
                 self.data_rows += 1
@@ -77,6 +77,6 @@ class CheckedRows:
                     continue
                 yield line, {name: value.strip() for name, value in zip(names, values, strict=True)}
         except csv.Error as exc:
-            bad(line + 1, "", "", f"malformed CSV ({exc})")
+            bad(end + 1, "", "", f"malformed CSV ({exc})")
         except UnicodeDecodeError:
-            bad(line + 1, "", "", "the file is not UTF-8 text")
+            bad(end + 1, "", "", "the file is not UTF-8 text")

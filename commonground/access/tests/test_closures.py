@@ -73,6 +73,13 @@ def test_each_bad_row_is_reported_and_nothing_is_used(content, expected):
     assert [(e.line, e.column, e.value, e.reason) for e in parsed.errors] == expected
 
 
+def test_a_bad_row_holding_a_quoted_line_break_is_reported_on_its_first_line():
+    parsed = closures.parse_bytes(
+        b'clinic_id,date,reason\nOAK,2024-13-01,"staff\nretreat"\n\nOAK,2024-02-30,x\n'
+    )
+    assert [(e.line, e.column) for e in parsed.errors] == [(2, "date"), (5, "date")]
+
+
 def test_a_file_with_one_bad_row_among_good_ones_is_not_used():
     parsed = closures.parse_bytes(b"clinic_id,date\nOAK,2024-10-09\nOAK,2024-02-30\n")
     assert parsed.error_count == 1 and parsed.closures.days == {}
