@@ -294,7 +294,11 @@ def read_header(path: Path) -> Header:
     if "\ufffd" in text:
         header.errors.append(ExtractError(1, "", text[:80], "the header is not valid UTF-8"))
     seen: set[str] = set()
-    for name in header.columns:
+    for position, name in enumerate(header.columns, start=1):
+        if not name:  # (a spreadsheet's trailing comma, say): no column to read it as
+            reason = f"column {position} of the header has no name: name it or remove it"
+            header.errors.append(ExtractError(1, "", "", reason))
+            continue
         norm = _normalise(name)
         if norm in seen:
             header.errors.append(ExtractError(1, name, name, "duplicate column in the header"))
@@ -358,7 +362,9 @@ TYPES = {
     "text": "VARCHAR",
     "datetime": "VARCHAR",
     "bool": "BOOLEAN",
-    "int": "BIGINT",
+    # Read as text and checked as ASCII digits: the CSV reader's BIGINT would round "60.7"
+    # to 61 and read "1e1" as 10 without a word.
+    "int": "VARCHAR",
 }
 ENUM_TYPES = {
     "provider_class": ("cg_provider_class", PROVIDER_CLASSES),
@@ -444,7 +450,8 @@ def build_checks(
             add(
                 name,
                 f"not a whole number from {col.low} to {col.high}",
-                f"{c} NOT BETWEEN {col.low} AND {col.high}",
+                f"{c} IS NOT NULL AND ({c} GLOB '*[!0-9]*' "
+                f"OR coalesce(TRY_CAST({c} AS BIGINT) NOT BETWEEN {col.low} AND {col.high}, true))",
             )
         elif col.kind == "datetime":
             short = _SHORT[name]
@@ -541,7 +548,23 @@ def usual_sql(column: str) -> str:
 def timestamp_sql(column: str, usual: str) -> str:
     """The instant of a strictly ISO date or date-time (``usual``: ``usual_sql``), else NULL."""
     cast = f"TRY_CAST({column} AS TIMESTAMPTZ)"
-    return f"CASE WHEN {usual} THEN {cast} WHEN {iso_prefix_sql(column)} THEN {cast} END"
+    strict = f"{iso_prefix_sql(column)} AND {iso_rest_sql(column)}"
+    return f"CASE WHEN {usual} THEN {cast} WHEN {strict} THEN {cast} END"
+
+
+# After the prefix, the other forms hold only a time's digits, a fraction, Z or an offset up
+# to 14 hours: the cast would also read a zone's name ("08:30:00 EST", in that zone, while
+# the row counted as "clinic time zone assumed") and any offset ("+99:00", four days away).
+# (The usual form's offset is left to the cast: checking it costs every row.)
+ISO_REST_BAD_GLOBS = ("*[!0-9T:.Z+ -]*",)
+ISO_OFFSET_BAD_GLOBS = ("*[+-][2-9]*", "*[+-]1[5-9]*")  # from the 17th character on
+
+
+def iso_rest_sql(column: str) -> str:
+    """SQL true unless the text after ``iso_prefix_sql``'s prefix is more than a time."""
+    tests = [f"{column} GLOB {_q(g)}" for g in ISO_REST_BAD_GLOBS]
+    tests += [f"substr({column}, 17) GLOB {_q(g)}" for g in ISO_OFFSET_BAD_GLOBS]
+    return f"NOT ({' OR '.join(tests)})"
 
 
 def no_offset_sql(column: str, usual: str) -> str:
@@ -930,7 +953,14 @@ def load(
         booking_time_optional=booking_time_optional,
     )
     drop_appt(con)
-    con.execute(statements.create, {"path": str(path)})
+    try:
+        con.execute(statements.create, {"path": str(path)})
+    except duckdb.InvalidInputException as exc:  # the CSV reader gave up on the file's shape
+        problem = _unreadable_csv(path, exc)
+        empty.errors.append(problem)
+        empty.error_count = 1
+        empty.error_summary[(problem.column, problem.reason)] = 1
+        return empty
     con.execute(statements.view)
     # A local day never decreases as the instant grows: the first and last days are the
     # days of the first and last instants (one conversion, not one per row). The checks
@@ -953,8 +983,17 @@ def load(
         rows_[0]
     )
     covered_from, covered_to = coverage(calendar)
+    # A year Python's dates cannot hold (0, or 10000 once in UTC) comes back as text: it is
+    # outside every calendar, and its rows are found and reported as such.
+    beyond = [d for d in (first_day, last_day, first_cancel) if not isinstance(d, dt.date | None)]
+    first_day, last_day, first_cancel = (
+        d if isinstance(d, dt.date) else None for d in (first_day, last_day, first_cancel)
+    )
+    if not isinstance(last_event, dt.date):
+        last_event = None
     outside = (
-        (first_day is not None and first_day < covered_from)
+        bool(beyond)
+        or (first_day is not None and first_day < covered_from)
         or (first_cancel is not None and first_cancel < covered_from)
         or (last_day is not None and last_day > covered_to)
     )
@@ -993,6 +1032,27 @@ def load(
     if rows_failing or duplicates or rejects:
         _collect_errors(con, result, statements, max_errors, rows_failing=rows_failing)
     return result
+
+
+def _unreadable_csv(path: Path, exc: Exception) -> ExtractError:
+    """Why DuckDB's CSV reader could not read ``path``: most often lines that end in two
+    ways (LF and CR LF) in one file, found here on the first line that differs; else the
+    reader's own words."""
+    with path.open("rb") as raw:
+        first = raw.readline(MAX_HEADER_BYTES + 1)
+        crlf = first.endswith(b"\r\n")
+        line = 1
+        for text in raw:  # (read only when the file is refused)
+            line += 1
+            if text.endswith(b"\n") and text.endswith(b"\r\n") != crlf:
+                ending = "CR LF" if not crlf else "LF alone"
+                reason = (
+                    f"this line ends with {ending} and the header's does not: save the file "
+                    "with one kind of line ending"
+                )
+                return ExtractError(line, "", "", reason)
+    reason = str(exc).splitlines()[0][:300]
+    return ExtractError(1, "", "", f"the file cannot be read as CSV ({reason})")
 
 
 # -- error report --------------------------------------------------------------------------

@@ -128,6 +128,70 @@ def test_invalid_utf8_is_rejected_with_its_line(tmp_path):
     assert "line 4" in report and "not valid UTF-8" in report
 
 
+@pytest.mark.parametrize(
+    ("text", "line"),
+    [
+        (LINES[0] + "\n" + "\r\n".join(LINES[1:]) + "\r\n", 2),  # LF header, CR LF rows
+        ("\n".join(LINES[:3]) + "\n" + LINES[3] + "\r\n", 4),  # one CR LF row among LF
+        ("\r\n".join(LINES[:3]) + "\r\n" + LINES[3] + "\n", 4),  # one LF row among CR LF
+    ],
+    ids=["lf-header-crlf-rows", "one-crlf-row", "one-lf-row"],
+)
+def test_lines_that_end_in_two_ways_are_a_problem_on_the_first_that_differs(tmp_path, text, line):
+    """DuckDB's CSV reader gives up on such a file ("invalid state"): that was a crash."""
+    code, report = check(tmp_path, text)
+    assert code == 2 and f"line {line}: " in report and "one kind of line ending" in report, report
+
+
+def test_a_file_of_crlf_lines_only_is_read(tmp_path):
+    code, report = check(tmp_path, "\r\n".join(LINES) + "\r\n")
+    assert code == 0, report
+
+
+def test_a_header_column_without_a_name_is_refused_not_a_crash(tmp_path):
+    """A trailing comma (as spreadsheets write) gave DuckDB a column named ''."""
+    code, report = check(tmp_path, "\n".join(line + "," for line in LINES) + "\n")
+    assert code == 2 and f"column {len(HEADER) + 1} of the header has no name" in report, report
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "line"),
+    [
+        ("2025-01-06T09:14:00-08:00", "0000-01-06T09:14:00-08:00", 2),  # year 0
+        ("2025-03-20T16:00:00-07:00", "9999-12-31T23:00:00-12:00", 4),  # year 10000 in UTC
+    ],
+)
+def test_a_year_python_cannot_hold_is_outside_the_calendar_not_a_crash(tmp_path, old, new, line):
+    assert old in SPEC_ROWS
+    code, report = check(tmp_path, SPEC_ROWS.replace(old, new, 1))
+    assert code == 2 and f"line {line}: " in report and "outside the coverage" in report, report
+
+
+@pytest.mark.parametrize("value", ["2025-03-25 08:30:00 EST", "2025-03-25T08:30+99:00"])
+def test_a_time_zones_name_or_an_impossible_offset_is_not_iso_8601(tmp_path, value):
+    assert "2025-03-25T08:30:00-07:00" in SPEC_ROWS
+    code, report = check(tmp_path, SPEC_ROWS.replace("2025-03-25T08:30:00-07:00", value))
+    assert code == 2 and "appointment_start" in report and "ISO 8601" in report, report
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "column", "value"),
+    [
+        (",60,completed", ",60.7,completed", "duration_min", "60.7"),
+        (",commercial,1988", ",commercial,1988.6", "patient_birth_year", "1988.6"),
+        (",false,false,14,false", ",false,false,1e1,false", "recommended_return_days", "1e1"),
+        (",60,completed", ",0x3C,completed", "duration_min", "0x3C"),
+        (",60,completed", ",+60,completed", "duration_min", "+60"),
+        (",60,completed", ",99999999999999999999,completed", "duration_min", "9" * 20),
+    ],
+)
+def test_a_whole_number_column_takes_digits_only(tmp_path, old, new, column, value):
+    """DuckDB's BIGINT reading rounded 60.7 to 61 and read 1e1 as 10, without a word."""
+    assert old in SPEC_ROWS
+    code, report = check(tmp_path, SPEC_ROWS.replace(old, new, 1))
+    assert code == 2 and f"{column} = '{value}': not a whole number" in report, report
+
+
 def test_the_spec_rows_are_valid(tmp_path):
     code, report = check(tmp_path, SPEC_ROWS)
     assert code == 0, report

@@ -131,8 +131,16 @@ def test_glob_patterns_on_the_usual_forms():
 
 
 # The parse before the usual-form shortcut: the regular expression, the cast, the offset test.
+# Outside the usual form (seconds and an offset), the rest of the value is only a time:
+# no zone name, no offset beyond 14 hours.
+_USUAL_RE = r"^[0-9]...-..-..T[0-9].:..:.[0-9][+-]..:..$"
+_BAD_REST_RE = r"[^0-9T:.Z+ \-]|^.{16}.*[+-]([2-9]|1[5-9])"
 _BEFORE = (
-    "SELECT (CASE WHEN regexp_matches(t, $p) THEN TRY_CAST(t AS TIMESTAMPTZ) END)::VARCHAR, "
+    "SELECT (CASE WHEN regexp_matches(t, $p) AND (regexp_matches(t, '"  # noqa: S608 - constants
+    + _USUAL_RE
+    + "') OR NOT regexp_matches(t, '"
+    + _BAD_REST_RE
+    + "')) THEN TRY_CAST(t AS TIMESTAMPTZ) END)::VARCHAR, "
     "t IS NOT NULL AND NOT (suffix(t, 'Z') OR contains(substr(t, 17), '+') "
     "OR contains(substr(t, 17), '-')) FROM (SELECT $t::VARCHAR AS t)"
 )
@@ -158,6 +166,21 @@ def _mutate(edits: list[tuple[int, str]]) -> str:
 def test_usual_form_shortcut_parses_as_before(text):
     before = _PLAIN.execute(_BEFORE, {"t": text, "p": extract.ISO_PREFIX}).fetchall()
     assert _PLAIN.execute(_NOW, {"t": text}).fetchall() == before
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["2025-03-25T08:30 EST", "2025-03-25 08:30:00 Europe/London", "2025-03-25T08:30+99:00",
+     "2025-03-25T08:30:00.5+15:00", "2025-03-25T08:30-1500"],
+)  # fmt: skip
+def test_a_zone_name_or_an_offset_beyond_14_hours_is_no_instant(text):
+    assert _PLAIN.execute(_NOW, {"t": text}).fetchall()[0][0] is None
+
+
+def test_offsets_up_to_14_hours_and_z_are_instants():
+    for text in ("2025-03-25T08:30+14:00", "2025-03-25T08:30:00.5-12:00", "2025-03-25 08:30Z",
+                 "2025-03-25T08:30:00-0800", "2025-03-25T08:30:00+05"):  # fmt: skip
+        assert _PLAIN.execute(_NOW, {"t": text}).fetchall()[0][0] is not None, text
 
 
 def test_usual_form_shortcut_on_null_and_usual_values():
