@@ -263,8 +263,11 @@ def _status_table(
         return {(r, c): table.get(r, {}).get(c, 0) for r in keys for c in cols}
 
     published = [suppression.two_way(flat(part), list(keys), cols) for part in parts]
-    forced = suppression.across_parts(published, list(keys), cols) if published else set()
-    return suppression.two_way(flat(counts), list(keys), cols, forced=forced)
+    whole = flat(counts)
+    forced = (
+        suppression.across_parts(published, list(keys), cols, whole=whole) if published else set()
+    )
+    return suppression.two_way(whole, list(keys), cols, forced=forced)
 
 
 def _clinic_counts(

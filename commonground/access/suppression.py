@@ -257,12 +257,29 @@ def two_way(
 
 
 def across_parts(
-    parts: Sequence[Published], rows: Sequence[str], cols: Sequence[str]
+    parts: Sequence[Published],
+    rows: Sequence[str],
+    cols: Sequence[str],
+    whole: Mapping[tuple[str, str], int] | None = None,
 ) -> set[tuple[str, str]]:
     """Cells of a table that sums ``parts`` (a region over its clinics, all shown to the same
     reader) which must be hidden so that no part's hidden cell can be worked out: the whole
     minus the shown parts leaves the hidden parts' sum, which gives a cell away when only one
-    part is hidden there, or is itself a small count."""
+    part is hidden there, or is itself a small count.
+
+    ``whole`` is the whole's own counts (rows x cols). Where it is more than its parts (an
+    extract's unmapped clinic code counts region-wide only), the leftover is one more part:
+    never shown itself, but the whole minus the parts gives it away, so it is suppressed like
+    a part and counted among the hidden parts."""
+    parts = list(parts)
+    if whole is not None:
+        leftover = {
+            (r, c): max(0, int(whole.get((r, c), 0)) - sum(p.values.get((r, c), 0) for p in parts))
+            for r in rows
+            for c in cols
+        }
+        if any(leftover.values()):
+            parts.append(two_way(leftover, rows, cols))
     forced: set[tuple[str, str]] = set()
     for r in [*rows, TOTAL]:
         for c in [*cols, TOTAL]:

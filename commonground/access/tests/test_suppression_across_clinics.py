@@ -90,6 +90,48 @@ def test_no_clinic_cell_hidden_on_its_own_page_is_given_away_by_the_region(clini
             assert not suppression.is_small(sum(p.values[(r, c)] for p in hidden))
 
 
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(
+        st.dictionaries(
+            st.sampled_from([(r, c) for r in ROWS for c in COLS]),
+            st.integers(min_value=0, max_value=40),
+        ),
+        min_size=1,
+        max_size=3,
+    ),
+    st.dictionaries(
+        st.sampled_from([(r, c) for r in ROWS for c in COLS]),
+        st.integers(min_value=0, max_value=15),
+        min_size=1,
+    ),
+)
+def test_units_counted_only_region_wide_are_not_given_away_by_the_region(clinics, unmapped):
+    """A region's units that belong to none of its clinics (an unmapped clinic code) are the
+    region minus its clinics: that leftover must be protected like one more clinic."""
+    parts = [_table(cells) for cells in clinics]
+    region_cells = _region([*clinics, unmapped])
+    whole = {(r, c): region_cells.get((r, c), 0) for r in ROWS for c in COLS}
+    forced = suppression.across_parts(parts, ROWS, COLS, whole=whole)
+    region = suppression.two_way(whole, ROWS, COLS, forced=forced)
+    rest = _table(unmapped)
+    for r in ROWS:
+        for c in COLS:
+            if region.value(r, c) is None:
+                continue
+            # Region shown: it minus the shown clinic cells is the hidden clinic cells plus
+            # the unmapped units (never shown themselves).
+            hidden = [p.values[(r, c)] for p in parts if p.value(r, c) is None]
+            hidden = [v for v in hidden if v > 0]
+            if rest.value(r, c) is None and rest.values[(r, c)] > 0:
+                hidden.append(rest.values[(r, c)])
+            if not hidden:
+                assert not suppression.is_small(rest.values[(r, c)])
+                continue
+            assert len(hidden) >= 2
+            assert not suppression.is_small(sum(hidden))
+
+
 def test_the_region_dashboard_applies_it(world):
     from commonground.access.models import AccessSettings
 
@@ -192,4 +234,70 @@ def test_the_audits_shortcut_finds_exactly_what_the_lps_find(n_rows, n_cols, dat
     hidden = set(data.draw(st.lists(st.sampled_from(positive), min_size=1, unique=True)))
     assert suppression.determined_cells(values, lines, hidden) == _determined_by_lp(
         values, lines, hidden
+    )
+
+
+def _month(i: int) -> dt.date:
+    """The i-th month before November 2025 (0 = November 2025)."""
+    year, m = divmod(2025 * 12 + 10 - i, 12)
+    return dt.date(year, m + 1, 1)
+
+
+def _met(client, url) -> dict[str, str]:
+    """A table export's "Met the standard" column by row label."""
+    import csv
+    import io
+
+    response = client.get(url)
+    assert response.status_code == 200
+    table = list(csv.reader(io.StringIO(response.content.decode())))
+    col = table[0].index("Met the standard")
+    out = {}
+    for r in table[1:]:
+        if not r or not r[0]:
+            break
+        out[r[0]] = r[col]
+    return out
+
+
+def test_the_region_minus_its_clinics_gives_no_small_unmapped_count_away(world, login):
+    """An extract's unmapped clinic code counts region-wide only (aggregates.py). Its units are
+    the region's cell minus the clinics' cells, all shown to a regional admin: a leftover of
+    1 to 10 must not be left as the difference of shown cells."""
+    from django.urls import reverse
+
+    from commonground.access.models import AggregateRun
+
+    cal = "federal@opm-2021.1"
+    AggregateRun.objects.create(
+        region=world.region, source="extract", state="done", calendar=cal,
+        as_of=dt.date(2025, 11, 30), finished_at=dt.datetime(2025, 12, 1, tzinfo=dt.UTC),
+    )  # fmt: skip
+
+    def agg(clinic, start, compliant, noncompliant):
+        return AccessAggregate(
+            region=world.region, clinic=clinic, source="extract", calendar=cal,
+            metric="follow_up_sb221", period="month", period_start=start, dimension="total",
+            value="", compliant=compliant, noncompliant=noncompliant,
+            denominator=compliant + noncompliant,
+        )  # fmt: skip
+
+    rows = []
+    for i in range(3):
+        start = _month(i)
+        rows += [
+            agg(world.clinic_a, start, 50, 50),
+            agg(world.clinic_b, start, 40, 60),
+            # the region: both clinics and 3 + 2 units of an unmapped code in November
+            agg(None, start, 90 + (3 if i == 0 else 0), 110 + (2 if i == 0 else 0)),
+        ]
+    AccessAggregate.objects.bulk_create(rows)
+    client = login(world.person("regional_admin"))
+    key = "month.follow_up_sb221"
+    region = _met(client, reverse("access:region-table-csv", args=[key]))
+    oakland = _met(client, reverse("access:clinic-table-csv", args=["oakland", key]))
+    richmond = _met(client, reverse("access:clinic-table-csv", args=["richmond", key]))
+    cells = [region["November 2025"], oakland["November 2025"], richmond["November 2025"]]
+    assert suppression.SUPPRESSED in cells, (
+        f"region {cells[0]} - Oakland {cells[1]} - Richmond {cells[2]}"
     )
