@@ -13,11 +13,12 @@ are simply not lines.
 
 Method: primary suppression; then, until stable, (1) any line with exactly one suppressed
 member gets a second one (its smallest positive published member, interior cells before
-totals), and (2) an exact audit — a linear programme per suppressed cell, minimising and
-maximising it subject to the lines and the published values — adds a complement next to any
-cell whose minimum equals its maximum. For these line systems (one-way lists and two-way
-tables with margins) the constraint matrix is totally unimodular, so the LP bounds are
-attained at integer points and "min < max" means at least two integer solutions.
+totals), and (2) an exact audit adds a complement next to any cell whose value follows from
+the lines and the published values: whose minimum equals its maximum over the tables
+consistent with what is shown (found from the directions the hidden cells can move along
+together: ``determined_cells``). For these line systems (one-way lists and two-way tables
+with margins) the constraint matrix is totally unimodular, so the bounds are attained at
+integer points and "min < max" means at least two integer solutions.
 
 Rates: a rate is published only when its numerator and denominator cells are both
 published (``rate``); means, medians and other statistics over fewer than 11 units are
@@ -137,70 +138,90 @@ def determined_cells(
 
     order = sorted(hidden, key=repr)
     index = {c: i for i, c in enumerate(order)}
+    # Only the hidden cells' coefficients matter: the published ones fix where the lines
+    # sit, not which ways the hidden cells can move together.
     rows: list[list[float]] = []
-    rhs: list[float] = []
     for line in lines:
         coeffs = [0.0] * len(order)
-        b = 0.0
         for cell, sign in [*((m, 1.0) for m in line.members), (line.total, -1.0)]:
             if cell in index:
                 coeffs[index[cell]] += sign
-            else:
-                b -= sign * values[cell]
         if any(coeffs):
             rows.append(coeffs)
-            rhs.append(b)
     if not rows:
         # No line touches a hidden cell: each is free (only known to be >= 1).
         return set()
     a_eq = np.array(rows)
-    b_eq = np.array(rhs)
     # Hidden cells are known to be >= 1 (zeros are shown); a zero hidden only because another
     # table forced it is bounded at 0.
     bounds = [(min(1.0, float(values[c])), None) for c in order]
-    exposed: set[Cell] = set()
-    # Most cells are settled without an LP. The published cells fix the hidden ones up to
-    # the null space of the line equations: a cell with no component there is determined
-    # exactly. A cell that can move along a direction which leaves every cell at its lower
-    # bound alone can move both ways (the others have slack: values are whole numbers, and
-    # the lines' null space is spanned by cycles of +-1), so it is not. Only the cells left
-    # in between need the LP.
+    # The published cells fix the hidden ones up to the null space of the line equations,
+    # and a hidden cell at its lower bound cannot go below it. A cell is determined exactly
+    # when no direction the hidden cells may move along together (the null space, never
+    # lowering a cell at its bound) moves it: the polytope of consistent tables is convex, so
+    # a second consistent value is a direction away from the true one. One LP finds which
+    # cells at their bound can rise at all; the rest of them stay put, and a null space
+    # with those pinned says which cells move. (This is what two LPs per cell, minimising
+    # and maximising it, find: test_the_audits_shortcut_finds_exactly_what_the_lps_find.)
     from scipy.linalg import null_space  # type: ignore[import-untyped]
 
     tolerance = 1e-9
-    free = np.abs(null_space(a_eq)).max(axis=1, initial=0.0) > tolerance
+    moving = _moves(null_space(a_eq), tolerance)
     at_bound = [i for i, c in enumerate(order) if float(values[c]) <= bounds[i][0]]
-    if at_bound:
-        pinned = np.zeros((len(at_bound), len(order)))
-        for row, i in enumerate(at_bound):
-            pinned[row, i] = 1.0
-        loose = np.abs(null_space(np.vstack([a_eq, pinned]))).max(axis=1, initial=0.0)
-        free_both_ways = loose > tolerance
-    else:
-        free_both_ways = free
-    for i, cell in enumerate(order):
-        if not free[i]:
-            exposed.add(cell)
-            continue
-        if free_both_ways[i]:
-            continue
-        # Imported here: most tables never need an LP, and scipy.optimize takes a
-        # quarter of a second to import (the preflight check prints a few tables).
-        from scipy.optimize import linprog  # type: ignore[import-untyped]
+    if any(moving[i] for i in at_bound):  # else no direction moves them: nothing to pin
+        stuck = [i for i in at_bound if i not in _can_rise(a_eq, at_bound)]
+        if stuck:
+            moving = _moves(null_space(_pinned(a_eq, stuck)), tolerance)
+    return {cell for i, cell in enumerate(order) if not moving[i]}
 
-        objective = np.zeros(len(order))
-        objective[i] = 1.0
-        low = linprog(objective, A_eq=a_eq, b_eq=b_eq, bounds=bounds, method="highs")
-        high = linprog(-objective, A_eq=a_eq, b_eq=b_eq, bounds=bounds, method="highs")
-        if low.status != 0:
-            raise RuntimeError(f"suppression audit failed: {low.message}")
-        if high.status == 3:  # unbounded above: not determined
-            continue
-        if high.status != 0:
-            raise RuntimeError(f"suppression audit failed: {high.message}")
-        if -high.fun - low.fun < 0.5:
-            exposed.add(cell)
-    return exposed
+
+def _pinned(a_eq: Any, pinned: Sequence[int]) -> Any:
+    """``a_eq`` with a row per pinned cell, holding that cell still."""
+    import numpy as np
+
+    rows = np.zeros((len(pinned), a_eq.shape[1]))
+    for row, i in enumerate(pinned):
+        rows[row, i] = 1.0
+    return np.vstack([a_eq, rows])
+
+
+def _moves(basis: Any, tolerance: float) -> Any:
+    """Per cell, whether some direction of the null space ``basis`` moves it."""
+    import numpy as np
+
+    return np.abs(basis).max(axis=1, initial=0.0) > tolerance
+
+
+def _can_rise(a_eq: Any, at_bound: Sequence[int]) -> set[int]:
+    """The cells of ``at_bound`` that some direction ``d`` (``a_eq d = 0``, never lowering a
+    cell of ``at_bound``) raises. The directions form a cone: maximising the sum of ``y_j <=
+    min(d_j, 1)`` reaches 1 for exactly the cells some direction raises (a sum of directions
+    is one, and a direction scaled up raises its cells past 1)."""
+    import numpy as np
+    from scipy.optimize import linprog  # type: ignore[import-untyped]
+
+    n, k = a_eq.shape[1], len(at_bound)
+    objective = np.concatenate([np.zeros(n), -np.ones(k)])
+    a_eq_full = np.hstack([a_eq, np.zeros((a_eq.shape[0], k))])
+    a_ub = np.zeros((k, n + k))
+    for j, i in enumerate(at_bound):
+        a_ub[j, n + j] = 1.0  # y_j - d_i <= 0
+        a_ub[j, i] = -1.0
+    lower = set(at_bound)
+    bounds = [((0.0, None) if i in lower else (None, None)) for i in range(n)]
+    bounds += [(0.0, 1.0)] * k
+    result = linprog(
+        objective,
+        A_ub=a_ub,
+        b_ub=np.zeros(k),
+        A_eq=a_eq_full,
+        b_eq=np.zeros(a_eq.shape[0]),
+        bounds=bounds,
+        method="highs",
+    )
+    if result.status != 0:
+        raise RuntimeError(f"suppression audit failed: {result.message}")
+    return {i for j, i in enumerate(at_bound) if result.x[n + j] > 0.5}
 
 
 # -- tables ----------------------------------------------------------------------------------

@@ -237,6 +237,55 @@ def test_the_audits_shortcut_finds_exactly_what_the_lps_find(n_rows, n_cols, dat
     )
 
 
+def _split(total: int, parts: int, data) -> list[int]:
+    """``total`` cut into ``parts`` whole numbers of 0 or more, drawn by ``data``."""
+    cuts = sorted(data.draw(st.integers(min_value=0, max_value=total)) for _ in range(parts - 1))
+    return [b - a for a, b in zip([0, *cuts], [*cuts, total], strict=True)]
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.integers(min_value=2, max_value=4),
+    st.integers(min_value=2, max_value=3),
+    st.integers(min_value=2, max_value=3),
+    st.data(),
+)
+def test_the_audit_finds_what_the_lps_find_in_linked_tables(n_rows, n_cols, n_parts, data):
+    """Two tables whose lines are not a two-way table's: months, and a breakdown of the same
+    units whose total row is the months' column totals (a line across the tables)."""
+    total = suppression.TOTAL
+    rows = [f"m{i}" for i in range(n_rows)]
+    parts = [f"d{i}" for i in range(n_parts)]
+    cols = [f"c{j}" for j in range(n_cols)]
+    values: dict = {}
+    lines = []
+    small = st.sampled_from([0, 1, 1, 2, 3, 7, 11, 15, 30])
+    for r in rows:
+        for c in cols:
+            values[("m", r, c)] = data.draw(small)
+    for c in cols:
+        column = sum(values[("m", r, c)] for r in rows)
+        for d, v in zip(parts, _split(column, n_parts, data), strict=True):
+            values[("b", d, c)] = v
+    for name, keys in (("m", rows), ("b", parts)):
+        for r in keys:
+            values[(name, r, total)] = sum(values[(name, r, c)] for c in cols)
+            lines.append(suppression.Line(tuple((name, r, c) for c in cols), (name, r, total)))
+        for c in [*cols, total]:
+            values[(name, total, c)] = sum(values[(name, r, c)] for r in keys)
+            lines.append(suppression.Line(tuple((name, r, c) for r in keys), (name, total, c)))
+    # The breakdown's total row is the months' total row.
+    lines += [
+        suppression.Line(tuple(("m", r, c) for r in rows), ("b", total, c)) for c in [*cols, total]
+    ]
+    # Zeros too: a zero is hidden only when another table forces it (bounded at 0).
+    cells = sorted(values, key=repr)
+    hidden = set(data.draw(st.lists(st.sampled_from(cells), min_size=1, unique=True)))
+    assert suppression.determined_cells(values, lines, hidden) == _determined_by_lp(
+        values, lines, hidden
+    )
+
+
 def _month(i: int) -> dt.date:
     """The i-th month before November 2025 (0 = November 2025)."""
     year, m = divmod(2025 * 12 + 10 - i, 12)
