@@ -169,7 +169,8 @@ def determined_cells(
     moving = _moves(null_space(a_eq), tolerance)
     at_bound = [i for i, c in enumerate(order) if float(values[c]) <= bounds[i][0]]
     if any(moving[i] for i in at_bound):  # else no direction moves them: nothing to pin
-        stuck = [i for i in at_bound if i not in _can_rise(a_eq, at_bound)]
+        rising = _can_rise(a_eq, at_bound)
+        stuck = [i for i in at_bound if i not in rising]
         if stuck:
             moving = _moves(null_space(_pinned(a_eq, stuck)), tolerance)
     return {cell for i, cell in enumerate(order) if not moving[i]}
@@ -208,7 +209,9 @@ def _can_rise(a_eq: Any, at_bound: Sequence[int]) -> set[int]:
         a_ub[j, n + j] = 1.0  # y_j - d_i <= 0
         a_ub[j, i] = -1.0
     lower = set(at_bound)
-    bounds = [((0.0, None) if i in lower else (None, None)) for i in range(n)]
+    bounds: list[tuple[float | None, float | None]] = [
+        ((0.0, None) if i in lower else (None, None)) for i in range(n)
+    ]
     bounds += [(0.0, 1.0)] * k
     result = linprog(
         objective,
