@@ -215,7 +215,8 @@ def warm_region_dashboard(region: Region) -> None:
 def monthly_rates(region: Region) -> Any:
     """``(clinic, metric) -> (months, percent or None)``: each clinic's monthly compliance as
     the clinic dashboard shows it, so a suppressed month stays empty here too. Reads the
-    region's monthly totals once (two queries), not each clinic's whole dashboard."""
+    region's clinic rows of the dashboard's metrics once (two queries): a month's table is
+    suppressed together with the weeks and breakdowns of the same units."""
     from commonground.access import dashboards
 
     run = (
@@ -230,8 +231,7 @@ def monthly_rates(region: Region) -> Any:
             region=region,
             source=run.source,
             clinic__isnull=False,
-            period="month",
-            dimension="total",
+            metric__in=dashboards.DASHBOARD_METRICS,
         )
         if run.source == AggregateSource.EXTRACT:
             rows = rows.filter(calendar=run.calendar)

@@ -16,7 +16,7 @@ import csv
 import datetime as dt
 import io
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -128,6 +128,8 @@ class Data:
     clinic_parity_rows: list[AccessAggregate] = field(default_factory=list)
     # On a region dashboard, its clinics' rows of the same figures (see _status_table).
     clinic_rows: list[AccessAggregate] = field(default_factory=list)
+    # Per metric, its month, week and breakdown tables suppressed together (``linked``).
+    linked_tables: dict[str, dict[str, suppression.Published]] = field(default_factory=dict)
 
     @property
     def latest(self) -> dt.date | None:
@@ -270,6 +272,164 @@ def _status_table(
     return suppression.two_way(whole, list(keys), cols, forced=forced)
 
 
+# -- tables that show the same units ---------------------------------------------------------
+#
+# A metric's month table, week table and breakdowns count the same units: a month is the sum
+# of its weeks (a weekly counts upload's months are), and a breakdown's "All" row is the sum
+# of its twelve months. Suppressed one by one, a hidden week would follow from its month and
+# the month's other weeks, and a hidden month from a breakdown's total and the other months.
+# So they are suppressed together, as one system of lines: each table's own margins, and a
+# line for each of these sums that holds in the figures.
+
+LINKED_KINDS = ("month", "week", *DIMENSIONS)
+
+
+def _linked_counts(
+    rows: Sequence[AccessAggregate], metric: str
+) -> dict[str, dict[str, dict[str, int]]]:
+    """Per table kind, its status counts by row key, in the order the table shows them."""
+    out = {
+        period: {
+            r.period_start.isoformat(): _counts(r) for r in _periods_shown(rows, metric, period)
+        }
+        for period in ("month", "week")
+    }
+    window = _breakdown_window(rows)
+    for dimension in DIMENSIONS:
+        out[dimension] = _breakdown_counts(rows, metric, dimension, window[0] if window else None)
+    if window is not None:  # the months a breakdown sums, for its line
+        out[_BREAKDOWN_MONTHS] = {m: {} for m in out["month"] if m >= window[0].isoformat()}
+    return out
+
+
+_BREAKDOWN_MONTHS = "breakdown-months"
+
+
+def _suppress_linked(
+    counts: dict[str, dict[str, dict[str, int]]],
+    forced: Mapping[str, set[tuple[str, str]]] | None = None,
+) -> dict[str, suppression.Published]:
+    """The kinds' tables (``_linked_counts``), suppressed as one system of lines."""
+    total = suppression.TOTAL
+    cols = [c for c, _ in STATUS_COLUMNS]
+    values: dict[tuple[str, str, str], int] = {}
+    lines: list[suppression.Line] = []
+    for kind in LINKED_KINDS:
+        table = counts[kind]
+        for r, cells in table.items():
+            for c in cols:
+                values[(kind, r, c)] = int(cells.get(c, 0))
+            values[(kind, r, total)] = sum(values[(kind, r, c)] for c in cols)
+            lines.append(suppression.Line(tuple((kind, r, c) for c in cols), (kind, r, total)))
+        for c in [*cols, total]:
+            values[(kind, total, c)] = sum(values[(kind, r, c)] for r in table)
+            lines.append(suppression.Line(tuple((kind, r, c) for r in table), (kind, total, c)))
+        lines.append(suppression.Line(tuple((kind, total, c) for c in cols), (kind, total, total)))
+
+    def link(members: list[tuple[str, str, str]], whole: tuple[str, str, str]) -> None:
+        # Only a sum that holds is a line: one that does not gives no cell away.
+        if members and sum(values[m] for m in members) == values[whole]:
+            lines.append(suppression.Line(tuple(members), whole))
+
+    months = list(counts.get(_BREAKDOWN_MONTHS, {}))
+    for c in [*cols, total]:
+        for dimension in DIMENSIONS:
+            link([("month", m, c) for m in months], (dimension, total, c))
+        for month in counts["month"]:
+            weeks = [w for w in counts["week"] if w[:7] == month[:7]]
+            link([("week", w, c) for w in weeks], ("month", month, c))
+    hidden = suppression.suppress(
+        values,
+        lines,
+        forced={
+            (kind, r, c)
+            for kind, cells in (forced or {}).items()
+            for r, c in cells
+            if (kind, r, c) in values
+        },
+    )
+    published = {kind: suppression.Published(values={}, hidden=set()) for kind in LINKED_KINDS}
+    for (kind, r, c), value in values.items():
+        published[kind].values[(r, c)] = value
+        if (kind, r, c) in hidden:
+            published[kind].hidden.add((r, c))
+    return published
+
+
+def linked(data: Data, metric: str) -> dict[str, suppression.Published]:
+    """The metric's month, week and breakdown tables, suppressed together; on a region page
+    also against each clinic's own (as its page shows them: no clinic's hidden cell follows
+    from the region's minus the other clinics'). Kept on ``data`` and cached per run: a
+    region's takes a suppression of every clinic's."""
+    if metric in data.linked_tables:
+        return data.linked_tables[metric]
+    found = _cached_linked(data.scope.region.pk, data.scope.clinic, data.run, metric)
+    if found is None:
+        forced = None
+        own = _linked_counts(data.rows, metric)
+        if data.scope.clinic is None:
+            # All a clinic's rows, not only the metric's: they set its breakdowns' months.
+            by_clinic: dict[int, list[AccessAggregate]] = defaultdict(list)
+            for r in data.clinic_rows:
+                if r.clinic_id is not None:
+                    by_clinic[r.clinic_id].append(r)
+            clinics = []
+            for clinic_id, rows in by_clinic.items():
+                mine = _cached_linked(data.scope.region.pk, clinic_id, data.run, metric)
+                if mine is None:
+                    mine = _suppress_linked(_linked_counts(rows, metric))
+                    _cache_linked(data.scope.region.pk, clinic_id, data.run, metric, mine)
+                clinics.append(mine)
+            cols = [c for c, _ in STATUS_COLUMNS]
+            forced = (
+                {
+                    kind: suppression.across_parts(
+                        [c[kind] for c in clinics],
+                        list(own[kind]),
+                        cols,
+                        whole={(r, c): own[kind][r][c] for r in own[kind] for c in cols},
+                    )
+                    for kind in LINKED_KINDS
+                }
+                if clinics
+                else None
+            )
+        found = _suppress_linked(own, forced)
+        _cache_linked(data.scope.region.pk, data.scope.clinic, data.run, metric, found)
+    data.linked_tables[metric] = found
+    return found
+
+
+def _linked_key(region_id: int, clinic: Any, run: AggregateRun | None, metric: str) -> str | None:
+    if run is None:
+        return None
+    clinic_id = getattr(clinic, "pk", clinic)
+    return f"access-linked:{region_id}:{clinic_id or 'region'}:{run.pk}:{metric}"
+
+
+def _cached_linked(
+    region_id: int, clinic: Any, run: AggregateRun | None, metric: str
+) -> dict[str, suppression.Published] | None:
+    from django.core.cache import cache
+
+    key = _linked_key(region_id, clinic, run, metric)
+    found = cache.get(key) if key else None
+    return found if isinstance(found, dict) else None
+
+
+def _cache_linked(
+    region_id: int,
+    clinic: Any,
+    run: AggregateRun | None,
+    metric: str,
+    tables: dict[str, suppression.Published],
+) -> None:
+    from django.core.cache import cache
+
+    if (key := _linked_key(region_id, clinic, run, metric)) is not None:
+        cache.set(key, tables, timeout=PANEL_CACHE_SECONDS)
+
+
 def _clinic_counts(
     data: Data, wanted: Any, key: Any, columns: Sequence[tuple[str, str]] = STATUS_COLUMNS
 ) -> list[dict[str, dict[str, int]]]:
@@ -347,12 +507,19 @@ def _counts(
     return {c: int(getattr(row, c)) for c, _ in columns}
 
 
+def _periods_shown(
+    rows: Iterable[AccessAggregate], metric: str, period: str
+) -> list[AccessAggregate]:
+    """The rows of an over-time table, oldest first: the latest weeks or months."""
+    wanted = sorted(
+        (r for r in rows if r.metric == metric and r.period == period and r.dimension == "total"),
+        key=lambda r: r.period_start,
+    )
+    return wanted[-(WEEKS_SHOWN if period == "week" else MONTHS_SHOWN) :]
+
+
 def over_time(data: Data, metric: str, period: str) -> Table:
-    wanted = [
-        r for r in data.rows if r.metric == metric and r.period == period and r.dimension == "total"
-    ]
-    shown = WEEKS_SHOWN if period == "week" else MONTHS_SHOWN
-    wanted = wanted[-shown:]
+    wanted = _periods_shown(data.rows, metric, period)
     keys = [r.period_start.isoformat() for r in wanted]
     labels = {r.period_start.isoformat(): period_text(r.period_start, period) for r in wanted}
     shown_keys = set(keys)
@@ -368,8 +535,7 @@ def over_time(data: Data, metric: str, period: str) -> Table:
     def start(r: AccessAggregate) -> str:
         return r.period_start.isoformat()
 
-    parts = _clinic_counts(data, clinic_row, start)
-    pub = _status_table({start(r): _counts(r) for r in wanted}, keys, parts)
+    pub = linked(data, metric)[period]
     rows = _status_rows(pub, keys, labels)
     title = f"{METRIC_LABELS[metric]}, by {period}"
     table = Table(
@@ -485,13 +651,24 @@ def calendar_summary(changed: int | None, periods: int, period: str, ours: str, 
     return f"{prefix}, {changed:,} {results} in {span} would change status."
 
 
-def breakdown(data: Data, metric: str, dimension: str) -> Table:
-    latest = data.latest
-    first = _months_back(latest, BREAKDOWN_MONTHS - 1) if latest else None
+def _breakdown_window(rows: Iterable[AccessAggregate]) -> tuple[dt.date, dt.date] | None:
+    """The twelve months a breakdown sums: up to the newest month of the dashboard's metrics
+    (the same for a clinic's page and for its part in its region's page)."""
+    latest = max(
+        (r.period_start for r in rows if r.period == "month" and r.metric in DASHBOARD_METRICS),
+        default=None,
+    )
+    return None if latest is None else (_months_back(latest, BREAKDOWN_MONTHS - 1), latest)
+
+
+def _breakdown_counts(
+    rows: Iterable[AccessAggregate], metric: str, dimension: str, first: dt.date | None
+) -> dict[str, dict[str, int]]:
+    """Status counts by the dimension's value over the months from ``first``, in row order."""
     counts: dict[str, dict[str, int]] = defaultdict(
         lambda: dict.fromkeys((c for c, _ in STATUS_COLUMNS), 0)
     )
-    for r in data.rows:
+    for r in rows:
         if (
             r.metric == metric
             and r.period == "month"
@@ -502,18 +679,14 @@ def breakdown(data: Data, metric: str, dimension: str) -> Table:
             for c, n in _counts(r).items():
                 counts[r.value][c] += n
     keys = sorted(counts, key=lambda v: (v == "unknown", value_label(v)))
-    parts = _clinic_counts(
-        data,
-        lambda r: (
-            r.metric == metric
-            and r.period == "month"
-            and r.dimension == dimension
-            and first is not None
-            and r.period_start >= first
-        ),
-        lambda r: r.value,
-    )
-    pub = _status_table(counts, keys, parts)
+    return {k: counts[k] for k in keys}
+
+
+def breakdown(data: Data, metric: str, dimension: str) -> Table:
+    window = _breakdown_window(data.rows)
+    first, latest = window if window else (None, None)
+    keys = list(_breakdown_counts(data.rows, metric, dimension, first))
+    pub = linked(data, metric)[dimension]
     rows = _status_rows(pub, keys, {k: value_label(k) for k in keys})
     span = f"{month_text(first)} to {month_text(latest)}" if first and latest else "no figures"
     table = Table(
