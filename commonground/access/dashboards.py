@@ -266,10 +266,15 @@ def _status_table(
 
     published = [suppression.two_way(flat(part), list(keys), cols) for part in parts]
     whole = flat(counts)
-    forced = (
-        suppression.across_parts(published, list(keys), cols, whole=whole) if published else set()
+    if not published:
+        return suppression.two_way(whole, list(keys), cols)
+    return suppression.two_way(
+        whole,
+        list(keys),
+        cols,
+        forced=suppression.across_parts(published, list(keys), cols, whole=whole),
+        known=suppression.known_from_parts(published, list(keys), cols, whole),
     )
-    return suppression.two_way(whole, list(keys), cols, forced=forced)
 
 
 # -- tables that show the same units ---------------------------------------------------------
@@ -308,8 +313,19 @@ _BREAKDOWN_MONTHS = "breakdown-months"
 def _suppress_linked(
     counts: dict[str, dict[str, dict[str, int]]],
     forced: Mapping[str, set[tuple[str, str]]] | None = None,
+    known: Mapping[str, set[tuple[str, str]]] | None = None,
 ) -> dict[str, suppression.Published]:
-    """The kinds' tables (``_linked_counts``), suppressed as one system of lines."""
+    """The kinds' tables (``_linked_counts``), suppressed as one system of lines; ``forced``
+    and ``known`` cells by kind as ``suppression.suppress`` takes them."""
+
+    def keyed(by_kind: Mapping[str, set[tuple[str, str]]] | None) -> set[tuple[str, str, str]]:
+        return {
+            (kind, r, c)
+            for kind, pairs in (by_kind or {}).items()
+            for r, c in pairs
+            if (kind, r, c) in values
+        }
+
     total = suppression.TOTAL
     cols = [c for c, _ in STATUS_COLUMNS]
     values: dict[tuple[str, str, str], int] = {}
@@ -338,16 +354,7 @@ def _suppress_linked(
         for month in counts["month"]:
             weeks = [w for w in counts["week"] if w[:7] == month[:7]]
             link([("week", w, c) for w in weeks], ("month", month, c))
-    hidden = suppression.suppress(
-        values,
-        lines,
-        forced={
-            (kind, r, c)
-            for kind, cells in (forced or {}).items()
-            for r, c in cells
-            if (kind, r, c) in values
-        },
-    )
+    hidden = suppression.suppress(values, lines, forced=keyed(forced), known=keyed(known))
     published = {kind: suppression.Published(values={}, hidden=set()) for kind in LINKED_KINDS}
     for (kind, r, c), value in values.items():
         published[kind].values[(r, c)] = value
@@ -365,7 +372,10 @@ def linked(data: Data, metric: str) -> dict[str, suppression.Published]:
         return data.linked_tables[metric]
     found = _cached_linked(data.scope.region.pk, data.scope.clinic, data.run, metric)
     if found is None:
-        forced = None
+        # Per table kind, the region's cells to hide for its clinics' sake, and the cells
+        # its reader works out from the clinics' anyway.
+        forced: dict[str, set[tuple[str, str]]] = {}
+        known: dict[str, set[tuple[str, str]]] = {}
         own = _linked_counts(data.rows, metric)
         if data.scope.clinic is None:
             # All a clinic's rows, not only the metric's: they set its breakdowns' months.
@@ -381,20 +391,12 @@ def linked(data: Data, metric: str) -> dict[str, suppression.Published]:
                     _cache_linked(data.scope.region.pk, clinic_id, data.run, metric, mine)
                 clinics.append(mine)
             cols = [c for c, _ in STATUS_COLUMNS]
-            forced = (
-                {
-                    kind: suppression.across_parts(
-                        [c[kind] for c in clinics],
-                        list(own[kind]),
-                        cols,
-                        whole={(r, c): own[kind][r][c] for r in own[kind] for c in cols},
-                    )
-                    for kind in LINKED_KINDS
-                }
-                if clinics
-                else None
-            )
-        found = _suppress_linked(own, forced)
+            for kind in LINKED_KINDS if clinics else ():
+                parts, keys = [c[kind] for c in clinics], list(own[kind])
+                whole = {(r, c): own[kind][r][c] for r in keys for c in cols}
+                forced[kind] = suppression.across_parts(parts, keys, cols, whole=whole)
+                known[kind] = suppression.known_from_parts(parts, keys, cols, whole)
+        found = _suppress_linked(own, forced, known)
         _cache_linked(data.scope.region.pk, data.scope.clinic, data.run, metric, found)
     data.linked_tables[metric] = found
     return found

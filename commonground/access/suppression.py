@@ -78,8 +78,13 @@ def suppress(
     *,
     audit: bool = True,
     forced: set[Cell] | frozenset[Cell] = frozenset(),
+    known: set[Cell] | frozenset[Cell] = frozenset(),
 ) -> set[Cell]:
-    """The set of cells to suppress (primary, forced and complementary)."""
+    """The set of cells to suppress (primary, forced and complementary).
+
+    ``known`` cells are ones the reader works out elsewhere whatever this table hides (a
+    region's cell where every clinic's is shown is their sum): hiding one protects nothing,
+    so none is chosen as a complement, and the audit counts them as published."""
     for line in lines:
         got = sum(values[m] for m in line.members)
         if got != values[line.total]:
@@ -94,15 +99,15 @@ def suppress(
             changed = False
             for line in lines:
                 cells = (*line.members, line.total)
-                n_hidden = sum(1 for c in cells if c in hidden)
+                n_hidden = sum(1 for c in cells if c in hidden and c not in known)
                 if n_hidden == 1:
-                    extra = _complement(values, totals, hidden, cells)
+                    extra = _complement(values, totals, hidden | known, cells)
                     if extra is not None:
                         hidden.add(extra)
                         changed = True
-        if not audit or len(hidden) == 0:
+        if not audit or len(hidden - known) == 0:
             return hidden
-        exposed = determined_cells(values, lines, hidden)
+        exposed = determined_cells(values, lines, hidden - known)
         if not exposed:
             return hidden
         grew = False
@@ -110,7 +115,7 @@ def suppress(
             for line in lines:
                 cells = (*line.members, line.total)
                 if cell in cells:
-                    extra = _complement(values, totals, hidden, cells)
+                    extra = _complement(values, totals, hidden | known, cells)
                     if extra is not None:
                         hidden.add(extra)
                         grew = True
@@ -256,9 +261,11 @@ def two_way(
     row_totals: bool = True,
     col_totals: bool = True,
     forced: set[tuple[str, str]] | frozenset[tuple[str, str]] = frozenset(),
+    known: set[tuple[str, str]] | frozenset[tuple[str, str]] = frozenset(),
 ) -> Published:
     """Suppress a rows x cols table with the chosen margins (column ``TOTAL`` / row ``TOTAL``).
-    ``forced`` cells are hidden whatever their value (and complemented like small ones)."""
+    ``forced`` cells are hidden whatever their value (and complemented like small ones);
+    ``known`` cells protect nothing (``suppress``)."""
     values: dict[tuple[str, str], int] = {}
     for r in rows:
         for c in cols:
@@ -276,7 +283,12 @@ def two_way(
         values[(TOTAL, TOTAL)] = sum(values[(r, TOTAL)] for r in rows)
         lines.append(Line(tuple((TOTAL, c) for c in cols), (TOTAL, TOTAL)))
         lines.append(Line(tuple((r, TOTAL) for r in rows), (TOTAL, TOTAL)))
-    hidden = suppress(values, lines, forced={cell for cell in forced if cell in values})
+    hidden = suppress(
+        values,
+        lines,
+        forced={cell for cell in forced if cell in values},
+        known={cell for cell in known if cell in values},
+    )
     return Published(values=values, hidden=hidden)
 
 
@@ -315,6 +327,30 @@ def across_parts(
             if len(hidden) == 1 or is_small(sum(hidden)):
                 forced.add((r, c))
     return forced
+
+
+def known_from_parts(
+    parts: Sequence[Published],
+    rows: Sequence[str],
+    cols: Sequence[str],
+    whole: Mapping[tuple[str, str], int],
+) -> set[tuple[str, str]]:
+    """Cells of a table that sums ``parts`` which its reader works out as the sum of the
+    parts: every part shows its cell (a part without the row shows none: its zero), and
+    nothing else counts there. Hiding such a cell protects nothing (``suppress``'s
+    ``known``)."""
+    full = {(r, c): int(whole.get((r, c), 0)) for r in rows for c in cols}
+    for r in rows:
+        full[(r, TOTAL)] = sum(full[(r, c)] for c in cols)
+    for c in [*cols, TOTAL]:
+        full[(TOTAL, c)] = sum(full[(r, c)] for r in rows)
+    known: set[tuple[str, str]] = set()
+    for cell, value in full.items():
+        if any(cell in part.hidden for part in parts):
+            continue
+        if sum(part.values.get(cell, 0) for part in parts) == value:
+            known.add(cell)
+    return known
 
 
 def rate(numerator: int | None, denominator: int | None) -> float | None:
