@@ -167,7 +167,11 @@ def test_a_year_python_cannot_hold_is_outside_the_calendar_not_a_crash(tmp_path,
     assert code == 2 and f"line {line}: " in report and "outside the coverage" in report, report
 
 
-@pytest.mark.parametrize("value", ["2025-03-25 08:30:00 EST", "2025-03-25T08:30+99:00"])
+@pytest.mark.parametrize(
+    "value",
+    ["2025-03-25 08:30:00 EST", "2025-03-25T08:30+99:00", "2025-03-25T08:30:00+15:00",
+     "2025-03-25T08:30:00-07:75"],
+)  # fmt: skip
 def test_a_time_zones_name_or_an_impossible_offset_is_not_iso_8601(tmp_path, value):
     assert "2025-03-25T08:30:00-07:00" in SPEC_ROWS
     code, report = check(tmp_path, SPEC_ROWS.replace("2025-03-25T08:30:00-07:00", value))

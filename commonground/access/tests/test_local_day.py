@@ -131,16 +131,13 @@ def test_glob_patterns_on_the_usual_forms():
 
 
 # The parse before the usual-form shortcut: the regular expression, the cast, the offset test.
-# Outside the usual form (seconds and an offset), the rest of the value is only a time:
-# no zone name, no offset beyond 14 hours.
-_USUAL_RE = r"^[0-9]...-..-..T[0-9].:..:.[0-9][+-]..:..$"
-_BAD_REST_RE = r"[^0-9T:.Z+ \-]|^.{16}.*[+-]([2-9]|1[5-9])"
+# After the date, the rest of the value is only a time: no zone name, no offset beyond 14
+# hours, no offset minutes from 60.
+_BAD_REST_RE = r"[^0-9T:.Z+ \-]|^.{16}.*[+-]([2-9]|1[5-9]|[0-9][0-9]:?[6-9])"
 _BEFORE = (
-    "SELECT (CASE WHEN regexp_matches(t, $p) AND (regexp_matches(t, '"  # noqa: S608 - constants
-    + _USUAL_RE
-    + "') OR NOT regexp_matches(t, '"
+    "SELECT (CASE WHEN regexp_matches(t, $p) AND NOT regexp_matches(t, '"  # noqa: S608 - constants
     + _BAD_REST_RE
-    + "')) THEN TRY_CAST(t AS TIMESTAMPTZ) END)::VARCHAR, "
+    + "') THEN TRY_CAST(t AS TIMESTAMPTZ) END)::VARCHAR, "
     "t IS NOT NULL AND NOT (suffix(t, 'Z') OR contains(substr(t, 17), '+') "
     "OR contains(substr(t, 17), '-')) FROM (SELECT $t::VARCHAR AS t)"
 )
@@ -171,7 +168,10 @@ def test_usual_form_shortcut_parses_as_before(text):
 @pytest.mark.parametrize(
     "text",
     ["2025-03-25T08:30 EST", "2025-03-25 08:30:00 Europe/London", "2025-03-25T08:30+99:00",
-     "2025-03-25T08:30:00.5+15:00", "2025-03-25T08:30-1500"],
+     "2025-03-25T08:30:00.5+15:00", "2025-03-25T08:30-1500",
+     # the usual form too: seconds and an offset
+     "2025-03-25T08:30:00+15:00", "2025-03-25T08:30:00+99:00", "2025-03-25T08:30:00-19:30",
+     "2025-03-25T08:30:00-08:60", "2025-03-25T08:30:00+05:99", "2025-03-25T08:30:00-0875"],
 )  # fmt: skip
 def test_a_zone_name_or_an_offset_beyond_14_hours_is_no_instant(text):
     assert _PLAIN.execute(_NOW, {"t": text}).fetchall()[0][0] is None
@@ -179,7 +179,9 @@ def test_a_zone_name_or_an_offset_beyond_14_hours_is_no_instant(text):
 
 def test_offsets_up_to_14_hours_and_z_are_instants():
     for text in ("2025-03-25T08:30+14:00", "2025-03-25T08:30:00.5-12:00", "2025-03-25 08:30Z",
-                 "2025-03-25T08:30:00-0800", "2025-03-25T08:30:00+05"):  # fmt: skip
+                 "2025-03-25T08:30:00-0800", "2025-03-25T08:30:00+05",
+                 "2025-03-25T08:30:00+14:00", "2025-03-25T08:30:00+10:30",
+                 "2025-03-25T08:30:00-08:00", "2025-03-25T08:30:00+05:45"):  # fmt: skip
         assert _PLAIN.execute(_NOW, {"t": text}).fetchall()[0][0] is not None, text
 
 
