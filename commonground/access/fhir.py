@@ -60,7 +60,7 @@ from urllib.parse import urlsplit
 
 from .extract import ExtractError, without_carriage_returns
 from .hedis import ENCOUNTER_STATUSES
-from .slots import MAX_FEED_LENGTH, SLOT_STATUSES
+from .slots import MAX_FEED_LENGTH, SLOT_STATUSES, iso_datetime
 
 SNOMED = "http://snomed.info/sct"
 NUCC = "http://nucc.org/provider-taxonomy"
@@ -602,7 +602,7 @@ def _parse_instant(text: Any) -> dt.datetime | None:
     if not isinstance(text, str) or len(text) < 16:
         return None
     try:
-        return dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+        return iso_datetime(text)
     except ValueError:
         return None
 

@@ -74,7 +74,7 @@ from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from . import suppression
-from .slots import CsvRows, numbered, open_csv
+from .slots import CsvRows, iso_datetime, numbered, open_csv
 from .suppression import Line, fmt_count
 
 if TYPE_CHECKING:
@@ -186,7 +186,7 @@ def _day(text: str, tz: ZoneInfo) -> dt.date:
     text = text.strip()
     if len(text) == 10:
         return dt.date.fromisoformat(text)
-    value = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    value = iso_datetime(text)
     return (value.replace(tzinfo=tz) if value.tzinfo is None else value.astimezone(tz)).date()
 
 

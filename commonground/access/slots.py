@@ -115,12 +115,25 @@ class SlotData:
     snapshots: set[dt.date] = field(default_factory=set)
 
 
+MAX_UTC_OFFSET = dt.timedelta(hours=14)  # ISO 8601 and every zone in use: -12:00 to +14:00
+
+
+def iso_datetime(text: str) -> dt.datetime:
+    """An ISO 8601 date-time, with or without its offset; ValueError if not one, or if its
+    offset is beyond 14 hours (Python takes up to 24: "+23:00" is no zone's)."""
+    value = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    offset = value.utcoffset()
+    if offset is not None and abs(offset) > MAX_UTC_OFFSET:
+        raise ValueError(f"UTC offset beyond 14 hours: {text!r}")
+    return value
+
+
 def _parse_start(text: str, tz: ZoneInfo) -> tuple[dt.datetime | dt.date, dt.date]:
     text = text.strip()
     if len(text) == 10:
         day = dt.date.fromisoformat(text)
         return day, day
-    value = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    value = iso_datetime(text)
     value = value.replace(tzinfo=tz) if value.tzinfo is None else value.astimezone(tz)
     return value, value.date()
 
@@ -687,6 +700,7 @@ __all__ = [
     "SlotData",
     "SlotFileError",
     "Unit",
+    "iso_datetime",
     "known_units",
     "measure",
     "measurement_points",

@@ -178,6 +178,11 @@ def test_cancelled_encounters_and_inpatient_without_diagnosis_are_reported():
     assert "HEDIS-like" in text and "not measurable: no index event" in text
 
 
+def test_an_encounter_time_with_an_offset_past_14_hours_is_a_problem():
+    data, _ = run(enc("H1", "P1", "IMP", "2025-02-01T10:00:00+16:00", "2025-02-03", dx="F33.1"))
+    assert data.problems == [(2, "start", "2025-02-01T10:00:00+16:00", "not an ISO date-time")]
+
+
 def test_a_bad_encounter_end_is_reported_on_the_end_column(tmp_path):
     # A bad end was once reported as the start (with the start's good value).
     data, _ = run(enc("H1", "P1", "IMP", "2025-02-01", "2025-02-31", dx="F33.1"))

@@ -164,6 +164,16 @@ def test_bad_rows_are_reported_and_missing_columns_refused():
         raise AssertionError("missing columns accepted")
 
 
+def test_a_start_with_an_offset_past_14_hours_is_not_a_date_time():
+    # Python reads offsets up to 24 hours; no zone is past +14:00 or -12:00.
+    data = _data(_slot("s1", "2025-01-08T09:00:00+15:00"), _slot("s2", "2025-01-08T09:00:00-23:59"))
+    assert [(p[1], p[2], p[3]) for p in data.problems] == [
+        ("start", "2025-01-08T09:00:00+15:00", "not an ISO date-time"),
+        ("start", "2025-01-08T09:00:00-23:59", "not an ISO date-time"),
+    ]
+    assert not _data(_slot("s3", "2025-01-08T09:00:00+14:00")).problems
+
+
 def test_summary_suppresses_small_counts_and_shows_large_ones():
     # 12 clinics with one LCSW slot 2 bd out: 12 units, all compliant, median 2.0.
     lines = [_slot(f"s{i}", "2025-01-08T09:00:00-08:00", clinic=f"C{i:02}") for i in range(12)]
