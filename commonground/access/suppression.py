@@ -20,6 +20,11 @@ together: ``determined_cells``). For these line systems (one-way lists and two-w
 with margins) the constraint matrix is totally unimodular, so the bounds are attained at
 integer points and "min < max" means at least two integer solutions.
 
+A whole read beside its parts (a region's table beside its clinics', each cell the clinics'
+sum) is audited as one system with them: ``suppress_with_parts`` hides more of the whole
+until no hidden cell of any of the tables follows, and shows again the whole's hidden cells
+that follow anyway (unless small: showing a value its reader works out tells nothing).
+
 Rates: a rate is published only when its numerator and denominator cells are both
 published (``rate``); means, medians and other statistics over fewer than 11 units are
 suppressed (``statistic``).
@@ -202,17 +207,21 @@ def _can_rise(a_eq: Any, at_bound: Sequence[int]) -> set[int]:
     """The cells of ``at_bound`` that some direction ``d`` (``a_eq d = 0``, never lowering a
     cell of ``at_bound``) raises. The directions form a cone: maximising the sum of ``y_j <=
     min(d_j, 1)`` reaches 1 for exactly the cells some direction raises (a sum of directions
-    is one, and a direction scaled up raises its cells past 1)."""
+    is one, and a direction scaled up raises its cells past 1). ``a_eq`` may be sparse: a
+    region's system with its clinics' has thousands of cells."""
     import numpy as np
+    from scipy import sparse  # type: ignore[import-untyped]
     from scipy.optimize import linprog  # type: ignore[import-untyped]
 
+    a_eq = sparse.csr_array(a_eq)
     n, k = a_eq.shape[1], len(at_bound)
     objective = np.concatenate([np.zeros(n), -np.ones(k)])
-    a_eq_full = np.hstack([a_eq, np.zeros((a_eq.shape[0], k))])
-    a_ub = np.zeros((k, n + k))
-    for j, i in enumerate(at_bound):
-        a_ub[j, n + j] = 1.0  # y_j - d_i <= 0
-        a_ub[j, i] = -1.0
+    a_eq_full = sparse.hstack([a_eq, sparse.csr_array((a_eq.shape[0], k))], format="csr")
+    # y_j - d_i <= 0 for the j-th cell i of at_bound
+    lowering = sparse.csr_array(
+        (-np.ones(k), (np.arange(k), np.asarray(at_bound, dtype=int))), shape=(k, n)
+    )
+    a_ub = sparse.hstack([lowering, sparse.eye_array(k, format="csr")], format="csr")
     lower = set(at_bound)
     bounds: list[tuple[float | None, float | None]] = [
         ((0.0, None) if i in lower else (None, None)) for i in range(n)
@@ -230,6 +239,267 @@ def _can_rise(a_eq: Any, at_bound: Sequence[int]) -> set[int]:
     if result.status != 0:
         raise RuntimeError(f"suppression audit failed: {result.message}")
     return {i for j, i in enumerate(at_bound) if result.x[n + j] > 0.5}
+
+
+# -- a whole read beside its parts -----------------------------------------------------------
+#
+# A region's tables are read beside its clinics' own: every region cell is the sum of its
+# clinics' cells (and of any units counted region-wide only). One system holds all of them:
+# each table's lines, and a line per cell across the tables. The clinics' pages are settled
+# first, each on its own; the region then hides what the whole system would give away.
+
+
+@dataclass(frozen=True)
+class Part:
+    """One table of a whole's parts, as its reader sees it: its lines, and its hidden cells.
+    Its cells are keyed as the whole's are; a cell it lacks counts 0 there."""
+
+    values: Mapping[Cell, int]
+    lines: Sequence[Line]
+    hidden: frozenset[Cell]
+
+
+def suppress_with_parts(
+    values: Mapping[Any, int],
+    lines: Sequence[Line],
+    parts: Sequence[Part],
+    *,
+    forced: set[Cell] | frozenset[Cell] = frozenset(),
+    known: set[Cell] | frozenset[Cell] = frozenset(),
+) -> set[Cell]:
+    """``suppress`` for a whole each of whose cells is the sum of its ``parts``' cells there,
+    read beside them: more of the whole is hidden until no hidden cell, of the whole or of a
+    part, follows from all that is shown and the sums across the tables. The parts' hidden
+    cells are given (their pages are settled on their own). A part's exposed cell is covered
+    by hiding the whole's cell where it lies, or a complement next to it when that is hidden.
+    Where the whole's cell is not its parts' sum (units no part counts), the caller adds a
+    part for the rest: a cell whose sum does not hold ties nothing."""
+    forced = set(forced)
+    known = set(known)
+    totals = {line.total for line in lines}
+    tied = {
+        cell
+        for cell, value in values.items()
+        if value == sum(part.values.get(cell, 0) for part in parts)
+    }
+    while True:
+        hidden = suppress(values, lines, forced=forced, known=known)
+        if not hidden - known and not any(part.hidden for part in parts):
+            return hidden
+        own, theirs = determined_with_parts(values, lines, hidden, parts)
+        # The whole's cells that follow from what is shown are shown, unless small: showing
+        # a value its reader works out anyway tells nothing. A part's cell where the whole's
+        # is not the parts' sum (a row the whole does not show) is given away through the
+        # part's own lines.
+        exposed = {c for c in own if is_small(values[c])} | (theirs & tied)
+        loose = theirs - tied
+        if not exposed and not loose:
+            return hidden - own
+        before = len(forced)
+        for cell in sorted(exposed, key=repr):
+            _cover(cell, values, lines, totals, hidden | known, forced)
+        if len(forced) == before:
+            # Only cells of rows the whole does not show are given away, through the parts'
+            # lines to rows it does: cover the whole's cells on those lines.
+            for cell in sorted(loose, key=repr):
+                for part in parts:
+                    for line in part.lines if cell in part.hidden else ():
+                        cells = (*line.members, line.total)
+                        for near in cells if cell in cells else ():
+                            if near in tied and values[near] > 0:
+                                _cover(near, values, lines, totals, hidden | known, forced)
+        if len(forced) == before:
+            # Nothing left to hide next to them: hide every positive cell, and show again
+            # what then still follows.
+            everything = {c for c, v in values.items() if v > 0}
+            if everything <= forced:
+                return hidden | everything
+            forced |= everything
+
+
+def _cover(
+    cell: Cell,
+    values: Mapping[Any, int],
+    lines: Sequence[Line],
+    totals: set[Cell],
+    hidden: set[Cell],
+    forced: set[Cell],
+) -> None:
+    """Add to ``forced`` what keeps ``cell`` from being worked out: the cell itself when it is
+    shown, else a complement on one of its lines."""
+    if cell not in hidden:
+        forced.add(cell)
+        return
+    for line in lines:
+        cells = (*line.members, line.total)
+        if cell in cells:
+            extra = _complement(values, totals, hidden | forced, cells)
+            if extra is not None:
+                forced.add(extra)
+                return
+
+
+def with_rest(
+    values: Mapping[Any, int], lines: Sequence[Line], parts: Sequence[Part]
+) -> list[Part]:
+    """``parts``, and where the whole counts more than they do (an extract's unmapped clinic
+    code counts region-wide only), one more part for the rest: never shown itself, but the
+    whole less the parts is it, so it is suppressed like a part. Its large cells are taken as
+    known to the reader, which can only make the audit stricter."""
+    rest = {
+        cell: max(0, value - sum(part.values.get(cell, 0) for part in parts))
+        for cell, value in values.items()
+    }
+    if not any(rest.values()):
+        return list(parts)
+    rest_lines = [line for line in lines if sum(rest[m] for m in line.members) == rest[line.total]]
+    hidden = suppress(rest, rest_lines)
+    return [*parts, Part(rest, rest_lines, frozenset(hidden))]
+
+
+def determined_with_parts(
+    values: Mapping[Any, int],
+    lines: Sequence[Line],
+    hidden: set[Cell],
+    parts: Sequence[Part],
+) -> tuple[set[Cell], set[Cell]]:
+    """The hidden cells whose value follows from what the whole and its parts show: the
+    whole's, and the parts' (by key: which part does not matter to the caller).
+
+    The same method as ``determined_cells``, over the joint system, with its size in mind: a
+    region of 26 clinics has thousands of hidden cells. The directions each table's hidden
+    cells may move along are that table's null space (small, one per table); the sums across
+    the tables then tie those together, a system as large as the whole's cells are many. A
+    cell is fixed when its row of its table's null space lies in the row space of the ties."""
+    import numpy as np
+    from scipy import sparse
+
+    tables: list[tuple[Mapping[Any, int], Sequence[Line], list[Cell]]] = [
+        (values, lines, sorted(hidden, key=repr))
+    ]
+    tables += [(part.values, part.lines, sorted(part.hidden, key=repr)) for part in parts]
+    offsets = np.cumsum([0] + [len(order) for _, _, order in tables])
+    n = int(offsets[-1])
+    index = {
+        (t, cell): int(offsets[t]) + i
+        for t, (_, _, order) in enumerate(tables)
+        for i, cell in enumerate(order)
+    }
+    # Each table's lines, over its hidden cells, as (table, row, column, coefficient).
+    own: list[list[tuple[int, float]]] = []
+    own_table: list[int] = []
+    for t, (_, table_lines, _) in enumerate(tables):
+        for line in table_lines:
+            coeffs: dict[int, float] = {}
+            for cell, sign in [*((m, 1.0) for m in line.members), (line.total, -1.0)]:
+                if (i := index.get((t, cell))) is not None:
+                    coeffs[i] = coeffs.get(i, 0.0) + sign
+            if any(coeffs.values()):
+                own.append(list(coeffs.items()))
+                own_table.append(t)
+    # A tie per cell of the whole that some table hides: the whole's cell less its parts'.
+    ties: list[list[tuple[int, float]]] = []
+    tie_cells: list[Cell] = []
+    for cell in values:
+        coeffs = {}
+        if (i := index.get((0, cell))) is not None:
+            coeffs[i] = 1.0
+        for t in range(1, len(tables)):
+            if (i := index.get((t, cell))) is not None:
+                coeffs[i] = -1.0
+        # Only a sum that holds ties anything (as with lines across a table's kinds).
+        if not coeffs or values[cell] != sum(table[0].get(cell, 0) for table in tables[1:]):
+            continue
+        ties.append(list(coeffs.items()))
+        tie_cells.append(cell)
+
+    def lower(t: int, cell: Cell) -> float:
+        return min(1.0, float(tables[t][0][cell]))
+
+    at_bound = [
+        index[(t, cell)]
+        for t, (table_values, _, order) in enumerate(tables)
+        for cell in order
+        if float(table_values[cell]) <= lower(t, cell)
+    ]
+    moving = _joint_moves(own, own_table, ties, offsets, pinned=[])
+    if any(moving[i] for i in at_bound):
+        rows = own + ties
+        a_eq = sparse.csr_array(
+            (
+                [c for row in rows for _, c in row],
+                (
+                    [r for r, row in enumerate(rows) for _ in row],
+                    [i for row in rows for i, _ in row],
+                ),
+            ),
+            shape=(len(rows), n),
+        )
+        rising = _can_rise(a_eq, at_bound)
+        stuck = [i for i in at_bound if i not in rising]
+        if stuck:
+            moving = _joint_moves(own, own_table, ties, offsets, pinned=stuck)
+    found: tuple[set[Cell], set[Cell]] = (set(), set())
+    for t, (_, _, order) in enumerate(tables):
+        for i, cell in enumerate(order):
+            if not moving[int(offsets[t]) + i]:
+                found[min(t, 1)].add(cell)
+    return found
+
+
+def _joint_moves(
+    own: Sequence[Sequence[tuple[int, float]]],
+    own_table: Sequence[int],
+    ties: Sequence[Sequence[tuple[int, float]]],
+    offsets: Any,
+    pinned: Sequence[int],
+) -> Any:
+    """Per hidden cell of the joint system, whether some direction moves it (``_moves``),
+    with the ``pinned`` cells held still."""
+    import numpy as np
+    from scipy.linalg import null_space, svd
+
+    tolerance = 1e-9
+    n_tables = len(offsets) - 1
+    rows_of: list[list[Sequence[tuple[int, float]]]] = [[] for _ in range(n_tables)]
+    for row, t in zip(own, own_table, strict=True):
+        rows_of[t].append(row)
+    table_of = np.searchsorted(offsets, np.arange(int(offsets[-1])), side="right") - 1
+    for i in pinned:
+        rows_of[int(table_of[i])].append([(i, 1.0)])
+    bases = []
+    for t in range(n_tables):
+        start, size = int(offsets[t]), int(offsets[t + 1] - offsets[t])
+        a = np.zeros((len(rows_of[t]), size))
+        for r, row in enumerate(rows_of[t]):
+            for i, c in row:
+                a[r, i - start] += c
+        bases.append(null_space(a) if len(a) else np.eye(size))
+    widths = np.cumsum([0] + [b.shape[1] for b in bases])
+    # The ties in the coordinates of the tables' null spaces.
+    tie_matrix = np.zeros((len(ties), int(widths[-1])))
+    for r, row in enumerate(ties):
+        for i, c in row:
+            t = int(table_of[i])
+            tie_matrix[r, widths[t] : widths[t + 1]] += c * bases[t][i - int(offsets[t])]
+    if len(tie_matrix) and tie_matrix.shape[1]:
+        _, singular, vh = svd(tie_matrix, full_matrices=False)
+        rank = int((singular > tolerance * max(1.0, singular[0] if len(singular) else 0)).sum())
+        row_space = vh[:rank]
+    else:
+        row_space = np.zeros((0, int(widths[-1])))
+    moving = np.zeros(int(offsets[-1]), dtype=bool)
+    for t, basis in enumerate(bases):
+        if not basis.shape[1]:
+            continue
+        # A cell's row of its table's null space, less its projection on the ties' row
+        # space, is what no tie holds still; its squared length is the row's less the
+        # projection's (the row space is orthonormal).
+        projected = basis @ row_space[:, widths[t] : widths[t + 1]].T
+        left = (basis**2).sum(axis=1) - (projected**2).sum(axis=1)
+        start = int(offsets[t])
+        moving[start : start + basis.shape[0]] = left > tolerance
+    return moving
 
 
 # -- tables ----------------------------------------------------------------------------------
@@ -262,10 +532,13 @@ def two_way(
     col_totals: bool = True,
     forced: set[tuple[str, str]] | frozenset[tuple[str, str]] = frozenset(),
     known: set[tuple[str, str]] | frozenset[tuple[str, str]] = frozenset(),
+    parts: Sequence[Published] = (),
 ) -> Published:
     """Suppress a rows x cols table with the chosen margins (column ``TOTAL`` / row ``TOTAL``).
     ``forced`` cells are hidden whatever their value (and complemented like small ones);
-    ``known`` cells protect nothing (``suppress``)."""
+    ``known`` cells protect nothing (``suppress``). ``parts`` are the same table's parts (the
+    same rows and columns), each suppressed on its own, which its reader sees beside it
+    (``suppress_with_parts``)."""
     values: dict[tuple[str, str], int] = {}
     for r in rows:
         for c in cols:
@@ -283,11 +556,13 @@ def two_way(
         values[(TOTAL, TOTAL)] = sum(values[(r, TOTAL)] for r in rows)
         lines.append(Line(tuple((TOTAL, c) for c in cols), (TOTAL, TOTAL)))
         lines.append(Line(tuple((r, TOTAL) for r in rows), (TOTAL, TOTAL)))
-    hidden = suppress(
-        values,
-        lines,
-        forced={cell for cell in forced if cell in values},
-        known={cell for cell in known if cell in values},
+    forced = {cell for cell in forced if cell in values}
+    known = {cell for cell in known if cell in values}
+    if not parts:
+        return Published(values=values, hidden=suppress(values, lines, forced=forced, known=known))
+    tables = [Part(part.values, lines, frozenset(part.hidden)) for part in parts]
+    hidden = suppress_with_parts(
+        values, lines, with_rest(values, lines, tables), forced=forced, known=known
     )
     return Published(values=values, hidden=hidden)
 

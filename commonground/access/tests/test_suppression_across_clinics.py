@@ -394,3 +394,150 @@ def test_the_region_minus_its_clinics_gives_no_small_unmapped_count_away(world, 
     assert suppression.SUPPRESSED in cells, (
         f"region {cells[0]} - Oakland {cells[1]} - Richmond {cells[2]}"
     )
+
+
+# -- the region and its clinics as one system -------------------------------------------------
+
+
+def _joint_system(region, parts, part_rows=None):
+    """Every cell the region's and the clinics' pages show or hide, every line of each
+    table, and a line per cell that is the clinics' sum there (with any rest counted
+    region-wide only, as one more unknown part)."""
+    tables = [("region", region, ROWS)]
+    tables += [(f"c{i}", p, (part_rows or {}).get(i, ROWS)) for i, p in enumerate(parts)]
+    values, hidden, lines = {}, set(), []
+    for name, pub, rows in tables:
+        for cell, v in pub.values.items():
+            values[(name, *cell)] = v
+            if cell in pub.hidden:
+                hidden.add((name, *cell))
+        lines += [
+            suppression.Line(tuple((name, *m) for m in line.members), (name, *line.total))
+            for line in _two_way_lines(rows, COLS)
+        ]
+    for cell, value in region.values.items():
+        members = tuple((f"c{i}", *cell) for i, p in enumerate(parts) if cell in p.values)
+        rest = value - sum(values[m] for m in members)
+        if rest < 0:
+            continue  # not a sum: the clinic's total counts rows the region does not show
+        if rest:
+            values[("rest", *cell)] = rest
+            hidden.add(("rest", *cell))
+            members = (*members, ("rest", *cell))
+        lines.append(suppression.Line(members, ("region", *cell)))
+    return values, lines, hidden
+
+
+def _region_beside(clinics, unmapped=None):
+    parts = [_table(cells) for cells in clinics]
+    region_cells = _region([*clinics, unmapped or {}])
+    whole = {(r, c): region_cells.get((r, c), 0) for r in ROWS for c in COLS}
+    region = suppression.two_way(
+        whole,
+        ROWS,
+        COLS,
+        forced=suppression.across_parts(parts, ROWS, COLS, whole=whole),
+        known=suppression.known_from_parts(parts, ROWS, COLS, whole),
+        parts=parts,
+    )
+    return region, parts
+
+
+def test_a_clinics_hidden_cell_is_not_worked_out_through_the_regions_own_lines():
+    # Oakland hides 3 met in September. Richmond hides 8 missed in September and 8 met in
+    # October, and shows their total 16. The rules cell by cell left the region showing its
+    # September total 11 and its met column 11: with Richmond's 16 and the region's lines,
+    # Oakland's 3 followed (and Richmond's cells with it).
+    oakland = {("2026-09-01", "compliant"): 3}
+    richmond = {("2026-09-01", "noncompliant"): 8, ("2026-10-01", "compliant"): 8}
+    region, parts = _region_beside([oakland, richmond])
+    values, lines, hidden = _joint_system(region, parts)
+    assert _determined_by_lp(values, lines, hidden) == set()
+    assert region.value("2026-09-01", suppression.TOTAL) is None
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    _clinics(2, 3, high=25),
+    st.one_of(
+        st.none(),
+        st.dictionaries(
+            st.sampled_from([(r, c) for r in ROWS for c in COLS]),
+            st.integers(min_value=0, max_value=15),
+            min_size=1,
+        ),
+    ),
+)
+def test_no_hidden_cell_follows_from_the_region_and_its_clinics_together(clinics, unmapped):
+    """Everything a regional admin reads at once (the region's table, each clinic's, every
+    margin, and that each region cell is its clinics' sum plus units counted region-wide
+    only) leaves every hidden cell able to take two values; the one exception is a region
+    cell every clinic shows, which is their sum."""
+    region, parts = _region_beside(clinics, unmapped)
+    values, lines, hidden = _joint_system(region, parts)
+    rest = {cell for cell in hidden if cell[0] == "rest"}
+    assert _determined_by_lp(values, lines, hidden) - rest == set()
+
+
+@settings(max_examples=150, deadline=None)
+@given(_clinics(2, 3, high=14), st.data())
+def test_the_joint_audit_finds_what_the_lps_find(clinics, data):
+    """``determined_with_parts`` (tables' null spaces tied together) agrees with two LPs per
+    hidden cell over the whole system, with the region hiding any cells besides its own."""
+    parts = [_table(cells) for cells in clinics]
+    region_cells = _region(clinics)
+    region = suppression.two_way(
+        {(r, c): region_cells.get((r, c), 0) for r in ROWS for c in COLS}, ROWS, COLS
+    )
+    positive = sorted((k for k, v in region.values.items() if v > 0), key=repr)
+    if positive:
+        region.hidden |= set(data.draw(st.lists(st.sampled_from(positive), unique=True)))
+    values, lines, hidden = _joint_system(region, parts)
+    found = suppression.determined_with_parts(
+        region.values,
+        _two_way_lines(ROWS, COLS),
+        region.hidden,
+        [
+            suppression.Part(p.values, _two_way_lines(ROWS, COLS), frozenset(p.hidden))
+            for p in parts
+        ],
+    )
+    expected = _determined_by_lp(values, lines, hidden)
+    assert found == (
+        {cell[1:] for cell in expected if cell[0] == "region"},
+        {cell[1:] for cell in expected if cell[0] != "region"},
+    )
+
+
+@settings(max_examples=100, deadline=None)
+@given(_clinics(2, 3, high=25), st.dictionaries(st.sampled_from(COLS), st.integers(0, 15)))
+def test_a_clinics_row_the_region_does_not_show_is_protected_too(clinics, august):
+    """A clinic's table may show a row the region's does not (its latest weeks end earlier):
+    that row's hidden cells must not follow either, through the clinic's lines."""
+    extra_rows = ["2026-08-01", *ROWS]
+    first = {(r, c): clinics[0].get((r, c), 0) for r in ROWS for c in COLS}
+    first.update({("2026-08-01", c): v for c, v in august.items()})
+    parts = [
+        suppression.two_way({**first}, extra_rows, COLS),
+        *(_table(cells) for cells in clinics[1:]),
+    ]
+    region_cells = _region(clinics)
+    whole = {(r, c): region_cells.get((r, c), 0) for r in ROWS for c in COLS}
+    alone = suppression.two_way(whole, ROWS, COLS)
+    region = suppression.Published(
+        values=alone.values,
+        hidden=suppression.suppress_with_parts(
+            alone.values,
+            _two_way_lines(ROWS, COLS),
+            [
+                suppression.Part(p.values, _two_way_lines(rows, COLS), frozenset(p.hidden))
+                for p, rows in zip(parts, [extra_rows, ROWS, ROWS], strict=False)
+            ],
+            forced=suppression.across_parts(parts, ROWS, COLS, whole=whole),
+            known=suppression.known_from_parts(parts, ROWS, COLS, whole),
+        ),
+    )
+    values, lines, hidden = _joint_system(region, parts, part_rows={0: extra_rows})
+    rest = {cell for cell in hidden if cell[0] == "rest"}
+    assert _determined_by_lp(values, lines, hidden) - rest == set()
+
