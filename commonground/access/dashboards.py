@@ -274,6 +274,7 @@ def _status_table(
         cols,
         forced=suppression.across_parts(published, list(keys), cols, whole=whole),
         known=suppression.known_from_parts(published, list(keys), cols, whole),
+        parts=published,
     )
 
 
@@ -310,22 +311,11 @@ def _linked_counts(
 _BREAKDOWN_MONTHS = "breakdown-months"
 
 
-def _suppress_linked(
+def _linked_system(
     counts: dict[str, dict[str, dict[str, int]]],
-    forced: Mapping[str, set[tuple[str, str]]] | None = None,
-    known: Mapping[str, set[tuple[str, str]]] | None = None,
-) -> dict[str, suppression.Published]:
-    """The kinds' tables (``_linked_counts``), suppressed as one system of lines; ``forced``
-    and ``known`` cells by kind as ``suppression.suppress`` takes them."""
-
-    def keyed(by_kind: Mapping[str, set[tuple[str, str]]] | None) -> set[tuple[str, str, str]]:
-        return {
-            (kind, r, c)
-            for kind, pairs in (by_kind or {}).items()
-            for r, c in pairs
-            if (kind, r, c) in values
-        }
-
+) -> tuple[dict[tuple[str, str, str], int], list[suppression.Line]]:
+    """The kinds' tables (``_linked_counts``) as one system: cells keyed (kind, row, column),
+    each table's margins, and the sums across the kinds that hold in the figures."""
     total = suppression.TOTAL
     cols = [c for c, _ in STATUS_COLUMNS]
     values: dict[tuple[str, str, str], int] = {}
@@ -354,7 +344,20 @@ def _suppress_linked(
         for month in counts["month"]:
             weeks = [w for w in counts["week"] if w[:7] == month[:7]]
             link([("week", w, c) for w in weeks], ("month", month, c))
-    hidden = suppression.suppress(values, lines, forced=keyed(forced), known=keyed(known))
+    return values, lines
+
+
+def _suppress_linked(
+    counts: dict[str, dict[str, dict[str, int]]],
+) -> dict[str, suppression.Published]:
+    """The kinds' tables (``_linked_counts``), suppressed as one system of lines."""
+    values, lines = _linked_system(counts)
+    return _published(values, suppression.suppress(values, lines))
+
+
+def _published(
+    values: Mapping[tuple[str, str, str], int], hidden: set[tuple[str, str, str]]
+) -> dict[str, suppression.Published]:
     published = {kind: suppression.Published(values={}, hidden=set()) for kind in LINKED_KINDS}
     for (kind, r, c), value in values.items():
         published[kind].values[(r, c)] = value
@@ -365,41 +368,71 @@ def _suppress_linked(
 
 def linked(data: Data, metric: str) -> dict[str, suppression.Published]:
     """The metric's month, week and breakdown tables, suppressed together; on a region page
-    also against each clinic's own (as its page shows them: no clinic's hidden cell follows
-    from the region's minus the other clinics'). Kept on ``data`` and cached per run: a
-    region's takes a suppression of every clinic's."""
+    also against its clinics' own, as their pages show them (``_against_clinics``). Kept on
+    ``data`` and cached per run: a region's takes a suppression of every clinic's."""
     if metric in data.linked_tables:
         return data.linked_tables[metric]
     found = _cached_linked(data.scope.region.pk, data.scope.clinic, data.run, metric)
     if found is None:
-        # Per table kind, the region's cells to hide for its clinics' sake, and the cells
-        # its reader works out from the clinics' anyway.
-        forced: dict[str, set[tuple[str, str]]] = {}
-        known: dict[str, set[tuple[str, str]]] = {}
         own = _linked_counts(data.rows, metric)
         if data.scope.clinic is None:
-            # All a clinic's rows, not only the metric's: they set its breakdowns' months.
-            by_clinic: dict[int, list[AccessAggregate]] = defaultdict(list)
-            for r in data.clinic_rows:
-                if r.clinic_id is not None:
-                    by_clinic[r.clinic_id].append(r)
-            clinics = []
-            for clinic_id, rows in by_clinic.items():
-                mine = _cached_linked(data.scope.region.pk, clinic_id, data.run, metric)
-                if mine is None:
-                    mine = _suppress_linked(_linked_counts(rows, metric))
-                    _cache_linked(data.scope.region.pk, clinic_id, data.run, metric, mine)
-                clinics.append(mine)
-            cols = [c for c, _ in STATUS_COLUMNS]
-            for kind in LINKED_KINDS if clinics else ():
-                parts, keys = [c[kind] for c in clinics], list(own[kind])
-                whole = {(r, c): own[kind][r][c] for r in keys for c in cols}
-                forced[kind] = suppression.across_parts(parts, keys, cols, whole=whole)
-                known[kind] = suppression.known_from_parts(parts, keys, cols, whole)
-        found = _suppress_linked(own, forced, known)
+            found = _against_clinics(data, metric, own)
+        else:
+            found = _suppress_linked(own)
         _cache_linked(data.scope.region.pk, data.scope.clinic, data.run, metric, found)
     data.linked_tables[metric] = found
     return found
+
+
+def _against_clinics(
+    data: Data, metric: str, own: dict[str, dict[str, dict[str, int]]]
+) -> dict[str, suppression.Published]:
+    """The region's linked tables, suppressed so that nothing a clinic's page hides follows
+    from the region's cells, the clinics' and the sums between them
+    (``suppression.suppress_with_parts``). Units counted region-wide only (an unmapped clinic
+    code) are one more part, never shown, its large cells taken as known."""
+    # All a clinic's rows, not only the metric's: they set its breakdowns' months.
+    by_clinic: dict[int, list[AccessAggregate]] = defaultdict(list)
+    for r in data.clinic_rows:
+        if r.clinic_id is not None:
+            by_clinic[r.clinic_id].append(r)
+    values, lines = _linked_system(own)
+    parts: list[suppression.Part] = []
+    published: list[dict[str, suppression.Published]] = []
+    for clinic_id, rows in by_clinic.items():
+        mine = _cached_linked(data.scope.region.pk, clinic_id, data.run, metric)
+        counts = _linked_counts(rows, metric)
+        part_values, part_lines = _linked_system(counts)
+        if mine is None:
+            mine = _published(part_values, suppression.suppress(part_values, part_lines))
+            _cache_linked(data.scope.region.pk, clinic_id, data.run, metric, mine)
+        published.append(mine)
+        theirs = frozenset((kind, r, c) for kind, p in mine.items() for r, c in p.hidden)
+        parts.append(suppression.Part(part_values, part_lines, theirs))
+    parts = suppression.with_rest(values, lines, parts)
+    # Where a rule settles it the cheap way first: a cell hidden by one clinic only is hidden
+    # here too; a cell every clinic shows is their sum, so hiding it protects nothing.
+    forced: set[tuple[str, str, str]] = set()
+    known: set[tuple[str, str, str]] = set()
+    cols = [c for c, _ in STATUS_COLUMNS]
+    for kind in LINKED_KINDS if published else ():
+        keys = list(own[kind])
+        whole = {(r, c): own[kind][r][c] for r in keys for c in cols}
+        clinic_tables = [p[kind] for p in published]
+        forced |= {
+            (kind, r, c) for r, c in suppression.across_parts(clinic_tables, keys, cols, whole)
+        }
+        known |= {
+            (kind, r, c) for r, c in suppression.known_from_parts(clinic_tables, keys, cols, whole)
+        }
+    hidden = suppression.suppress_with_parts(
+        values,
+        lines,
+        parts,
+        forced={cell for cell in forced if cell in values},
+        known={cell for cell in known if cell in values},
+    )
+    return _published(values, hidden)
 
 
 def _linked_key(region_id: int, clinic: Any, run: AggregateRun | None, metric: str) -> str | None:

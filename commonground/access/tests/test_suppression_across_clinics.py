@@ -541,3 +541,59 @@ def test_a_clinics_row_the_region_does_not_show_is_protected_too(clinics, august
     rest = {cell for cell in hidden if cell[0] == "rest"}
     assert _determined_by_lp(values, lines, hidden) - rest == set()
 
+
+def test_the_region_dashboard_audits_its_tables_with_its_clinics(world):
+    """The worked example above on the dashboard: no cell a clinic's month table hides
+    follows from the region's month table, the clinics' and the sums between them."""
+    from commonground.access.models import AccessSettings
+
+    def row(clinic, month, compliant, noncompliant):
+        return AccessAggregate(
+            region=world.region, clinic=clinic, source="extract", calendar="ca-state",
+            metric="follow_up_sb221", period="month", period_start=month, dimension="total",
+            compliant=compliant, noncompliant=noncompliant, denominator=compliant + noncompliant,
+        )  # fmt: skip
+
+    sept, octo = dt.date(2026, 9, 1), dt.date(2026, 10, 1)
+    clinic_rows = [
+        row(world.clinic_a, sept, 3, 0),
+        row(world.clinic_b, sept, 0, 8),
+        row(world.clinic_b, octo, 8, 0),
+    ]
+    region_rows = [row(None, sept, 3, 8), row(None, octo, 8, 0)]
+    scope = dashboards.Scope(world.region)
+    settings_ = AccessSettings(region=world.region)
+    data = dashboards.Data(scope, None, None, settings_, region_rows, clinic_rows=clinic_rows)
+    region = dashboards.linked(data, "follow_up_sb221")["month"]
+    clinics = [
+        dashboards.linked(
+            dashboards.Data(
+                dashboards.Scope(world.region, clinic=clinic), None, None, settings_, rows
+            ),
+            "follow_up_sb221",
+        )["month"]
+        for clinic, rows in (
+            (world.clinic_a, clinic_rows[:1]),
+            (world.clinic_b, clinic_rows[1:]),
+        )
+    ]
+    cols = [c for c, _ in dashboards.STATUS_COLUMNS]
+    rows = ["2026-09-01", "2026-10-01"]
+    values, hidden, lines = {}, set(), []
+    for name, pub in [("region", region), ("a", clinics[0]), ("b", clinics[1])]:
+        for r in [*rows, suppression.TOTAL]:
+            for c in [*cols, suppression.TOTAL]:
+                values[(name, r, c)] = pub.values.get((r, c), 0)
+                if (r, c) in pub.hidden:
+                    hidden.add((name, r, c))
+        lines += [
+            suppression.Line(tuple((name, *m) for m in line.members), (name, *line.total))
+            for line in _two_way_lines(rows, cols)
+        ]
+    lines += [
+        suppression.Line((("a", *cell[1:]), ("b", *cell[1:])), cell)
+        for cell in values
+        if cell[0] == "region"
+    ]
+    assert ("a", "2026-09-01", "compliant") in hidden
+    assert _determined_by_lp(values, lines, hidden) == set()
