@@ -213,15 +213,19 @@ def _can_rise(a_eq: Any, at_bound: Sequence[int]) -> set[int]:
     from scipy import sparse  # type: ignore[import-untyped]
     from scipy.optimize import linprog  # type: ignore[import-untyped]
 
-    a_eq = sparse.csr_array(a_eq)
-    n, k = a_eq.shape[1], len(at_bound)
+    a_eq = sparse.coo_array(a_eq)
+    (m, n), k = a_eq.shape, len(at_bound)
     objective = np.concatenate([np.zeros(n), -np.ones(k)])
-    a_eq_full = sparse.hstack([a_eq, sparse.csr_array((a_eq.shape[0], k))], format="csr")
+    a_eq_full = sparse.csr_array((a_eq.data, (a_eq.row, a_eq.col)), shape=(m, n + k))
     # y_j - d_i <= 0 for the j-th cell i of at_bound
-    lowering = sparse.csr_array(
-        (-np.ones(k), (np.arange(k), np.asarray(at_bound, dtype=int))), shape=(k, n)
+    ys = np.arange(k)
+    a_ub = sparse.csr_array(
+        (
+            np.concatenate([-np.ones(k), np.ones(k)]),
+            (np.concatenate([ys, ys]), np.concatenate([np.asarray(at_bound, dtype=int), n + ys])),
+        ),
+        shape=(k, n + k),
     )
-    a_ub = sparse.hstack([lowering, sparse.eye_array(k, format="csr")], format="csr")
     lower = set(at_bound)
     bounds: list[tuple[float | None, float | None]] = [
         ((0.0, None) if i in lower else (None, None)) for i in range(n)
@@ -282,11 +286,12 @@ def suppress_with_parts(
         for cell, value in values.items()
         if value == sum(part.values.get(cell, 0) for part in parts)
     }
+    memo: dict[tuple[int, tuple[int, ...]], Any] = {}
     while True:
         hidden = suppress(values, lines, forced=forced, known=known)
         if not hidden - known and not any(part.hidden for part in parts):
             return hidden
-        own, theirs = determined_with_parts(values, lines, hidden, parts)
+        own, theirs = determined_with_parts(values, lines, hidden, parts, memo)
         # The whole's cells that follow from what is shown are shown, unless small: showing
         # a value its reader works out anyway tells nothing. A part's cell where the whole's
         # is not the parts' sum (a row the whole does not show) is given away through the
@@ -362,6 +367,7 @@ def determined_with_parts(
     lines: Sequence[Line],
     hidden: set[Cell],
     parts: Sequence[Part],
+    memo: dict[tuple[int, tuple[int, ...]], Any] | None = None,
 ) -> tuple[set[Cell], set[Cell]]:
     """The hidden cells whose value follows from what the whole and its parts show: the
     whole's, and the parts' (by key: which part does not matter to the caller).
@@ -370,10 +376,12 @@ def determined_with_parts(
     region of 26 clinics has thousands of hidden cells. The directions each table's hidden
     cells may move along are that table's null space (small, one per table); the sums across
     the tables then tie those together, a system as large as the whole's cells are many. A
-    cell is fixed when its row of its table's null space lies in the row space of the ties."""
+    cell is fixed when its row of its table's null space lies in the row space of the ties.
+    ``memo`` keeps the parts' null spaces for another call with the same parts."""
     import numpy as np
     from scipy import sparse
 
+    memo = {} if memo is None else memo
     tables: list[tuple[Mapping[Any, int], Sequence[Line], list[Cell]]] = [
         (values, lines, sorted(hidden, key=repr))
     ]
@@ -422,7 +430,7 @@ def determined_with_parts(
         for cell in order
         if float(table_values[cell]) <= lower(t, cell)
     ]
-    moving = _joint_moves(own, own_table, ties, offsets, pinned=[])
+    moving = _joint_moves(own, own_table, ties, offsets, [], memo)
     if any(moving[i] for i in at_bound):
         rows = own + ties
         a_eq = sparse.csr_array(
@@ -438,7 +446,7 @@ def determined_with_parts(
         rising = _can_rise(a_eq, at_bound)
         stuck = [i for i in at_bound if i not in rising]
         if stuck:
-            moving = _joint_moves(own, own_table, ties, offsets, pinned=stuck)
+            moving = _joint_moves(own, own_table, ties, offsets, stuck, memo)
     found: tuple[set[Cell], set[Cell]] = (set(), set())
     for t, (_, _, order) in enumerate(tables):
         for i, cell in enumerate(order):
@@ -453,6 +461,7 @@ def _joint_moves(
     ties: Sequence[Sequence[tuple[int, float]]],
     offsets: Any,
     pinned: Sequence[int],
+    memo: dict[tuple[int, tuple[int, ...]], Any],
 ) -> Any:
     """Per hidden cell of the joint system, whether some direction moves it (``_moves``),
     with the ``pinned`` cells held still."""
@@ -467,14 +476,25 @@ def _joint_moves(
     table_of = np.searchsorted(offsets, np.arange(int(offsets[-1])), side="right") - 1
     for i in pinned:
         rows_of[int(table_of[i])].append([(i, 1.0)])
+    pins_of: list[list[int]] = [[] for _ in range(n_tables)]
+    for i in pinned:
+        pins_of[int(table_of[i])].append(i - int(offsets[table_of[i]]))
     bases = []
     for t in range(n_tables):
+        # A part's null space is the same on every round of suppress_with_parts (only the
+        # whole changes), unless it pins other cells.
+        key = (t, tuple(pins_of[t]))
+        if t and key in memo:
+            bases.append(memo[key])
+            continue
         start, size = int(offsets[t]), int(offsets[t + 1] - offsets[t])
         a = np.zeros((len(rows_of[t]), size))
         for r, row in enumerate(rows_of[t]):
             for i, c in row:
                 a[r, i - start] += c
         bases.append(null_space(a) if len(a) else np.eye(size))
+        if t:
+            memo[key] = bases[-1]
     widths = np.cumsum([0] + [b.shape[1] for b in bases])
     # The ties in the coordinates of the tables' null spaces.
     tie_matrix = np.zeros((len(ties), int(widths[-1])))
