@@ -393,7 +393,8 @@ def determined_with_parts(
         for t, (_, _, order) in enumerate(tables)
         for i, cell in enumerate(order)
     }
-    # Each table's lines, over its hidden cells, as (table, row, column, coefficient).
+    # Each table's lines over its hidden cells, as (cell index, coefficient) pairs, and the
+    # table each line belongs to.
     own: list[list[tuple[int, float]]] = []
     own_table: list[int] = []
     for t, (_, table_lines, _) in enumerate(tables):
@@ -407,7 +408,6 @@ def determined_with_parts(
                 own_table.append(t)
     # A tie per cell of the whole that some table hides: the whole's cell less its parts'.
     ties: list[list[tuple[int, float]]] = []
-    tie_cells: list[Cell] = []
     for cell in values:
         coeffs = {}
         if (i := index.get((0, cell))) is not None:
@@ -419,7 +419,6 @@ def determined_with_parts(
         if not coeffs or values[cell] != sum(table[0].get(cell, 0) for table in tables[1:]):
             continue
         ties.append(list(coeffs.items()))
-        tie_cells.append(cell)
 
     def lower(t: int, cell: Cell) -> float:
         return min(1.0, float(tables[t][0][cell]))
