@@ -290,11 +290,17 @@ def _status_table(
 LINKED_KINDS = ("month", "week", *DIMENSIONS)
 
 
-def _linked_counts(
-    rows: Sequence[AccessAggregate], metric: str
-) -> dict[str, dict[str, dict[str, int]]]:
+@dataclass
+class LinkedCounts:
+    """A metric's linked tables before suppression."""
+
+    tables: dict[str, dict[str, dict[str, int]]]  # per kind: status counts by row key, in order
+    breakdown_months: list[str]  # the months a breakdown's "All" row sums
+
+
+def _linked_counts(rows: Sequence[AccessAggregate], metric: str) -> LinkedCounts:
     """Per table kind, its status counts by row key, in the order the table shows them."""
-    out = {
+    tables = {
         period: {
             r.period_start.isoformat(): _counts(r) for r in _periods_shown(rows, metric, period)
         }
@@ -302,17 +308,15 @@ def _linked_counts(
     }
     window = _breakdown_window(rows)
     for dimension in DIMENSIONS:
-        out[dimension] = _breakdown_counts(rows, metric, dimension, window[0] if window else None)
-    if window is not None:  # the months a breakdown sums, for its line
-        out[_BREAKDOWN_MONTHS] = {m: {} for m in out["month"] if m >= window[0].isoformat()}
-    return out
-
-
-_BREAKDOWN_MONTHS = "breakdown-months"
+        tables[dimension] = _breakdown_counts(
+            rows, metric, dimension, window[0] if window else None
+        )
+    months = [] if window is None else [m for m in tables["month"] if m >= window[0].isoformat()]
+    return LinkedCounts(tables, months)
 
 
 def _linked_system(
-    counts: dict[str, dict[str, dict[str, int]]],
+    counts: LinkedCounts,
 ) -> tuple[dict[tuple[str, str, str], int], list[suppression.Line]]:
     """The kinds' tables (``_linked_counts``) as one system: cells keyed (kind, row, column),
     each table's margins, and the sums across the kinds that hold in the figures."""
@@ -321,7 +325,7 @@ def _linked_system(
     values: dict[tuple[str, str, str], int] = {}
     lines: list[suppression.Line] = []
     for kind in LINKED_KINDS:
-        table = counts[kind]
+        table = counts.tables[kind]
         for r, cells in table.items():
             for c in cols:
                 values[(kind, r, c)] = int(cells.get(c, 0))
@@ -337,19 +341,16 @@ def _linked_system(
         if members and sum(values[m] for m in members) == values[whole]:
             lines.append(suppression.Line(tuple(members), whole))
 
-    months = list(counts.get(_BREAKDOWN_MONTHS, {}))
     for c in [*cols, total]:
         for dimension in DIMENSIONS:
-            link([("month", m, c) for m in months], (dimension, total, c))
-        for month in counts["month"]:
-            weeks = [w for w in counts["week"] if w[:7] == month[:7]]
+            link([("month", m, c) for m in counts.breakdown_months], (dimension, total, c))
+        for month in counts.tables["month"]:
+            weeks = [w for w in counts.tables["week"] if w[:7] == month[:7]]
             link([("week", w, c) for w in weeks], ("month", month, c))
     return values, lines
 
 
-def _suppress_linked(
-    counts: dict[str, dict[str, dict[str, int]]],
-) -> dict[str, suppression.Published]:
+def _suppress_linked(counts: LinkedCounts) -> dict[str, suppression.Published]:
     """The kinds' tables (``_linked_counts``), suppressed as one system of lines."""
     values, lines = _linked_system(counts)
     return _published(values, suppression.suppress(values, lines))
@@ -385,7 +386,7 @@ def linked(data: Data, metric: str) -> dict[str, suppression.Published]:
 
 
 def _against_clinics(
-    data: Data, metric: str, own: dict[str, dict[str, dict[str, int]]]
+    data: Data, metric: str, own: LinkedCounts
 ) -> dict[str, suppression.Published]:
     """The region's linked tables, suppressed so that nothing a clinic's page hides follows
     from the region's cells, the clinics' and the sums between them
@@ -416,8 +417,8 @@ def _against_clinics(
     known: set[tuple[str, str, str]] = set()
     cols = [c for c, _ in STATUS_COLUMNS]
     for kind in LINKED_KINDS if published else ():
-        keys = list(own[kind])
-        whole = {(r, c): own[kind][r][c] for r in keys for c in cols}
+        keys = list(own.tables[kind])
+        whole = {(r, c): own.tables[kind][r][c] for r in keys for c in cols}
         clinic_tables = [p[kind] for p in published]
         forced |= {
             (kind, r, c) for r, c in suppression.across_parts(clinic_tables, keys, cols, whole)
