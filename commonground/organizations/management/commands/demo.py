@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import signal
 import subprocess
 import sys
 from typing import Any
@@ -39,6 +40,9 @@ class Command(BaseCommand):
         # Imports, recomputes and emails run in the background, as in production: one worker
         # beside the server, with the same environment, stopped with it.
         worker = None
+        # A SIGTERM (how service managers and test harnesses stop a server) would otherwise end
+        # this process without running the finally below, leaving the worker orphaned.
+        signal.signal(signal.SIGTERM, _exit_on_sigterm)
         if not options["no_worker"]:
             worker = subprocess.Popen([sys.executable, "-m", "commonground", "worker"])
         try:
@@ -47,3 +51,7 @@ class Command(BaseCommand):
             if worker is not None:
                 worker.terminate()
                 worker.wait(timeout=30)
+
+
+def _exit_on_sigterm(signum: int, frame: object) -> None:
+    raise SystemExit(128 + signum)
