@@ -115,17 +115,10 @@ def suppress(
         exposed = determined_cells(values, lines, hidden - known)
         if not exposed:
             return hidden
-        grew = False
+        before = len(hidden)
         for cell in sorted(exposed, key=repr):
-            for line in lines:
-                cells = (*line.members, line.total)
-                if cell in cells:
-                    extra = _complement(values, totals, hidden | known, cells)
-                    if extra is not None:
-                        hidden.add(extra)
-                        grew = True
-                        break
-        if not grew:
+            _cover(cell, values, lines, totals, hidden | known, hidden)
+        if len(hidden) == before:
             # Nothing left to hide next to the exposed cells: hide every positive cell.
             hidden |= {c for c, v in values.items() if v > 0}
             return hidden
