@@ -38,18 +38,28 @@ def _missing_prerequisite(message: str) -> None:
 
 
 @pytest.fixture(scope="session")
-def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoServer]:
+def prepared_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Where the demo's data directories are prepared once for all the run's test processes
+    (the base temporary folder that pytest-xdist's workers share)."""
+    base = tmp_path_factory.getbasetemp()
+    return base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+
+
+@pytest.fixture(scope="session")
+def demo_server(
+    tmp_path_factory: pytest.TempPathFactory, prepared_root: Path
+) -> Iterator[DemoServer]:
     """The shared demo server. Tests that change data use ``fresh_demo_server`` instead."""
-    server = start_demo_server(tmp_path_factory.mktemp("demo"))
+    server = start_demo_server(tmp_path_factory.mktemp("demo"), prepared_in=prepared_root)
     yield server
     server.stop()
 
 
 @pytest.fixture
-def fresh_demo_server(tmp_path: Path) -> Iterator[DemoServer]:
-    """A demo server of the test's own (it loads in seconds), for tests that change data:
+def fresh_demo_server(tmp_path: Path, prepared_root: Path) -> Iterator[DemoServer]:
+    """A demo server of the test's own (it starts in seconds), for tests that change data:
     without the synthetic appointments, which only the dashboards read."""
-    server = start_demo_server(tmp_path / "demo", appointments=0)
+    server = start_demo_server(tmp_path / "demo", appointments=0, prepared_in=prepared_root)
     yield server
     server.stop()
 

@@ -5,8 +5,10 @@ The fixtures that use them live in conftest.py beside this file.
 
 from __future__ import annotations
 
+import fcntl
 import os
 import re
+import shutil
 import socket
 import subprocess
 import sys
@@ -125,28 +127,79 @@ class DemoServer:
             self._log_file.close()
 
 
-def start_demo_server(
-    workdir: Path,
-    timeout: float = SERVER_START_TIMEOUT,
-    appointments: int = BROWSER_DEMO_APPOINTMENTS,
-) -> DemoServer:
-    """Start ``commonground demo 127.0.0.1:PORT`` on a fresh data directory in workdir.
-
-    Returns once /healthz answers 200; fails with the server's log if it never does.
-    """
-    data_dir = workdir / "data"
-    data_dir.mkdir(parents=True)
-    log_path = workdir / "server.log"
-    port = free_port()
+def _demo_env(appointments: int) -> dict[str, str]:
     env = {
         key: value
         for key, value in os.environ.items()
         if not key.startswith("COMMONGROUND_") and key not in _SCRUBBED_ENV
     }
-    env["COMMONGROUND_DATA_DIR"] = str(data_dir)
     env["PYTHONUNBUFFERED"] = "1"
     # Fewer appointments than the demo's two million, so that each server starts in seconds.
     env["COMMONGROUND_DEMO_APPOINTMENTS"] = str(appointments)
+    return env
+
+
+_MARKER = shutil.ignore_patterns(".prepared")
+
+
+def _prepared_data_dir(root: Path, env: dict[str, str], timeout: float) -> Path:
+    """A data directory ``commonground demo --no-serve`` prepared once in ``root`` for every
+    test process of the run (the first to need it prepares it; the others wait)."""
+    appointments = env["COMMONGROUND_DEMO_APPOINTMENTS"]
+    data_dir = root / f"demo-prepared-{appointments}"
+    done = data_dir / ".prepared"
+    with (root / f"demo-prepared-{appointments}.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not done.exists():
+            shutil.rmtree(data_dir, ignore_errors=True)  # a half-prepared one
+            data_dir.mkdir()
+            try:
+                run = subprocess.run(
+                    [*_commonground_command(), "demo", "--no-serve"],
+                    cwd=REPO_ROOT,
+                    env={**env, "COMMONGROUND_DATA_DIR": str(data_dir)},
+                    stdin=subprocess.DEVNULL,
+                    capture_output=True,
+                    text=True,
+                    check=False,
+                    timeout=timeout,
+                )
+            except subprocess.TimeoutExpired:
+                pytest.fail(f"preparing the demo's data took over {timeout:.0f}s", pytrace=False)
+            if run.returncode != 0:
+                pytest.fail(
+                    f"preparing the demo's data directory failed ({run.returncode}):\n"
+                    f"{run.stdout[-4000:]}{run.stderr[-4000:]}",
+                    pytrace=False,
+                )
+            done.touch()
+    return data_dir
+
+
+def start_demo_server(
+    workdir: Path,
+    timeout: float = SERVER_START_TIMEOUT,
+    appointments: int = BROWSER_DEMO_APPOINTMENTS,
+    prepared_in: Path | None = None,
+) -> DemoServer:
+    """Start ``commonground demo 127.0.0.1:PORT`` on a fresh data directory in workdir.
+
+    With ``prepared_in`` the data directory is a copy of one prepared there once (migrating
+    and seeding are most of a server's start-up); the server then finds it loaded.
+
+    Returns once /healthz answers 200; fails with the server's log if it never does.
+    """
+    data_dir = workdir / "data"
+    log_path = workdir / "server.log"
+    port = free_port()
+    env = _demo_env(appointments)
+    if prepared_in is not None:
+        workdir.mkdir(parents=True, exist_ok=True)
+        prepared = _prepared_data_dir(prepared_in, env, timeout)
+        shutil.copytree(prepared, data_dir, ignore=_MARKER)
+    else:
+        data_dir.mkdir(parents=True)
+    env["COMMONGROUND_DATA_DIR"] = str(data_dir)
     log_file = log_path.open("wb")
     process = subprocess.Popen(
         [*_commonground_command(), "demo", f"127.0.0.1:{port}"],

@@ -34,8 +34,10 @@ def _command_line(pid: int) -> str:
 
 
 @pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="reads Linux's /proc")
-def test_a_demo_server_stopped_with_sigterm_stops_its_worker(tmp_path: Path) -> None:
-    server = start_demo_server(tmp_path / "demo", appointments=0)
+def test_a_demo_server_stopped_with_sigterm_stops_its_worker(
+    tmp_path: Path, prepared_root: Path
+) -> None:
+    server = start_demo_server(tmp_path / "demo", appointments=0, prepared_in=prepared_root)
     try:
         workers = {pid for pid in _children(server.process.pid) if "worker" in _command_line(pid)}
         assert len(workers) == 1, "the demo serves with one background worker"
