@@ -20,6 +20,12 @@ from tests.access_matrix import (
 )
 
 
+@pytest.fixture
+def world(shared_world: Any) -> Any:
+    """Thousands of short cases: one world per module (see ``module_world``)."""
+    return shared_world
+
+
 def _walk(patterns: list[Any], prefix: str = "", namespace: str = "") -> list[tuple[str, str]]:
     """(route, qualified name) of every pattern, recursing into includes."""
     found: list[tuple[str, str]] = []
