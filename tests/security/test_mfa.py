@@ -138,7 +138,7 @@ def test_a_clinician_without_an_authenticator_goes_straight_to_home(client, carm
 
 @pytest.mark.parametrize("persona", ["maria", "omar", "ada", "dana"])
 def test_a_person_with_an_authenticator_is_asked_for_the_second_step_after_the_password(
-    client, persona, request
+    db, client, persona, request
 ):
     person = request.getfixturevalue(persona)
     response = sign_in(client, person.username)
