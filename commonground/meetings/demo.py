@@ -184,6 +184,12 @@ class Rows:
     actions: list[ActionItem] = field(default_factory=list)
 
 
+# The times of day the demo's meetings start (clinic time): the browser suite schedules a
+# meeting of its own before the next of them.
+CLINIC_MEETING_TIMES = (dt.time(12), dt.time(17, 30))
+REGIONAL_MEETING_TIME = dt.time(10)
+
+
 def _meeting_days(
     rng: random.Random, calendar: Calendar, first: dt.date, last: dt.date, regional: bool
 ) -> list[dt.date]:
@@ -236,7 +242,7 @@ class _Loader:
             if clinic
             else "Regional office, Oakland, and by video"
         )
-        start = dt.time(10) if regional else rng.choice([dt.time(12), dt.time(17, 30)])
+        start = REGIONAL_MEETING_TIME if regional else rng.choice(CLINIC_MEETING_TIMES)
         duration = 120 if regional else 90
         current = [s for s in seats if s.end is None]
         cochairs = {s.side: s for s in current if s.role == Role.CO_CHAIR}
