@@ -21,6 +21,9 @@ STORAGES = {
 SECURE_SSL_REDIRECT = False
 # whitenoise warns about a missing STATIC_ROOT; tests serve static files through finders.
 WHITENOISE_USE_FINDERS = True
+# Look static files up per request instead of listing every app's files up front: each
+# test client builds its own middleware, and that listing took most of a short test's time.
+WHITENOISE_AUTOREFRESH = True
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # noqa: F405
 # Tests that load the demo skip its two million synthetic appointments (and write no store);
 # commonground/access/tests/test_demo_access.py loads a small set on purpose.
