@@ -30,6 +30,15 @@ from tests.browser.helpers import (
     start_demo_server,
 )
 
+# Tests far longer than the rest (the twenty voters take two minutes) start first: the
+# other test process works through the short ones meanwhile, instead of one process
+# finishing the run alone.
+LONGEST_FIRST = ("test_twenty_people_vote_and_see_groups_consensus_and_bridges",)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    items.sort(key=lambda item: getattr(item, "originalname", item.name) not in LONGEST_FIRST)
+
 
 def _missing_prerequisite(message: str) -> None:
     if os.environ.get("CI", "").lower() in {"1", "true", "yes"}:
