@@ -17,6 +17,7 @@ co-chair). Nell Novak has an account and no seat anywhere.
 from __future__ import annotations
 
 import copy
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -89,7 +90,7 @@ def _fresh_cache() -> Any:
 
 
 def build_world() -> World:
-    """The two clinics, their committees and the named people (module docstring)."""
+    """The region, its two clinics, their committees and the people in the table above."""
     region = RegionFactory(name="Northern California", slug="northern-california")
     clinic_a = ClinicFactory(
         region=region, name="Oakland Mental Health", slug="oakland", city="Oakland"
@@ -159,7 +160,7 @@ def world(db: Any) -> World:
 
 
 @pytest.fixture(scope="module")
-def module_world(django_db_setup: Any, django_db_blocker: Any) -> Any:
+def module_world(django_db_setup: Any, django_db_blocker: Any) -> Iterator[World]:
     """One world for a whole module of short tests, built once and rolled back at its end.
 
     Each test still runs in its own transaction (a savepoint inside this one), so its
