@@ -6,7 +6,10 @@
 1. Generates a realistic synthetic canonical extract (``access_generate.py``; default
    1,000,000 rows, 10,000,000 is the target size) in a temporary folder, never in the repo.
 2. Times, in one run and each as a whole process (interpreter start included), best of
-   ``--repeat`` runs, with the peak resident memory of the process (``os.wait4``):
+   ``--repeat`` rounds, with the CPU time and peak resident memory of the process
+   (``os.wait4``). Each round runs (a) and (c) one after the other, in turns (c first in
+   every second round), so that a machine that is slower for a few minutes slows both
+   sides of a ratio; the median of the rounds' ratios is printed beside the best times':
    (a) ``commonground access check FILE --as-of CUTOFF`` end to end (validation of every
        row, all six metrics under two calendars, Kaplan-Meier, parity, suppression, report);
        again with ``--out`` (one CSV row per measured unit) as a second figure;
@@ -29,11 +32,12 @@ import csv
 import json
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -50,35 +54,54 @@ AS_OF = "2025-10-31"  # the generator's cut-off
 @dataclass
 class Timing:
     label: str
-    seconds: float
-    peak_mb: float
+    seconds: float  # best wall time
+    cpu: float  # user + system time of that run
+    peak_mb: float  # largest peak RSS of all runs
     output: str
+    rounds: list[float] = field(default_factory=list)  # every run's wall time, in order
 
 
 def load_average() -> str:
     return " ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
-def run_timed(label: str, cmd: list[str], env: dict[str, str] | None, repeat: int) -> Timing:
-    """Best wall time of ``repeat`` runs and the largest peak RSS (MB) among them."""
-    best = float("inf")
-    peak = 0.0
-    output = ""
-    for _ in range(repeat):
-        with tempfile.TemporaryFile() as out_file:
-            start = time.perf_counter()
-            proc = subprocess.Popen(cmd, env=env, stdout=out_file, stderr=subprocess.PIPE)  # noqa: S603
-            _, status, usage = os.wait4(proc.pid, 0)
-            elapsed = time.perf_counter() - start
-            stderr = proc.stderr.read().decode() if proc.stderr else ""
-            out_file.seek(0)
-            output = out_file.read().decode()
-        code = os.waitstatus_to_exitcode(status)
-        if code != 0:
-            raise RuntimeError(f"{label} exited {code}:\n{output[-2000:]}\n{stderr[-2000:]}")
-        best = min(best, elapsed)
-        peak = max(peak, usage.ru_maxrss / 1024)  # KB on Linux
-    return Timing(label, best, peak, output)
+def run_once(
+    label: str, cmd: list[str], env: dict[str, str] | None
+) -> tuple[float, float, float, str]:
+    """Wall time, CPU time (user + system), peak RSS (MB) and standard output of one run."""
+    with tempfile.TemporaryFile() as out_file:
+        start = time.perf_counter()
+        proc = subprocess.Popen(cmd, env=env, stdout=out_file, stderr=subprocess.PIPE)  # noqa: S603
+        _, status, usage = os.wait4(proc.pid, 0)
+        elapsed = time.perf_counter() - start
+        stderr = proc.stderr.read().decode() if proc.stderr else ""
+        out_file.seek(0)
+        output = out_file.read().decode()
+    code = os.waitstatus_to_exitcode(status)
+    if code != 0:
+        raise RuntimeError(f"{label} exited {code}:\n{output[-2000:]}\n{stderr[-2000:]}")
+    return elapsed, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, output  # KB
+
+
+Command = tuple[str, list[str], dict[str, str] | None]
+
+
+def run_rounds(commands: list[Command], repeat: int) -> list[Timing]:
+    """``repeat`` rounds of every command, in turns: reversed order in every second round."""
+    timings = {label: Timing(label, float("inf"), 0.0, 0.0, "") for label, _, _ in commands}
+    for round_ in range(repeat):
+        for label, cmd, env in commands if round_ % 2 == 0 else commands[::-1]:
+            elapsed, cpu, peak, output = run_once(label, cmd, env)
+            t = timings[label]
+            t.rounds.append(elapsed)
+            if elapsed < t.seconds:
+                t.seconds, t.cpu, t.output = elapsed, cpu, output
+            t.peak_mb = max(t.peak_mb, peak)
+    return [timings[label] for label, _, _ in commands]
+
+
+def median_ratio(ours: Timing, reference: Timing) -> float:
+    return statistics.median(a / b for a, b in zip(ours.rounds, reference.rounds, strict=True))
 
 
 def extract_file(workdir: Path, rows: int) -> Path:
@@ -171,25 +194,27 @@ def main(argv: list[str] | None = None) -> int:
         )
         print(f"load average before: {load_average()}  (2 cores; other load slows every side)")
         cmd, env = ours_command(csv_path, workdir)
-        results: list[Timing] = []
-        results.append(run_timed("(a) commonground access check", cmd, env, args.repeat))
         units = workdir / "units.csv"
-        results.append(
-            run_timed("(a') ... with --out", [*cmd, "--out", str(units)], env, args.repeat)
-        )
         ref = [str(REPO / "benchmarks" / "access_reference.py"), str(csv_path), str(holidays)]
         duck_cmd = [str(REPO / ".venv" / "bin" / "python"), ref[0], "duckdb", *ref[1:], AS_OF]
-        results.append(run_timed("(c) DuckDB reference query", duck_cmd, None, args.repeat))
+        results = run_rounds(
+            [
+                ("(a) commonground access check", cmd, env),
+                ("(c) DuckDB reference query", duck_cmd, None),
+                ("(a') ... with --out", [*cmd, "--out", str(units)], env),
+            ],
+            args.repeat,
+        )
         pandas_python = None if args.skip_pandas else ensure_pandas()
         if pandas_python is not None:
             pd_cmd = [str(pandas_python), ref[0], "pandas", *ref[1:], AS_OF]
-            results.append(run_timed("(b) pandas", pd_cmd, None, 1))
+            results += run_rounds([("(b) pandas", pd_cmd, None)], 1)
         elif args.skip_pandas:
             print("(b) pandas skipped (--skip-pandas)")
         print(f"load average after: {load_average()}")
 
         ours_rates = rates_from_units(units)
-        print(f"\n{'':34}{'wall s':>9}{'peak RSS MB':>13}   rates (initial MH, SB 221)")
+        print(f"\n{'':34}{'wall s':>9}{'CPU s':>8}{'peak RSS MB':>13}   rates (initial MH, SB 221)")
         for t in results:
             if t.label.startswith("(a)"):
                 rates = "(see the --out run)"
@@ -201,12 +226,22 @@ def main(argv: list[str] | None = None) -> int:
                 rates = f"{got['initial_non_urgent_mh']:.6f}, {got['follow_up_sb221']:.6f}"
                 agree = all(abs(got[k] - ours_rates[k]) < 1e-9 for k in ours_rates)
                 rates += "  (agree)" if agree else "  (DIFFER)"
-            print(f"{t.label:34}{t.seconds:>9.2f}{t.peak_mb:>13,.0f}   {rates}")
+            print(f"{t.label:34}{t.seconds:>9.2f}{t.cpu:>8.1f}{t.peak_mb:>13,.0f}   {rates}")
         by = {t.label.split()[0]: t for t in results}
         ours, ours_out, duck = by["(a)"], by["(a')"], by["(c)"]
         print()
-        print(f"check / DuckDB reference: {ours.seconds / duck.seconds:.2f}x (target <= 1.5x)")
-        print(f"check --out / DuckDB reference: {ours_out.seconds / duck.seconds:.2f}x")
+        if args.repeat > 1:
+            rounds = " ".join(f"{a / c:.2f}" for a, c in zip(ours.rounds, duck.rounds, strict=True))
+            print(f"check / DuckDB reference, round by round: {rounds}")
+        print(
+            f"check / DuckDB reference: {ours.seconds / duck.seconds:.2f}x best times, "
+            f"{median_ratio(ours, duck):.2f}x median of rounds, "
+            f"{ours.cpu / duck.cpu:.2f}x CPU time (target <= 1.5x)"
+        )
+        print(
+            f"check --out / DuckDB reference: {ours_out.seconds / duck.seconds:.2f}x best times, "
+            f"{median_ratio(ours_out, duck):.2f}x median of rounds"
+        )
         if "(b)" in by:
             print(f"pandas / check: {by['(b)'].seconds / ours.seconds:.1f}x (target >= 20x)")
         peak = max(t.peak_mb for t in results if t.label.startswith("(a"))
