@@ -7,8 +7,8 @@
    1,000,000 rows, 10,000,000 is the target size) in a temporary folder, never in the repo.
 2. Times, in one run and each as a whole process (interpreter start included), best of
    ``--repeat`` rounds, with the CPU time and peak resident memory of the process
-   (``os.wait4``). Each round runs (a) and (c) one after the other, in turns (c first in
-   every second round), so that a machine that is slower for a few minutes slows both
+   (``os.wait4``). A round runs (a), (c) and (a) with ``--out`` back to back, in reverse
+   order every second round, so that a machine that is slower for a few minutes slows both
    sides of a ratio; the median of the rounds' ratios is printed beside the best times':
    (a) ``commonground access check FILE --as-of CUTOFF`` end to end (validation of every
        row, all six metrics under two calendars, Kaplan-Meier, parity, suppression, report);
@@ -80,7 +80,8 @@ def run_once(
     code = os.waitstatus_to_exitcode(status)
     if code != 0:
         raise RuntimeError(f"{label} exited {code}:\n{output[-2000:]}\n{stderr[-2000:]}")
-    return elapsed, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, output  # KB
+    peak_mb = usage.ru_maxrss / 1024  # KB on Linux
+    return elapsed, usage.ru_utime + usage.ru_stime, peak_mb, output
 
 
 Command = tuple[str, list[str], dict[str, str] | None]
