@@ -98,11 +98,15 @@ def new_context(browser: Browser) -> Iterator[NewContext]:
 
     By default the page's Content-Security-Policy is bypassed so that axe-core can be
     injected as a script tag. ``strict_csp=True`` keeps the app's real policy (axe-core
-    then comes in as an init script, which CSP does not govern).
+    then comes in as an init script, which CSP does not govern). ``axe=False`` leaves it out
+    of a strict context whose pages are never checked: the init script is parsed again on
+    every page the context loads.
     """
     contexts: list[BrowserContext] = []
 
-    def _new(base_url: str, *, strict_csp: bool = False, **options: Any) -> BrowserContext:
+    def _new(
+        base_url: str, *, strict_csp: bool = False, axe: bool = True, **options: Any
+    ) -> BrowserContext:
         options.setdefault("viewport", {"width": 1280, "height": 900})
         context = browser.new_context(
             base_url=base_url,
@@ -111,7 +115,7 @@ def new_context(browser: Browser) -> Iterator[NewContext]:
             timezone_id="America/Los_Angeles",
             **options,
         )
-        if strict_csp:
+        if strict_csp and axe:
             context.add_init_script(path=str(AXE_PATH))
         context.set_default_timeout(15_000)
         context.set_default_navigation_timeout(30_000)
