@@ -22,7 +22,7 @@ from functools import partial
 from typing import Any
 
 import duckdb
-from django.db import transaction
+from django.db import connection, models, transaction
 from django.utils import timezone
 
 from commonground.access import extract, hedis, metrics, side, slots
@@ -62,7 +62,6 @@ BREAKDOWNS: dict[str, tuple[str, ...]] = {
     ),
     "week": (Dimension.TOTAL,),
 }
-BATCH = 2000
 
 
 def settings_for(region: Region) -> AccessSettings:
@@ -174,7 +173,7 @@ def recompute_aggregates(region: Region, *, run: AggregateRun | None = None) -> 
         _progress(run, "saving", 2, 3)
         with transaction.atomic():
             AccessAggregate.objects.filter(region=region, source=AggregateSource.EXTRACT).delete()
-            AccessAggregate.objects.bulk_create(rows, batch_size=BATCH)
+            store_aggregates(rows)
             AggregateRun.objects.filter(pk=run.pk).update(
                 state=AggregateRun.State.DONE,
                 phase="",
@@ -200,6 +199,35 @@ def recompute_aggregates(region: Region, *, run: AggregateRun | None = None) -> 
         feed_improvement(region)
         warm_region_dashboard(region)
     return run
+
+
+def store_aggregates(rows: Iterable[AccessAggregate]) -> None:
+    """Insert the rows with one ``executemany``, as ``bulk_create`` would store them.
+
+    ``bulk_create`` prepared each of the two dozen values of every row through its field
+    and, on SQLite, in batches of 41 rows: 7.8 s of the demo's 40 s recompute (61,000
+    rows). Only dates and JSON need their field's conversion; the other columns hold
+    plain numbers and strings."""
+    fields = [f for f in AccessAggregate._meta.concrete_fields if not f.primary_key]
+    convert = [isinstance(f, models.DateField | models.JSONField) for f in fields]
+    quote = connection.ops.quote_name
+    sql = "INSERT INTO {} ({}) VALUES ({})".format(  # noqa: S608 - names from the model
+        quote(AccessAggregate._meta.db_table),
+        ", ".join(quote(f.column) for f in fields),
+        ", ".join(["%s"] * len(fields)),
+    )
+    params = [
+        tuple(
+            f.get_db_prep_save(getattr(row, f.attname), connection)
+            if needs
+            else getattr(row, f.attname)
+            for f, needs in zip(fields, convert, strict=True)
+        )
+        for row in rows
+    ]
+    if params:
+        with connection.cursor() as cursor:
+            cursor.executemany(sql, params)
 
 
 def warm_region_dashboard(region: Region) -> None:
