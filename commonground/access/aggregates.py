@@ -205,9 +205,9 @@ def store_aggregates(rows: Iterable[AccessAggregate]) -> None:
     """Insert the rows with one ``executemany``, as ``bulk_create`` would store them.
 
     ``bulk_create`` prepared each of the two dozen values of every row through its field
-    and, on SQLite, in batches of 41 rows: 7.8 s of the demo's 40 s recompute (61,000
-    rows). Only dates and JSON need their field's conversion; the other columns hold
-    plain numbers and strings."""
+    and, on SQLite, in batches of 41 rows: 9.0-13.3 s of a recompute of the demo region
+    (61,000 rows), against 3.2-4.5 s this way. Only dates and JSON need their field's
+    conversion; the other columns hold plain numbers and strings."""
     fields = [f for f in AccessAggregate._meta.concrete_fields if not f.primary_key]
     convert = [isinstance(f, models.DateField | models.JSONField) for f in fields]
     quote = connection.ops.quote_name
