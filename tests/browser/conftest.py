@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Playwright, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_playwright
 
 from tests.browser.helpers import (
     AXE_PATH,
@@ -26,8 +26,11 @@ from tests.browser.helpers import (
     REPO_ROOT,
     DemoServer,
     NewContext,
+    PageProblems,
+    TourTab,
     sign_in,
     start_demo_server,
+    watch,
 )
 
 # Tests far longer than the rest (the twenty voters take two minutes) start first: the
@@ -92,6 +95,25 @@ def browser(playwright_instance: Playwright) -> Iterator[Browser]:
     browser.close()
 
 
+def open_context(
+    browser: Browser, base_url: str, *, strict_csp: bool = False, axe: bool = True, **options: Any
+) -> BrowserContext:
+    """A browser context as every test opens one (see ``new_context`` for the options)."""
+    options.setdefault("viewport", {"width": 1280, "height": 900})
+    context = browser.new_context(
+        base_url=base_url,
+        bypass_csp=not strict_csp,
+        locale="en-US",
+        timezone_id="America/Los_Angeles",
+        **options,
+    )
+    if strict_csp and axe:
+        context.add_init_script(path=str(AXE_PATH))
+    context.set_default_timeout(15_000)
+    context.set_default_navigation_timeout(30_000)
+    return context
+
+
 @pytest.fixture
 def new_context(browser: Browser) -> Iterator[NewContext]:
     """Open browser contexts for one test; all are closed at its end.
@@ -104,27 +126,60 @@ def new_context(browser: Browser) -> Iterator[NewContext]:
     """
     contexts: list[BrowserContext] = []
 
-    def _new(
-        base_url: str, *, strict_csp: bool = False, axe: bool = True, **options: Any
-    ) -> BrowserContext:
-        options.setdefault("viewport", {"width": 1280, "height": 900})
-        context = browser.new_context(
-            base_url=base_url,
-            bypass_csp=not strict_csp,
-            locale="en-US",
-            timezone_id="America/Los_Angeles",
-            **options,
-        )
-        if strict_csp and axe:
-            context.add_init_script(path=str(AXE_PATH))
-        context.set_default_timeout(15_000)
-        context.set_default_navigation_timeout(30_000)
+    def _new(base_url: str, **options: Any) -> BrowserContext:
+        context = open_context(browser, base_url, **options)
         contexts.append(context)
         return context
 
     yield _new
     for context in contexts:
         context.close()
+
+
+@pytest.fixture(scope="session")
+def _tour_tabs(browser: Browser) -> Iterator[dict[str, tuple[BrowserContext, Page, PageProblems]]]:
+    tabs: dict[str, tuple[BrowserContext, Page, PageProblems]] = {}
+    yield tabs
+    for context, _, _ in tabs.values():
+        context.close()
+
+
+@pytest.fixture
+def tour_tab(
+    request: pytest.FixtureRequest,
+    browser: Browser,
+    demo_server: DemoServer,
+    signed_in_state: Callable[[str], Any],
+    _tour_tabs: dict[str, tuple[BrowserContext, Page, PageProblems]],
+) -> Iterator[TourTab]:
+    """One signed-in tab per person, kept by the test process for all their page checks,
+    as a person goes from page to page (read-only pages of the shared demo server only).
+
+    A fresh context per page loaded the static files and compiled axe-core again every
+    time: a page's check took twice as long. The tab's problems are cleared for each test;
+    a test that fails closes the tabs it used, so that the next one starts clean.
+    """
+    used: list[str] = []
+
+    def _tab(username: str) -> tuple[Page, PageProblems]:
+        if username not in _tour_tabs:
+            context = open_context(
+                browser, demo_server.base_url, storage_state=signed_in_state(username)
+            )
+            page = context.new_page()
+            _tour_tabs[username] = (context, page, watch(page))
+        _, page, problems = _tour_tabs[username]
+        problems.errors.clear()
+        problems.csp.clear()
+        used.append(username)
+        return page, problems
+
+    failed_before = request.session.testsfailed
+    yield _tab
+    if request.session.testsfailed > failed_before:
+        for username in used:
+            if username in _tour_tabs:
+                _tour_tabs.pop(username)[0].close()
 
 
 @pytest.fixture(scope="session")

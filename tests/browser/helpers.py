@@ -248,6 +248,10 @@ class PageProblems:
     csp: list[str] = field(default_factory=list)
 
 
+# A person's signed-in tab and its problems, by username (the ``tour_tab`` fixture).
+TourTab = Callable[[str], tuple[Page, PageProblems]]
+
+
 def watch(page: Page) -> PageProblems:
     problems = PageProblems()
     page.on("pageerror", lambda exc: problems.errors.append(str(exc)))

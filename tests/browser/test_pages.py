@@ -16,6 +16,7 @@ from playwright.sync_api import Browser
 from tests.browser.helpers import (
     DemoServer,
     NewContext,
+    TourTab,
     assert_accessible,
     run_axe,
     sign_in,
@@ -146,15 +147,8 @@ def test_sign_in_lands_on_my_committees(
 
 
 @pytest.mark.parametrize(("username", "path"), TOUR)
-def test_page_is_accessible(
-    username: str,
-    path: str,
-    demo_server: DemoServer,
-    new_context: NewContext,
-    signed_in_state: Callable[[str], Any],
-) -> None:
-    page = new_context(demo_server.base_url, storage_state=signed_in_state(username)).new_page()
-    problems = watch(page)
+def test_page_is_accessible(username: str, path: str, tour_tab: TourTab) -> None:
+    page, problems = tour_tab(username)
     response = page.goto(path)
     assert response is not None
     status, heading = _expected(username, path)
