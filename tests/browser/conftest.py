@@ -136,9 +136,13 @@ def new_context(browser: Browser) -> Iterator[NewContext]:
         context.close()
 
 
+# Each person's tab in this test process: its context, the page and the page's problems.
+TourTabs = dict[str, tuple[BrowserContext, Page, PageProblems]]
+
+
 @pytest.fixture(scope="session")
-def _tour_tabs(browser: Browser) -> Iterator[dict[str, tuple[BrowserContext, Page, PageProblems]]]:
-    tabs: dict[str, tuple[BrowserContext, Page, PageProblems]] = {}
+def _tour_tabs(browser: Browser) -> Iterator[TourTabs]:
+    tabs: TourTabs = {}
     yield tabs
     for context, _, _ in tabs.values():
         context.close()
@@ -150,7 +154,7 @@ def tour_tab(
     browser: Browser,
     demo_server: DemoServer,
     signed_in_state: Callable[[str], Any],
-    _tour_tabs: dict[str, tuple[BrowserContext, Page, PageProblems]],
+    _tour_tabs: TourTabs,
 ) -> Iterator[TourTab]:
     """One signed-in tab per person, kept by the test process for all their page checks,
     as a person goes from page to page (read-only pages of the shared demo server only).
