@@ -349,7 +349,14 @@ def compute_units(
     con.execute(
         f"""
         CREATE OR REPLACE TABLE seq AS
-        SELECT * FROM (
+        SELECT appointment_id, patient_key, service_line, provider_class, start_ts, start_day,
+               kind, visit_new, is_group, longer, rec_days, clinic_id, product_line, is_vi,
+               prev_att_day, next_id, next_day, next_prl,
+               next_id IS NOT NULL AND (
+                 coalesce(next_kind = 'initial',
+                          next_visit_new OR next_day - start_day > {lookback})
+                 OR coalesce(episode_key <> next_episode, false)) AS next_initial
+        FROM (
           SELECT appointment_id, patient_key, service_line, provider_class, start_ts, start_day,
                  kind, visit_new, is_group, longer, rec_days, episode_key, clinic_id,
                  product_line, {vi} AS is_vi,
@@ -644,12 +651,7 @@ def _units_sql(options: Options, as_of: dt.date, keys: _CalendarKeys) -> str:
       FROM q1 q
       WHERE q.metric = 'urgent'
     ), fu AS (
-      SELECT s.*,
-        s.next_id IS NOT NULL AND (
-          coalesce(s.next_kind = 'initial',
-                   s.next_visit_new OR s.next_day - s.start_day > {NEW_EPISODE_LOOKBACK_DAYS})
-          OR coalesce(s.episode_key <> s.next_episode, false)) AS next_initial,
-        s.appointment_id IN (SELECT appointment_id FROM fu_active) AS active
+      SELECT s.*, s.appointment_id IN (SELECT appointment_id FROM fu_active) AS active
       FROM seq s WHERE s.is_vi
     ), fu_units AS (
       SELECT '{FOLLOW_UP}', s.appointment_id, s.start_day, s.next_id, s.next_day,
