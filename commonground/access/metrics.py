@@ -290,6 +290,15 @@ _REQUEST_COLUMNS: tuple[tuple[str, str, str], ...] = (
 )
 
 
+# The columns of ``req_rows`` the request aggregates (``_REQUEST_COLUMNS``) read.
+REQUEST_ROW_COLUMNS = (
+    "appointment_id", "req_ts", "req_day", "req_dateonly", "req_eq_booked", "offer",
+    "offer_ts", "offer_day", "offer_dateonly", "start_ts", "start_day", "start_dateonly",
+    "prl", "longer", "prior_auth", "clinic_id", "service_line", "provider_class",
+    "product_line", "modality",
+)  # fmt: skip
+
+
 def _request_columns(*, aggregate: bool) -> str:
     return ", ".join(
         f"{many if aggregate else one} AS {name}" for name, many, one in _REQUEST_COLUMNS
@@ -309,8 +318,8 @@ def compute_units(
     follow-ups and the history that derives blank appointment kinds; one aggregate pass gives
     the requests. The calendar table must cover every date of ``appt`` and
     ``options.as_of`` (``build_calendar_table``). ``drop_source`` drops ``appt`` (and the
-    rows under it) once it is no longer needed, before the units are built (lower peak
-    memory).
+    rows under it) once it is no longer needed: before the requests are grouped (less to
+    spill to disk).
 
     The summaries (``summarise``, ``data_quality``, ``parity``) read ``unit_summary``, the
     columns they need. Without ``keep_units`` only that table is built: no ``units`` (and
@@ -403,46 +412,6 @@ def compute_units(
     else:
         derived_join = ""
         initial = "coalesce(r.kind = 'initial', false)"
-    # Requests: initial non-urgent rows of a measured class, and urgent rows. Rows of one
-    # request share referral_id, else episode_id, else the request date-time. Nearly every
-    # request is one row: only the keys shared by several rows are aggregated (wide
-    # aggregate states are what makes a grouping of millions slow); the others are the row
-    # (test_request_groups holds the two forms equal). Shared keys are found by sorting a
-    # hash of the key, cheaper than grouping three columns; rows whose hashes are equal
-    # are then grouped by the key itself, so a collision only aggregates a row on its own.
-    con.execute(
-        f"""
-        CREATE OR REPLACE TABLE req AS
-        WITH rows AS (
-          SELECT r.*, {OFFER} AS offer,
-                 CASE WHEN r.urgent THEN 'urgent' ELSE {_metric_case()} END AS metric,
-                 coalesce(r.request_key,
-                          CASE WHEN r.req_ts IS NOT NULL THEN hash(epoch_us(r.req_ts)) END,
-                          hash(r.appointment_id)) AS request_group
-          FROM (SELECT appointment_id, patient_key, request_key, kind, urgent, provider_class,
-                       service_line, clinic_id, product_line, modality, status, cancel_initiator,
-                       req_ts, req_day, req_dateonly, req_eq_booked, offer_ts, offer_day,
-                       offer_dateonly, start_ts, start_day, start_dateonly, prl, longer,
-                       prior_auth
-                FROM appt WHERE status <> 'entered_in_error'
-                AND (urgent OR kind IS NULL OR kind = 'initial')) AS r
-          {derived_join}
-          WHERE (r.urgent OR {initial}) AND metric IS NOT NULL
-        ), keyed AS (
-          SELECT *, hash(metric, patient_key, request_group) AS key_hash FROM rows
-        ), shared AS (
-          SELECT DISTINCT key_hash FROM (
-            SELECT key_hash, lag(key_hash) OVER (ORDER BY key_hash) AS before FROM keyed)
-          WHERE key_hash = before
-        )
-        SELECT metric, patient_key, {_request_columns(aggregate=True)}
-        FROM keyed SEMI JOIN shared USING (key_hash)
-        GROUP BY metric, patient_key, request_group
-        UNION ALL
-        SELECT metric, patient_key, {_request_columns(aggregate=False)}
-        FROM keyed ANTI JOIN shared USING (key_hash)
-        """  # noqa: S608 - SQL from schema constants; values bound or quoted
-    )
     # Visits with no next offer: still in treatment if a clinician asked for a return, or a
     # later MH/SUD contact (necessarily withdrawn) falls within 90 days.
     con.execute(
@@ -457,8 +426,58 @@ def compute_units(
               AND w.start_day <= s.start_day + {ACTIVE_CONTACT_DAYS}))
         """  # noqa: S608 - SQL from schema constants; values bound or quoted
     )
-    if drop_source:  # free the rows before the units are built (peak memory)
+    # Requests: initial non-urgent rows of a measured class, and urgent rows. Rows of one
+    # request share referral_id, else episode_id, else the request date-time. Their rows
+    # are stored with only the columns the requests read, so that the rows of the whole
+    # extract can go before the requests are grouped (less to spill to disk).
+    con.execute(
+        f"""
+        CREATE OR REPLACE TABLE req_rows AS
+        SELECT metric, patient_key, request_group,
+               hash(metric, patient_key, request_group) AS key_hash,
+               {", ".join(REQUEST_ROW_COLUMNS)}
+        FROM (
+          SELECT r.*, {OFFER} AS offer,
+                 CASE WHEN r.urgent THEN 'urgent' ELSE {_metric_case()} END AS metric,
+                 coalesce(r.request_key,
+                          CASE WHEN r.req_ts IS NOT NULL THEN hash(epoch_us(r.req_ts)) END,
+                          hash(r.appointment_id)) AS request_group
+          FROM (SELECT appointment_id, patient_key, request_key, kind, urgent, provider_class,
+                       service_line, clinic_id, product_line, modality, status, cancel_initiator,
+                       req_ts, req_day, req_dateonly, req_eq_booked, offer_ts, offer_day,
+                       offer_dateonly, start_ts, start_day, start_dateonly, prl, longer,
+                       prior_auth
+                FROM appt WHERE status <> 'entered_in_error'
+                AND (urgent OR kind IS NULL OR kind = 'initial')) AS r
+          {derived_join}
+          WHERE (r.urgent OR {initial}) AND metric IS NOT NULL
+        )
+        """  # noqa: S608 - SQL from schema constants; values bound or quoted
+    )
+    if drop_source:  # free the rows before the requests and units are built (peak memory)
         drop_appt(con)
+    # Nearly every request is one row: only the keys shared by several rows are aggregated
+    # (wide aggregate states are what makes a grouping of millions slow); the others are the
+    # row (test_request_groups holds the two forms equal). Shared keys are found by sorting
+    # a hash of the key, cheaper than grouping three columns; rows whose hashes are equal
+    # are then grouped by the key itself, so a collision only aggregates a row on its own.
+    con.execute(
+        f"""
+        CREATE OR REPLACE TABLE req AS
+        WITH shared AS (
+          SELECT DISTINCT key_hash FROM (
+            SELECT key_hash, lag(key_hash) OVER (ORDER BY key_hash) AS before FROM req_rows)
+          WHERE key_hash = before
+        )
+        SELECT metric, patient_key, {_request_columns(aggregate=True)}
+        FROM req_rows SEMI JOIN shared USING (key_hash)
+        GROUP BY metric, patient_key, request_group
+        UNION ALL
+        SELECT metric, patient_key, {_request_columns(aggregate=False)}
+        FROM req_rows ANTI JOIN shared USING (key_hash)
+        """  # noqa: S608 - SQL from schema constants; values bound or quoted
+    )
+    con.execute("DROP TABLE IF EXISTS req_rows")
     units_sql = _units_sql(options, as_of, keys)
     summary = ", ".join(SUMMARY_COLUMNS)
     drop_relations(con, "units", "unit_summary", "units_t")  # an earlier run's
