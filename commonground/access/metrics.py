@@ -291,7 +291,7 @@ _REQUEST_COLUMNS: tuple[tuple[str, str, str], ...] = (
 
 
 # The columns of ``req_rows`` the request aggregates (``_REQUEST_COLUMNS``) read.
-REQUEST_ROW_COLUMNS = (
+_REQUEST_ROW_COLUMNS = (
     "appointment_id", "req_ts", "req_day", "req_dateonly", "req_eq_booked", "offer",
     "offer_ts", "offer_day", "offer_dateonly", "start_ts", "start_day", "start_dateonly",
     "prl", "longer", "prior_auth", "clinic_id", "service_line", "provider_class",
@@ -435,7 +435,7 @@ def compute_units(
         CREATE OR REPLACE TABLE req_rows AS
         SELECT metric, patient_key, request_group,
                hash(metric, patient_key, request_group) AS key_hash,
-               {", ".join(REQUEST_ROW_COLUMNS)}
+               {", ".join(_REQUEST_ROW_COLUMNS)}
         FROM (
           SELECT r.*, {OFFER} AS offer,
                  CASE WHEN r.urgent THEN 'urgent' ELSE {_metric_case()} END AS metric,
