@@ -588,6 +588,8 @@ def _summary_report(
         f"{fmt_count(suppression.count(quality.initiator_without_cancellation))}\n"
         f"  first offer later than the booked start: "
         f"{fmt_count(suppression.count(quality.first_offer_after_start))}\n"
+        f"  rows with an id between spaces (read without them): "
+        f"{fmt_count(suppression.count(loaded.padded_id_rows))}\n"
     )
 
     write("\nParity (MH/SUD vs medical comparator; same clinics and period)\n")

@@ -22,7 +22,9 @@ physical lines of the file (the header is line 1), exact also when quoted values
 breaks: rejected records come with their byte offset, and bad rows are found again by their
 cells while the file is streamed with the csv module (DuckDB's parallel reader does not keep
 row order). Values without an offset are read in the clinic time zone (default
-America/Los_Angeles) and counted, so the report can show the assumption.
+America/Los_Angeles) and counted, so the report can show the assumption. Ids are read
+without spaces around them (a fixed-width export's padding), and the rows that had some are
+counted too.
 
 De-identification (for the importer; section 9 of the spec keeps dates, so it is
 pseudonymisation, not Safe Harbor): patient ids become a keyed HMAC-SHA256 whose key the
@@ -660,6 +662,18 @@ def _offset_changes(
     return [int(at) for at, _ in rows], [int(o) for _, o in rows]
 
 
+# The ids the metrics or the store read. (provider_id is only checked.)
+TRIMMED_IDS = ("appointment_id", "patient_id", "clinic_id", "episode_id", "referral_id")
+
+
+def padded_sql(column: str) -> str:
+    """SQL true when ``column`` starts or ends with a space (NULL stays NULL).
+
+    A text starts with a space when it sorts from ' ' to just before '!': two comparisons
+    of the first bytes, cheaper than ``prefix()``."""
+    return f"({column} >= ' ' AND {column} < '!' OR suffix({column}, ' '))"
+
+
 def _key(expr: str) -> str:
     """A 64-bit hash of a text id (NULL stays NULL): grouping and equality only."""
     return f"CASE WHEN {expr} IS NULL THEN NULL ELSE hash({expr}) END"
@@ -681,9 +695,11 @@ def load_sql(
     *,
     keep_patient_id: bool = False,
     booking_time_optional: bool = False,
+    trim_ids: bool = False,
 ) -> LoadSql:
     """The statements that make ``appt`` (a table and its view), the bad-row scan and the
-    checks."""
+    checks. Ids are read without spaces around them only with ``trim_ids`` (else such a row
+    is flagged ``ids_padded``)."""
     present = [c for c in header.columns if c in BY_NAME]
     has = set(present)
     checks = build_checks(present, calendar, booking_time_optional=booking_time_optional)
@@ -697,6 +713,26 @@ def load_sql(
     def col(name: str, default: str = "NULL") -> str:
         return f'"{name}"' if name in has else default
 
+    # Ids are read without the spaces around them, as the slot and encounter files' are: a
+    # fixed-width export pads "P9001" to "P9001 ", which must stay the same patient (and the
+    # same appointment when extracts merge). Spaces alone are a missing id. Trimming costs
+    # every row more than testing does, so ``load`` tests first and trims (reading the file
+    # again) only if some id needs it (``trim_ids``).
+    trimmed_ids = [n for n in TRIMMED_IDS if n in has]
+    if trim_ids and trimmed_ids:  # each id tested once: the trim and the flag read the test
+        tests = ", ".join(f"{padded_sql(col(n))} AS {n}_padded" for n in trimmed_ids)
+        trimmed = ", ".join(
+            f"CASE WHEN {n}_padded THEN nullif(trim({col(n)}), '') ELSE {col(n)} END AS {col(n)}"
+            for n in trimmed_ids
+        )
+        ids = (
+            f"SELECT * EXCLUDE ({', '.join(f'{n}_padded' for n in trimmed_ids)}) "  # noqa: S608 - SQL from schema constants
+            f"REPLACE ({trimmed}), {' OR '.join(f'{n}_padded' for n in trimmed_ids)} AS ids_padded "
+            f"FROM (SELECT *, {tests} FROM {raw})"
+        )
+    else:
+        padded = " OR ".join(padded_sql(col(n)) for n in trimmed_ids) or "false"
+        ids = f"SELECT *, {padded} AS ids_padded FROM {raw}"  # noqa: S608 - SQL from schema constants
     # Level 0: the commonest form settles both tests of level 1 at once (``usual_sql``).
     level0 = [f"{usual_sql(col(n))} AS {_SHORT[n]}_usual" for n in DATETIME_COLUMNS if n in has]
     # Level 1: parse each date-time once (strict prefix, then the cast).
@@ -743,7 +779,7 @@ def load_sql(
     source = f"""(
       SELECT *, {level2}
       FROM (SELECT *, {", ".join(level1)}
-            FROM (SELECT *, {", ".join(level0) or "NULL AS no_datetime"} FROM {raw})) AS parsed
+            FROM (SELECT *, {", ".join(level0) or "NULL AS no_datetime"} FROM ({ids}))) AS parsed
     ) AS src"""  # noqa: S608 - SQL from schema constants; the path is a bound parameter
     text_columns = [c for c in header.columns if reader_type(c) == "VARCHAR"]
     shown = ", ".join(f'"{c}"::VARCHAR AS "{c}"' for c in header.columns)
@@ -776,6 +812,7 @@ def load_sql(
         "longer": flag("longer_interval_documented"),
         "prl": flag("patient_requested_later"),
         "bad": f"({row_bad})",
+        "ids_padded": "coalesce(ids_padded, false)",
     }
     # (CASE costs less here than casts and shifts.)
     packed = " + ".join(
@@ -832,6 +869,7 @@ FLAGS = (
     "longer",
     "prl",
     "bad",  # fails a check made row by row (not those verified after the load)
+    "ids_padded",  # an id had spaces around it (read without them)
 )
 TZ_ASSUMED_SHIFT = len(FLAGS)
 
@@ -861,7 +899,7 @@ def appt_view_sql(*, birth_year: bool = False, referral: bool = True) -> str:
       {"request_key" if referral else "episode_key AS request_key"},
       {bit("longer")}, {bit("prl")}, rec_days, product_line,
       {"birth_year," if birth_year else ""}
-      (flags >> {TZ_ASSUMED_SHIFT})::UTINYINT AS tz_assumed, {bit("bad")}
+      (flags >> {TZ_ASSUMED_SHIFT})::UTINYINT AS tz_assumed, {bit("bad")}, {bit("ids_padded")}
     FROM {ROWS_TABLE}
     """  # noqa: S608 - SQL from schema constants
 
@@ -885,6 +923,7 @@ class LoadResult:
     last_day: dt.date | None
     # Latest booking, cancellation or waiting request: the inferred cut-off.
     last_event_day: dt.date | None
+    padded_id_rows: int = 0  # rows with an id read without the spaces around it
 
     @property
     def valid(self) -> bool:
@@ -945,47 +984,52 @@ def load(
             key = (err.column, err.reason)
             empty.error_summary[key] = empty.error_summary.get(key, 0) + 1
         return empty
-    con.execute("DROP TABLE IF EXISTS reject_errors")
-    con.execute("DROP TABLE IF EXISTS reject_scans")
     create_types(con)
     create_local_day_macro(con, calendar.first_day, calendar.last_day)
-    statements = load_sql(
-        "$path",
-        header,
-        calendar,
-        keep_patient_id=keep_patient_id,
-        booking_time_optional=booking_time_optional,
-    )
-    drop_appt(con)
-    try:
-        con.execute(statements.create, {"path": str(path)})
-    except duckdb.InvalidInputException as exc:  # the CSV reader gave up on the file's shape
-        problem = _unreadable_csv(path, exc)
-        empty.errors.append(problem)
-        empty.error_count = 1
-        empty.error_summary[(problem.column, problem.reason)] = 1
-        return empty
-    con.execute(statements.view)
     # A local day never decreases as the instant grows: the first and last days are the
     # days of the first and last instants (one conversion, not one per row). The checks
     # made after the load (``Check.after_load``) come from the same aggregates.
     day = LOCAL_DAY_MACRO
     missing = " + ".join(f"(count(*) - count({name}))" for name in STORED_REQUIRED)
-    rows_ = con.execute(
-        f"""
-        SELECT count(*), count(*) FILTER (WHERE bad), {missing}, sum(tz_assumed),
-               least({day}(least(min(req_ts), min(start_ts), min(offer_ts))), min(booked_day)),
-               greatest({day}(greatest(max(req_ts), max(start_ts), max(offer_ts))),
-                        max(booked_day), max(cancel_day)),
-               greatest(max(booked_day), max(cancel_day),
-                        {day}(max(req_ts) FILTER (WHERE status = 'requested'))),
-               min(cancel_day)
-        FROM appt
-        """  # noqa: S608 - SQL from schema constants
-    ).fetchall()
-    rows, bad_rows, missing_values, tz_assumed, first_day, last_day, last_event, first_cancel = (
-        rows_[0]
-    )
+    for trim_ids in (False, True):
+        con.execute("DROP TABLE IF EXISTS reject_errors")
+        con.execute("DROP TABLE IF EXISTS reject_scans")
+        statements = load_sql(
+            "$path",
+            header,
+            calendar,
+            keep_patient_id=keep_patient_id,
+            booking_time_optional=booking_time_optional,
+            trim_ids=trim_ids,
+        )
+        drop_appt(con)
+        try:
+            con.execute(statements.create, {"path": str(path)})
+        except duckdb.InvalidInputException as exc:  # the CSV reader gave up on the file
+            problem = _unreadable_csv(path, exc)
+            empty.errors.append(problem)
+            empty.error_count = 1
+            empty.error_summary[(problem.column, problem.reason)] = 1
+            return empty
+        con.execute(statements.view)
+        rows_ = con.execute(
+            f"""
+            SELECT count(*), count(*) FILTER (WHERE bad), {missing}, sum(tz_assumed),
+                   count(*) FILTER (WHERE ids_padded),
+                   least({day}(least(min(req_ts), min(start_ts), min(offer_ts))),
+                         min(booked_day)),
+                   greatest({day}(greatest(max(req_ts), max(start_ts), max(offer_ts))),
+                            max(booked_day), max(cancel_day)),
+                   greatest(max(booked_day), max(cancel_day),
+                            {day}(max(req_ts) FILTER (WHERE status = 'requested'))),
+                   min(cancel_day)
+            FROM appt
+            """  # noqa: S608 - SQL from schema constants
+        ).fetchall()
+        if not rows_[0][4]:  # no id between spaces: the rows are as trimming would make them
+            break
+    (rows, bad_rows, missing_values, tz_assumed, padded_ids, first_day, last_day, last_event,
+     first_cancel) = rows_[0]  # fmt: skip
     covered_from, covered_to = coverage(calendar)
     # A year Python's dates cannot hold (0, or 10000 once in UTC) comes back as text: it is
     # outside every calendar, and its rows are found and reported as such.
@@ -1027,6 +1071,7 @@ def load(
         first_day=first_day,
         last_day=last_day,
         last_event_day=last_event,
+        padded_id_rows=int(padded_ids or 0),
     )
     if rows == 0 and not rejects:
         result.errors.append(ExtractError(2, "", "", "no data rows"))
@@ -1207,6 +1252,8 @@ def _find_lines(
         return found
     at = {c: i for i, c in enumerate(columns)}
     key_at = [at[c] for c in key_columns]
+    # The load reads these ids without the spaces around them (``TRIMMED_IDS``).
+    trimmed_at = [i for i, c in enumerate(key_columns) if c in TRIMMED_IDS]
     id_at = at.get("appointment_id")
     by_id: dict[str, set[tuple[str, ...]]] = {}
     for key in keys:
@@ -1225,9 +1272,12 @@ def _find_lines(
             start_line = reader.line_num + 1
             if len(record) != width:
                 continue
-            ident = record[id_at] if id_at is not None else ""
+            ident = record[id_at].strip(" ") if id_at is not None else ""
             if ident in by_id:
-                key = tuple(record[i] for i in key_at)
+                cells = [record[i] for i in key_at]
+                for i in trimmed_at:
+                    cells[i] = cells[i].strip(" ")
+                key = tuple(cells)
                 if key in by_id[ident]:
                     if key not in found.rows:
                         left_keys -= 1

@@ -167,6 +167,7 @@ def quality(con: duckdb.DuckDBPyConnection, loaded: extract.LoadResult) -> dict[
             int(rows.get("initiator_without_cancellation", 0))
         ),
         "first_offer_after_start": suppression.count(int(rows.get("first_offer_after_start", 0))),
+        "rows_with_padded_ids": suppression.count(loaded.padded_id_rows),
         "warnings": list(loaded.header.warnings),
     }
 

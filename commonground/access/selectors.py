@@ -110,4 +110,11 @@ def quality_lines(job: ImportJob) -> list[tuple[str, str]]:
         ("Initiator on a row not cancelled", _count(q.get("initiator_without_cancellation"))),
         ("First offer later than the booked start", _count(q.get("first_offer_after_start"))),
     ]
+    if "rows_with_padded_ids" in q:  # recorded since ids are read without spaces around them
+        lines.append(
+            (
+                "Rows with an id between spaces (read without them)",
+                _count(q["rows_with_padded_ids"]),
+            )
+        )
     return lines
