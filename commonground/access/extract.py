@@ -462,6 +462,16 @@ def build_checks(
                 "not an ISO 8601 date or date-time (YYYY-MM-DD[THH:MM[:SS]][offset])",
                 f"{c} IS NOT NULL AND {short}_ts IS NULL",
             )
+            # A local time in the hour the clocks skip reads an hour later (02:30 as 03:30):
+            # a clock that never showed it, so the value is wrong somewhere upstream. Its
+            # hour changes; any other keeps it (24:00 reads as the next day's 00:00).
+            add(
+                name,
+                "a local time the clinic's clocks skipped (they went forward an hour); "
+                "give its UTC offset",
+                f"CASE WHEN {short}_noffset AND NOT {short}_dateonly "
+                f"THEN hour({short}_ts) <> TRY_CAST(substr({c}, 12, 2) AS INTEGER) % 24 END",
+            )
             add(
                 name,
                 f"outside the coverage of calendar {calendar.label} "

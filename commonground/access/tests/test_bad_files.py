@@ -59,6 +59,8 @@ CORPUS = [
      ["line 2", "request_datetime", "'2025-1-6'", "ISO 8601"]),
     ("impossible date", _with(2, "booked_datetime", "2025-02-30T10:00:00"),
      ["line 2", "booked_datetime", "ISO 8601"]),
+    ("skipped local time", _with(4, "appointment_start", "2025-03-09T02:30:00"),
+     ["line 4", "appointment_start", "'2025-03-09T02:30:00'", "clocks skipped"]),
     ("unknown status", _with(4, "status", "done"), ["line 4", "status", "'done'", "unmapped code"]),
     ("unknown class", _with(2, "provider_class", "therapist"),
      ["line 2", "provider_class", "'therapist'", "unmapped code"]),
@@ -176,6 +178,24 @@ def test_a_time_zones_name_or_an_impossible_offset_is_not_iso_8601(tmp_path, val
     assert "2025-03-25T08:30:00-07:00" in SPEC_ROWS
     code, report = check(tmp_path, SPEC_ROWS.replace("2025-03-25T08:30:00-07:00", value))
     assert code == 2 and "appointment_start" in report and "ISO 8601" in report, report
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "2025-03-09T01:59:59",  # the last second before the clocks go forward (PST)
+        "2025-03-09T03:00:00",  # the first after (PDT)
+        "2025-03-09 03:15",
+        "2025-03-09T02:30:00-08:00",  # with its offset an instant, whatever the wall clock
+        "2025-03-09",  # a day alone
+        "2025-11-02T01:30:00",  # the hour the clocks repeat: read once, as before
+        "2025-03-25T24:00:00",  # the end of a day, read as the next day's 00:00
+    ],
+)
+def test_only_a_local_time_the_clocks_skipped_is_refused(tmp_path, value):
+    """2025-03-09 02:00-02:59 never happened in Los Angeles: DuckDB read it an hour later."""
+    code, report = check(tmp_path, SPEC_ROWS.replace("2025-03-25T08:30:00-07:00", value))
+    assert code == 0, report
 
 
 @pytest.mark.parametrize(
