@@ -18,12 +18,12 @@ def main(argv: list[str] | None = None) -> None:
         # Command names read better with hyphens (`commonground opinion-groups`); Django's
         # module names use underscores. Accept both.
         args[1] = args[1].replace("-", "_")
-    if args[1:3] == ["access", "check"]:
+    if args[1:3] in (["access", "check"], ["access", "format"]):
         # The data steward's preflight is pure computation on a file, as the management
         # command forwards it: no settings, apps or database to load first (half a second).
-        from commonground.access.cli import run_check
+        from commonground.access.cli import run_check, run_format
 
-        code = run_check(args[3:])
+        code = (run_check if args[2] == "check" else run_format)(args[3:])
         if code:
             raise SystemExit(code)
         return

@@ -67,6 +67,9 @@ def _import_job(world: Any, scope: str) -> dict[str, Any]:
 EXTRA_MATRIX: dict[str, Entry] = {
     # The list and upload form; POSTed nothing, the form re-renders with its errors.
     "access:import-list": AccessEntry("steward", {"GET": 200, "POST": 422}),
+    # The extract's format and its template: no data, for whoever builds an extract.
+    "access:extract-format": AccessEntry("signed_in", {"GET": 200}),
+    "access:extract-template": AccessEntry("signed_in", {"GET": 200}),
     "access:import-detail": AccessEntry(
         "steward", {"GET": 200}, ("region",), _import_job, object_scoped=True
     ),

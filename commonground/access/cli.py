@@ -24,7 +24,19 @@ from typing import Protocol
 
 import duckdb
 
-from . import bulk, closures, extract, hedis, metrics, parity, readers, side, slots, suppression
+from . import (
+    bulk,
+    closures,
+    extract,
+    format_guide,
+    hedis,
+    metrics,
+    parity,
+    readers,
+    side,
+    slots,
+    suppression,
+)
 from .calendars import CALENDARS, alternate, calendar_version
 from .suppression import SUPPRESSED, Line, fmt_count
 
@@ -116,12 +128,54 @@ def add_check_arguments(parser: argparse.ArgumentParser) -> None:
     )  # fmt: skip
 
 
+FORMAT_DESCRIPTION = (
+    "Print the canonical extract's columns, codes and rules; with --template, write a CSV of "
+    "every column and three example rows to start from."
+)
+
+
+def add_format_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--template", type=Path, default=None, metavar="FILE.csv", help="write the template here"
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="commonground access", description=DESCRIPTION)
     sub = parser.add_subparsers(dest="command", required=True)
     check = sub.add_parser("check", help=DESCRIPTION, description=DESCRIPTION)
     add_check_arguments(check)
+    add_format_arguments(
+        sub.add_parser("format", help=FORMAT_DESCRIPTION, description=FORMAT_DESCRIPTION)
+    )
     return parser
+
+
+def run_format(argv: Sequence[str], stdout: Writer | None = None) -> int:
+    """Run ``format`` with arguments after the subcommand; returns the exit status."""
+    out: Writer = sys.stdout if stdout is None else stdout
+    parser = argparse.ArgumentParser(
+        prog="commonground access format", description=FORMAT_DESCRIPTION
+    )
+    add_format_arguments(parser)
+    try:
+        args = parser.parse_args(list(argv))
+    except SystemExit as exc:
+        return EXIT_INVALID if exc.code else EXIT_OK
+    if args.template is None:
+        out.write(format_guide.as_text())
+        return EXIT_OK
+    try:
+        with args.template.open("x", encoding="utf-8", newline="") as handle:
+            handle.write(format_guide.template_csv())
+    except FileExistsError:
+        out.write(f"access format: {args.template}: already exists (not overwritten)\n")
+        return EXIT_INVALID
+    except OSError as exc:
+        out.write(f"access format: {args.template}: {exc.strerror}\n")
+        return EXIT_INVALID
+    out.write(f"wrote {args.template}: every column and three example rows\n")
+    return EXIT_OK
 
 
 def run_check(argv: Sequence[str], stdout: Writer | None = None) -> int:
@@ -640,6 +694,8 @@ def _parity_lines(comp: parity.Comparison, writer: Writer) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
+    if args and args[0] == "format":
+        return run_format(args[1:])
     if not args or args[0] != "check":
         build_parser().print_help()
         return EXIT_INVALID

@@ -359,6 +359,27 @@ _SHORT = {
 }
 
 
+# How yes and no may be written, in any case (a blank is no): the spellings the CSV reader's
+# BOOLEAN takes, as the format guide says and a test holds them (any other value is refused).
+TRUE_SPELLINGS = ("true", "t", "yes", "y", "1")
+FALSE_SPELLINGS = ("false", "f", "no", "n", "0")
+BOOLEAN_REASON = (
+    f"not yes or no: write true or false (also {'/'.join(TRUE_SPELLINGS[1:])} and "
+    f"{'/'.join(FALSE_SPELLINGS[1:])}, in any case)"
+)
+
+
+def boolean_value(text: str) -> bool | None:
+    """A side file's yes/no cell (its cells are read stripped), by the extract's spellings:
+    None when it is neither."""
+    folded = text.strip().lower()
+    if folded in TRUE_SPELLINGS:
+        return True
+    if folded in FALSE_SPELLINGS or not folded:
+        return False
+    return None
+
+
 TYPES = {
     "id": "VARCHAR",
     "text": "VARCHAR",
@@ -1128,7 +1149,7 @@ def _reject_reason(column: str, kind: str, message: str) -> tuple[str, str | Non
         if col is not None and col.kind == "enum":
             return "unmapped code: allowed " + " | ".join(col.vocabulary), value
         if col is not None and col.kind == "bool":
-            return "not a boolean (true / false)", value
+            return BOOLEAN_REASON, value
         if col is not None and col.kind == "int":
             return f"not a whole number from {col.low} to {col.high}", value
         return f"cast: {message}", value

@@ -83,6 +83,17 @@ if TYPE_CHECKING:
 DEFAULT_TZ = "America/Los_Angeles"
 LABEL = "HEDIS-like"
 REQUIRED = ("encounter_id", "patient_id", "status", "start")
+OPTIONAL = (
+    "class",
+    "setting",
+    "end",
+    "appointment_ids",
+    "principal_dx",
+    "other_dx",
+    "provider_class",
+    "discharge_disposition",
+    "patient_birth_year",
+)  # fmt: skip (class or setting is required: see above)
 
 # Encounter.status: R4 codes, and R5's (tolerated).
 ENCOUNTER_STATUSES = frozenset(

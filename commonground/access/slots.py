@@ -36,7 +36,8 @@ Canonical slot CSV (header row, UTF-8; the FHIR reader writes ``slots.csv`` in t
     provider_class  no        the canonical classes (psychiatrist, lcsw, ... other); blank
                               = "unknown" (no standard)
     service_line    no        MH, SUD, PC, MS_SPECIALTY, ANCILLARY
-    overbooked      no        true/false; an overbooked free slot is not counted as open
+    overbooked      no        yes or no, as in the extract (true/false ...); an overbooked
+                              free slot is not counted as open
     snapshot_date   no        YYYY-MM-DD the availability was captured (see above)
     feed            no        the system the slots come from (say its FHIR base URL; no
                               user name or password), at most 500 characters: slot ids are
@@ -69,11 +70,16 @@ from commonground.core.business_days import Calendar
 from . import suppression
 from .closures import NONE as NO_CLOSURES
 from .closures import Closures, iso_day
+from .extract import BOOLEAN_REASON, boolean_value
 from .suppression import SUPPRESSED, Line, fmt_count
 
 DEFAULT_TZ = "America/Los_Angeles"
 SLOT_STATUSES = ("busy", "free", "busy-unavailable", "busy-tentative", "entered-in-error")
 REQUIRED = ("status", "start")
+OPTIONAL = (
+    "slot_id", "schedule_id", "end", "clinic_id", "provider_id", "provider_class",
+    "service_line", "overbooked", "snapshot_date", "feed",
+)  # fmt: skip
 NOT_MEASURABLE = "not_measurable"
 MAX_FEED_LENGTH = 500  # a feed's name (a server's URL): the FHIR reader caps it alike
 UNKNOWN_CLASS = "unknown"
@@ -344,10 +350,14 @@ def parse_slots(
         if feed_name is not None and (twice := _given_twice(row, line, seen, feed_name)):
             data.problems.append(twice)
             continue
+        overbooked = boolean_value(row.get("overbooked") or "")
+        if overbooked is None:  # as the extract's yes/no columns: not silently "no"
+            data.problems.append((line, "overbooked", row.get("overbooked") or "", BOOLEAN_REASON))
+            continue
         data.by_status[status] = data.by_status.get(status, 0) + 1
         if status != "free":
             continue
-        if (row.get("overbooked") or "").strip().lower() in ("true", "1", "yes"):
+        if overbooked:
             data.overbooked_free += 1
             continue
         cls = (row.get("provider_class") or "").strip() or UNKNOWN_CLASS

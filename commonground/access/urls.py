@@ -8,6 +8,8 @@ app_name = "access"
 
 urlpatterns = [
     path("imports/", views.import_list, name="import-list"),
+    path("extract-format/", views.extract_format, name="extract-format"),
+    path("extract-format/template.csv", views.extract_template, name="extract-template"),
     path("imports/counts/", dashboard_views.counts_upload, name="counts-upload"),
     path(
         "imports/counts/<int:run_id>/errors.csv",

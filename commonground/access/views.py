@@ -18,7 +18,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from commonground.access import selectors, services, settings_services
+from commonground.access import format_guide, selectors, services, settings_services
 from commonground.access.forms import (
     CALENDAR_NOTES,
     AccessSettingsForm,
@@ -99,6 +99,30 @@ def import_errors(request: HttpRequest, job_id: uuid.UUID) -> HttpResponseBase:
         content_type="text/csv; charset=utf-8",
     )
     response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@login_required
+@require_GET
+def extract_format(request: HttpRequest) -> HttpResponse:
+    """The canonical extract's columns, codes and rules: no data, so any account may read it
+    (the analyst who builds the extract need not be the data steward)."""
+    context = {
+        "columns": format_guide.columns(),
+        "rules": format_guide.rules(),
+        "accepted": format_guide.DATETIME_ACCEPTED,
+        "refused": format_guide.DATETIME_REFUSED,
+        "other_files": format_guide.other_files(),
+    }
+    return render(request, "access/extract_format.html", context)
+
+
+@login_required
+@require_GET
+def extract_template(request: HttpRequest) -> HttpResponse:
+    """Every column's header and the spec's three synthetic example rows, as a CSV."""
+    response = HttpResponse(format_guide.template_csv(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="extract-template.csv"'
     return response
 
 

@@ -64,6 +64,7 @@ PAGES = {
     "/access/region/settings/": "Access settings: Northern California",
     "/access/imports/": "Scheduling extract imports",
     "/access/imports/counts/": "Weekly counts (aggregate-only)",
+    "/access/extract-format/": "Scheduling extract format",
     "/region/concerns/": "Concerns across Northern California",
     "/committees/ppc-oakland/conversations/": "Conversations",
     "/committees/ppc-oakland/polls/": "Polls",
@@ -79,6 +80,8 @@ ONLY_FOR = {
     "/access/region/settings/": {"admin.region", "datasteward.region"},
     "/access/imports/": {"datasteward.region"},
     "/access/imports/counts/": {"datasteward.region"},
+    # Everyone signed in may read it (the matrix holds that); its readers are these two.
+    "/access/extract-format/": {"datasteward.region", "clinician.oakland"},
     "/region/concerns/": {"admin.region", "datasteward.region"},
 }
 

@@ -48,7 +48,7 @@ def check(tmp_path: Path, text: str | bytes, *args: str) -> tuple[int, str]:
 
 CORPUS = [
     # name, file text, expected fragments of one report line
-    ("boolean", _with(2, "is_group", "maybe"), ["line 2", "is_group", "'maybe'", "boolean"]),
+    ("boolean", _with(2, "is_group", "maybe"), ["line 2", "is_group", "'maybe'", "not yes or no"]),
     ("integer", _with(3, "duration_min", "abc"),
      ["line 3", "duration_min", "'abc'", "whole number"]),
     ("integer range", _with(4, "patient_birth_year", "1850"),

@@ -1,6 +1,7 @@
-"""``commonground access check|import|resume ...``
+"""``commonground access check|format|import|resume ...``
 
 * ``check FILE ...``: see ``commonground.access.cli`` (pure, stores nothing).
+* ``format [--template FILE]``: the extract's format, or a CSV to start from (pure).
 * ``import FILE (--clinic SLUG | --region SLUG) --user USERNAME [--wait]``: creates an import
   job through the same service as the upload page and runs it inline with ``--wait`` (else
   queues it for the worker and prints the job id). Exit status 0 when done, 2 with the error
@@ -25,7 +26,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
 from commonground.access import services
-from commonground.access.cli import DESCRIPTION, EXIT_INVALID, EXIT_OK, run_check
+from commonground.access.cli import DESCRIPTION, EXIT_INVALID, EXIT_OK, run_check, run_format
 from commonground.access.models import ImportJob
 from commonground.core.permissions import allowed
 from commonground.organizations.models import Clinic, Region
@@ -86,14 +87,16 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
             "subcommand",
-            choices=["check", "import", "resume"],
-            help="check: validate and compute; import: load a file; resume: finish a job",
+            choices=["check", "format", "import", "resume"],
+            help="check: validate and compute; format: the extract's format; import: load a "
+            "file; resume: finish a job",
         )
         parser.add_argument(
             "arguments",
             nargs=argparse.REMAINDER,
             help="check FILE [--calendar federal|ca-state] [--as-of YYYY-MM-DD] "
-            "[--out RESULTS.csv]; import FILE (--clinic SLUG | --region SLUG) --user NAME "
+            "[--out RESULTS.csv]; format [--template FILE.csv]; "
+            "import FILE (--clinic SLUG | --region SLUG) --user NAME "
             "[--wait]; resume JOB_ID",
         )
 
@@ -101,6 +104,8 @@ class Command(BaseCommand):
         command = options["subcommand"]
         if command == "check":
             code = run_check(options["arguments"], stdout=self.stdout)
+        elif command == "format":
+            code = run_format(options["arguments"], stdout=self.stdout)
         elif command == "import":
             code = self._import(options["arguments"])
         else:

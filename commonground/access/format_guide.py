@@ -1,0 +1,328 @@
+"""The canonical extract's format, for whoever prepares one. No Django.
+
+Built from the constants the reader checks against (``extract.COLUMNS``, its vocabularies,
+ranges and spellings), so the page, ``commonground access format`` and the template CSV say
+what ``extract.load`` accepts; ``test_format_guide`` runs every example through it.
+Column meanings follow access-and-parity.md section 6.1.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import textwrap
+from dataclasses import dataclass
+
+from . import closures, extract, hedis, slots
+from .metrics import NEW_EPISODE_LOOKBACK_DAYS
+
+MEANINGS: dict[str, str] = {
+    "appointment_id": "The EHR's appointment id (an Epic CSN, say). Unique in the file; "
+    "overlapping extracts merge by it, the latest state winning.",
+    "patient_id": "A stable patient id. Replaced by a keyed code on arrival and never shown.",
+    "clinic_id": "The clinic (department or facility) code.",
+    "provider_id": "The rendering provider.",
+    "provider_class": "The provider's discipline: it selects the standard (10 business days "
+    "for non-physician mental health and primary care, 15 for psychiatrists and specialists).",
+    "service_line": "Mental health (MH), substance use (SUD), primary care (PC), "
+    "medical specialty (MS_SPECIALTY) or ancillary.",
+    "visit_type": "The EHR's visit type name or code. Used only to tell a blank "
+    "appointment_kind: a name with the word “new” or “intake” marks an initial visit.",
+    "appointment_kind": "Initial or follow-up. When blank: initial if the visit type says so "
+    f"or the patient had no attended visit on the same line in the {NEW_EPISODE_LOOKBACK_DAYS} "
+    "days before.",
+    "urgency": "Urgent or non-urgent (blank is non-urgent).",
+    "prior_auth_required": "Whether the urgent visit needed prior authorisation (96 hours "
+    "instead of 48).",
+    "request_datetime": "When care was asked for (intake call, referral entry): starts the "
+    "clock of an initial appointment. Blank for routine follow-ups.",
+    "booked_datetime": "When the appointment was made.",
+    "first_offered_start": "The earliest appointment offered, if your system keeps it; "
+    "without it the booked appointment stands in (labelled a booked-date proxy).",
+    "appointment_start": "The scheduled start.",
+    "duration_min": "Length in minutes.",
+    "status": "Every status, including cancelled, no-shows and future bookings. A row of "
+    "status requested is a request with no appointment yet (its wait is still running).",
+    "cancel_datetime": "When it was cancelled.",
+    "cancel_initiator": "Who cancelled: a provider's or clinic's cancellation is not an offer "
+    "that meets the standard.",
+    "cancel_reason": "Read to check it, never kept (free text).",
+    "modality": "In person, video or telephone.",
+    "is_group": "A group visit.",
+    "episode_id": "The course of treatment: follow-up chains stay within one.",
+    "referral_id": "The referral: the rows of one request share it (else their episode).",
+    "longer_interval_documented": "The clinician documented that a longer wait is "
+    "clinically appropriate (an SB 221 exception).",
+    "patient_requested_later": "The patient declined an earlier offer.",
+    "recommended_return_days": "The clinician's “return in” instruction at this visit.",
+    "out_of_network": "Seen by an external or contracted network provider.",
+    "product_line": "Commercial, Medi-Cal, Medicare or individual coverage.",
+    "patient_birth_year": "Turned into an age band on arrival; the year is not kept.",
+    "clinic_name": "The clinic's name, for your own reading; not kept.",
+}
+
+
+@dataclass(frozen=True)
+class ColumnGuide:
+    name: str
+    type: str
+    required: str  # "required", "required, except on a requested row", or ""
+    values: tuple[str, ...]  # the codes of a vocabulary
+    meaning: str
+
+
+def _type(column: extract.Column) -> str:
+    if column.kind == "int":
+        return f"whole number, {column.low} to {column.high}"
+    return {
+        "id": "id (text)",
+        "text": "text",
+        "enum": "code",
+        "bool": "yes or no",
+        "datetime": "date-time",
+    }[column.kind]
+
+
+def columns() -> list[ColumnGuide]:
+    guides = []
+    for column in extract.COLUMNS:
+        required = ""
+        if column.required:
+            required = (
+                "required, except on a requested row"
+                if column.name in extract.NOT_YET_FOR_REQUESTS
+                else "required"
+            )
+        guides.append(
+            ColumnGuide(
+                column.name, _type(column), required, column.vocabulary, MEANINGS[column.name]
+            )
+        )
+    return guides
+
+
+# Values as a data steward might write them, each run through the reader by the tests.
+DATETIME_ACCEPTED = (
+    ("2025-01-06T09:14:00-08:00", "with its UTC offset (best: nothing is assumed)"),
+    ("2025-01-06T17:14:00Z", "in UTC"),
+    ("2025-01-06T09:14-08:00", "without seconds; the offset may also be -0800 or -08"),
+    ("2025-01-06 09:14:00", "a space for the T; no offset: the clinic's time zone"),
+    ("2025-01-06T09:14:00.250", "a fraction of a second"),
+    ("2025-01-06", "a day alone (urgent waits then fall back to days)"),
+)
+DATETIME_REFUSED = (
+    ("01/06/2025 09:14", "not ISO 8601"),
+    ("2025-1-6", "month and day need two digits"),
+    ("2025-01-06T09:14:00 PST", "a zone's name: give its offset (-08:00)"),
+    ("2025-03-09T02:30:00", "a local time the clocks skipped (they went forward an hour)"),
+)
+
+
+# Header names that refuse a file (of ``extract.DIRECT_IDENTIFIERS``), as examples.
+IDENTIFIER_EXAMPLES = ("name", "mrn", "ssn", "address", "phone", "email", "dob", "member_id")
+
+
+@dataclass(frozen=True)
+class Rule:
+    topic: str
+    text: str
+
+
+def rules() -> list[Rule]:
+    yes = ", ".join(extract.TRUE_SPELLINGS)
+    no = ", ".join(extract.FALSE_SPELLINGS)
+    starts = " ".join(c for c in extract.FORMULA_STARTS if c.isprintable())
+    return [
+        Rule(
+            "The file",
+            "One row per appointment, of every status. UTF-8 text (a byte-order mark is "
+            "fine), commas between values, double quotes around a value that holds a comma, "
+            "a quote or a line break, and lines ending in LF or CR LF. The first row names "
+            "the columns exactly as below, in any order; other columns are ignored and not "
+            "kept. An Excel workbook (.xlsx) is read from its first worksheet in the same "
+            "layout: date cells, TRUE/FALSE cells and numbers are converted; formulas are "
+            "refused.",
+        ),
+        Rule(
+            "Dates and times",
+            "ISO 8601: YYYY-MM-DD, then a time as HH:MM or HH:MM:SS after a T or a space, "
+            "then Z or the UTC offset (-08:00). A value without an offset is read in the "
+            "clinic's time zone and counted in the data-quality figures. A local time the "
+            "clocks skip in spring is refused; one in the hour they repeat in autumn happens "
+            "twice and is read as standard time (the second time): give the offset to say "
+            "which.",
+        ),
+        Rule(
+            "Yes or no",
+            f"Yes is written {yes}; no is written {no}; any case. A blank is no.",
+        ),
+        Rule(
+            "Codes",
+            "Exactly as listed, in the same case (MH, not mh). An unlisted code blocks the "
+            "import and is reported on its line: map your system's codes first.",
+        ),
+        Rule(
+            "Ids and text",
+            "Spaces around an id are dropped (“P9001 ” is P9001); an id of spaces is missing. "
+            f"No id or text may start with {starts}, a tab or a carriage return: a "
+            "spreadsheet would run it as a formula.",
+        ),
+        Rule(
+            "Checks across columns",
+            "appointment_id is unique in the file; a request is not after its booking, an "
+            "appointment not before the day it was booked, a cancellation not before the "
+            "booking, and a first offer not before the request's day. Every date must fall "
+            "within the region's holiday calendar, one year kept for deadlines.",
+        ),
+        Rule(
+            "Never send",
+            "Names, addresses, phone numbers, e-mail, dates of birth, medical record, member "
+            "or insurance numbers: a column named like one ("
+            + ", ".join(IDENTIFIER_EXAMPLES)
+            + " …) refuses the whole file. Patients are known by patient_id alone.",
+        ),
+        Rule(
+            "Nothing half-stored",
+            "The whole file is checked before any of it is stored, and every problem is "
+            "reported by line, column, value and reason. Importing the same file again "
+            "changes nothing.",
+        ),
+    ]
+
+
+@dataclass(frozen=True)
+class OtherFile:
+    name: str
+    required: tuple[str, ...]
+    optional: tuple[str, ...]
+    text: str
+    parts: str = "Columns"
+
+
+def other_files() -> list[OtherFile]:
+    return [
+        OtherFile(
+            "Clinic closure calendar (CSV)",
+            closures.REQUIRED,
+            closures.OPTIONAL,
+            "Days a clinic was closed, on top of the holiday calendar: clinic_id as in the "
+            "extract and the date as YYYY-MM-DD. The reason is read past, never kept. Upload "
+            "it in the region's access settings, or give it to access check with --closures.",
+        ),
+        OtherFile(
+            "Weekly counts (CSV)",
+            (),
+            (),
+            "For a deployment that may not share row-level data: per clinic, week and metric, "
+            "the counts behind each rate. The counts upload page lists its columns.",
+        ),
+        OtherFile(
+            "Slots (CSV)",
+            slots.REQUIRED,
+            slots.OPTIONAL,
+            "The schedule's slots, for next and third-next available: status is a FHIR "
+            "Slot.status (" + ", ".join(slots.SLOT_STATUSES) + ").",
+        ),
+        OtherFile(
+            "Encounters (CSV)",
+            hedis.REQUIRED,
+            hedis.OPTIONAL,
+            "Visits and stays, for the HEDIS-like follow-up measures; each row needs a class "
+            "or a setting.",
+        ),
+        OtherFile(
+            "FHIR R4",
+            ("Appointment",),
+            ("Encounter", "Slot", "Schedule", "ServiceRequest", "Patient", "PractitionerRole"),
+            "JSON resources, Bundles or Bulk Data ndjson (a ZIP with its manifest): "
+            "converted to the layout above and checked the same way.",
+            parts="Resources",
+        ),
+    ]
+
+
+# access-and-parity.md section 6.1's synthetic example rows (A1001 to A1003).
+EXAMPLE_ROWS: tuple[dict[str, str], ...] = (
+    {
+        "appointment_id": "A1001", "patient_id": "P9001", "clinic_id": "OAK",
+        "provider_id": "PR55", "provider_class": "lmft", "service_line": "MH",
+        "visit_type": "NEW THERAPY INTAKE 60", "appointment_kind": "initial",
+        "urgency": "non_urgent", "prior_auth_required": "false",
+        "request_datetime": "2025-01-06T09:14:00-08:00",
+        "booked_datetime": "2025-01-06T09:20:00-08:00",
+        "first_offered_start": "2025-01-21T10:00:00-08:00",
+        "appointment_start": "2025-01-21T10:00:00-08:00", "duration_min": "60",
+        "status": "completed", "modality": "video", "is_group": "false", "episode_id": "E77",
+        "longer_interval_documented": "false", "patient_requested_later": "false",
+        "recommended_return_days": "14", "out_of_network": "false",
+        "product_line": "commercial", "patient_birth_year": "1988",
+    },
+    {
+        "appointment_id": "A1002", "patient_id": "P9001", "clinic_id": "OAK",
+        "provider_id": "PR55", "provider_class": "lmft", "service_line": "MH",
+        "visit_type": "RETURN THERAPY 45", "appointment_kind": "follow_up",
+        "urgency": "non_urgent", "prior_auth_required": "false",
+        "booked_datetime": "2025-01-21T10:55:00-08:00",
+        "appointment_start": "2025-02-18T10:00:00-08:00", "duration_min": "45",
+        "status": "completed", "modality": "video", "is_group": "false", "episode_id": "E77",
+        "longer_interval_documented": "false", "patient_requested_later": "false",
+        "recommended_return_days": "14", "out_of_network": "false",
+        "product_line": "commercial", "patient_birth_year": "1988",
+    },
+    {
+        "appointment_id": "A1003", "patient_id": "P9002", "clinic_id": "SRF",
+        "provider_id": "PR12", "provider_class": "psychiatrist", "service_line": "MH",
+        "visit_type": "NEW PSYCH EVAL 60", "appointment_kind": "initial",
+        "urgency": "non_urgent", "prior_auth_required": "false",
+        "request_datetime": "2025-03-03T13:02:00-08:00",
+        "booked_datetime": "2025-03-03T13:10:00-08:00",
+        "appointment_start": "2025-03-25T08:30:00-07:00", "duration_min": "60",
+        "status": "cancelled", "cancel_datetime": "2025-03-20T16:00:00-07:00",
+        "cancel_initiator": "provider", "cancel_reason": "PROVIDER ILL",
+        "modality": "in_person", "is_group": "false", "episode_id": "E91",
+        "longer_interval_documented": "false", "patient_requested_later": "false",
+        "out_of_network": "false", "product_line": "commercial", "patient_birth_year": "1975",
+    },
+)  # fmt: skip
+
+
+def template_csv() -> str:
+    """A header of every column and the example rows: a file to start from."""
+    names = [column.name for column in extract.COLUMNS]
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=names, lineterminator="\r\n", restval="")
+    writer.writeheader()
+    writer.writerows(EXAMPLE_ROWS)
+    return buffer.getvalue()
+
+
+def as_text() -> str:
+    """The guide as plain text (``commonground access format``)."""
+    out = ["The canonical scheduling extract", ""]
+    for rule in rules():
+        out += [rule.topic, *_wrap(rule.text, "  "), ""]
+    out += ["Columns", ""]
+    for guide in columns():
+        head = f"  {guide.name}: {guide.type}" + (f", {guide.required}" if guide.required else "")
+        out.append(head)
+        if guide.values:
+            out += _wrap("one of " + ", ".join(guide.values), "      ")
+        out += _wrap(guide.meaning, "      ")
+    out += ["", "Date-times accepted", ""]
+    out += [f"  {value:<28} {why}" for value, why in DATETIME_ACCEPTED]
+    out += ["", "Date-times refused", ""]
+    out += [f"  {value:<28} {why}" for value, why in DATETIME_REFUSED]
+    out += ["", "Other files", ""]
+    for other in other_files():
+        out.append(f"  {other.name}")
+        if other.required:
+            out += _wrap(f"{other.parts}: " + ", ".join(other.required), "      ")
+        if other.optional:
+            out += _wrap("optional: " + ", ".join(other.optional), "      ")
+        out += _wrap(other.text, "      ")
+    out += ["", "A file to start from: commonground access format --template extract.csv", ""]
+    return "\n".join(out)
+
+
+def _wrap(text: str, indent: str, width: int = 92) -> list[str]:
+    return textwrap.wrap(text, width, initial_indent=indent, subsequent_indent=indent)
