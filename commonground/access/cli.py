@@ -644,6 +644,8 @@ def _summary_report(
         f"{fmt_count(suppression.count(quality.first_offer_after_start))}\n"
         f"  rows with an id between spaces (read without them): "
         f"{fmt_count(suppression.count(loaded.padded_id_rows))}\n"
+        f"  rows with a local time the clocks showed twice (read as standard time): "
+        f"{fmt_count(suppression.count(loaded.repeated_hour_rows))}\n"
     )
 
     write("\nParity (MH/SUD vs medical comparator; same clinics and period)\n")

@@ -614,6 +614,7 @@ def no_offset_sql(column: str, usual: str) -> str:
 
 
 LOCAL_DAY_MACRO = "cg_local_day"
+REPEATED_HOUR_MACRO = "cg_in_repeated_hour"
 
 
 def create_local_day_macro(
@@ -644,6 +645,19 @@ def create_local_day_macro(
             f"ELSE {offset_at(mid, hi)} END"
         )
 
+    def repeated_at(lo: int, hi: int) -> str:  # the same search: in a repeated hour?
+        if hi - lo == 1:
+            if lo == 0 or offsets[lo] >= offsets[lo - 1]:
+                return "false"
+            # The clocks went back at bounds[lo]: the wall times of the next (old - new
+            # offset) were shown before, so a local time read then is one of two instants.
+            return f"epoch_us(ts) < {bounds[lo] + offsets[lo - 1] - offsets[lo]}"
+        mid = (lo + hi) // 2
+        return (
+            f"CASE WHEN epoch_us(ts) < {bounds[mid]} THEN {repeated_at(lo, mid)} "
+            f"ELSE {repeated_at(mid, hi)} END"
+        )
+
     low, high = bounds[0], int(stop.timestamp() * 1_000_000)
     con.execute(
         f"""
@@ -652,6 +666,30 @@ def create_local_day_macro(
              THEN DATE '1970-01-01'
                   + ((epoch_us(ts) + ({offset_at(0, len(bounds))})) // 86400000000)::INTEGER
              ELSE ts::DATE END
+        """
+    )
+    # ICU reads such a local time as the later instant (standard time); the load counts them.
+    # The repeated hours fall at one or two times of the UTC day: a remainder and two
+    # comparisons pass over most values before the search does (a file without offsets
+    # tests all of them).
+    day_us = 86_400_000_000
+    repeated = [
+        (bounds[i] % day_us, (bounds[i] + offsets[i - 1] - offsets[i]) % day_us)
+        for i in range(1, len(bounds))
+        if offsets[i] < offsets[i - 1]
+    ]
+    if not repeated:
+        window = "false"
+    elif all(start < end for start, end in repeated):  # none crosses midnight UTC
+        first, last = min(a for a, _ in repeated), max(b for _, b in repeated)
+        window = f"epoch_us(ts) % {day_us} >= {first} AND epoch_us(ts) % {day_us} < {last}"
+    else:
+        window = "true"
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP MACRO {REPEATED_HOUR_MACRO}(ts) AS
+        CASE WHEN epoch_us(ts) >= {low} AND epoch_us(ts) < {high} AND {window}
+             THEN {repeated_at(0, len(bounds))} ELSE false END
         """
     )
 
@@ -807,6 +845,18 @@ def load_sql(
         else "false"
     )
     tz_assumed = " + ".join(f"{_SHORT[n]}_noffset::UTINYINT" for n in DATETIME_COLUMNS)
+    # A local time in the hour the clocks repeat (no offset says which of the two it was):
+    # read as standard time, counted for the data quality. (CASE: the test runs only on the
+    # values read in the clinic's time zone.)
+    repeated_hour = (
+        " OR ".join(
+            f"CASE WHEN {_SHORT[n]}_noffset AND NOT {_SHORT[n]}_dateonly "
+            f"THEN {REPEATED_HOUR_MACRO}({_SHORT[n]}_ts) ELSE false END"
+            for n in DATETIME_COLUMNS
+            if n in has
+        )
+        or "false"
+    )
     source = f"""(
       SELECT *, {level2}
       FROM (SELECT *, {", ".join(level1)}
@@ -844,6 +894,7 @@ def load_sql(
         "prl": flag("patient_requested_later"),
         "bad": f"({row_bad})",
         "ids_padded": "coalesce(ids_padded, false)",
+        "repeated_hour": f"coalesce({repeated_hour}, false)",
     }
     # (CASE costs less here than casts and shifts.)
     packed = " + ".join(
@@ -901,6 +952,7 @@ FLAGS = (
     "prl",
     "bad",  # fails a check made row by row (not those verified after the load)
     "ids_padded",  # an id had spaces around it (read without them)
+    "repeated_hour",  # a local time in the hour the clocks repeat (read as standard time)
 )
 TZ_ASSUMED_SHIFT = len(FLAGS)
 
@@ -930,7 +982,8 @@ def appt_view_sql(*, birth_year: bool = False, referral: bool = True) -> str:
       {"request_key" if referral else "episode_key AS request_key"},
       {bit("longer")}, {bit("prl")}, rec_days, product_line,
       {"birth_year," if birth_year else ""}
-      (flags >> {TZ_ASSUMED_SHIFT})::UTINYINT AS tz_assumed, {bit("bad")}, {bit("ids_padded")}
+      (flags >> {TZ_ASSUMED_SHIFT})::UTINYINT AS tz_assumed, {bit("bad")}, {bit("ids_padded")},
+      {bit("repeated_hour")}
     FROM {ROWS_TABLE}
     """  # noqa: S608 - SQL from schema constants
 
@@ -955,6 +1008,7 @@ class LoadResult:
     # Latest booking, cancellation or waiting request: the inferred cut-off.
     last_event_day: dt.date | None
     padded_id_rows: int = 0  # rows with an id read without the spaces around it
+    repeated_hour_rows: int = 0  # rows with a local time the clocks showed twice
 
     @property
     def valid(self) -> bool:
@@ -1047,6 +1101,7 @@ def load(
             f"""
             SELECT count(*), count(*) FILTER (WHERE bad), {missing}, sum(tz_assumed),
                    count(*) FILTER (WHERE ids_padded),
+                   count(*) FILTER (WHERE repeated_hour),
                    least({day}(least(min(req_ts), min(start_ts), min(offer_ts))),
                          min(booked_day)),
                    greatest({day}(greatest(max(req_ts), max(start_ts), max(offer_ts))),
@@ -1059,8 +1114,8 @@ def load(
         ).fetchall()
         if not rows_[0][4]:  # no id between spaces: the rows are as trimming would make them
             break
-    (rows, bad_rows, missing_values, tz_assumed, padded_ids, first_day, last_day, last_event,
-     first_cancel) = rows_[0]  # fmt: skip
+    (rows, bad_rows, missing_values, tz_assumed, padded_ids, repeated_hour, first_day, last_day,
+     last_event, first_cancel) = rows_[0]  # fmt: skip
     covered_from, covered_to = coverage(calendar)
     # A year Python's dates cannot hold (0, or 10000 once in UTC) comes back as text: it is
     # outside every calendar, and its rows are found and reported as such.
@@ -1103,6 +1158,7 @@ def load(
         last_day=last_day,
         last_event_day=last_event,
         padded_id_rows=int(padded_ids or 0),
+        repeated_hour_rows=int(repeated_hour or 0),
     )
     if rows == 0 and not rejects:
         result.errors.append(ExtractError(2, "", "", "no data rows"))

@@ -149,8 +149,8 @@ def rules() -> list[Rule]:
             "then Z or the UTC offset (-08:00). A value without an offset is read in the "
             "clinic's time zone and counted in the data-quality figures. A local time the "
             "clocks skip in spring is refused; one in the hour they repeat in autumn happens "
-            "twice and is read as standard time (the second time): give the offset to say "
-            "which.",
+            "twice and is read as standard time (the second time), and such rows are counted "
+            "in the data-quality figures: give the offset to say which.",
         ),
         Rule(
             "Yes or no",

@@ -168,6 +168,7 @@ def quality(con: duckdb.DuckDBPyConnection, loaded: extract.LoadResult) -> dict[
         ),
         "first_offer_after_start": suppression.count(int(rows.get("first_offer_after_start", 0))),
         "rows_with_padded_ids": suppression.count(loaded.padded_id_rows),
+        "rows_in_repeated_hour": suppression.count(loaded.repeated_hour_rows),
         "warnings": list(loaded.header.warnings),
     }
 

@@ -117,4 +117,11 @@ def quality_lines(job: ImportJob) -> list[tuple[str, str]]:
                 _count(q["rows_with_padded_ids"]),
             )
         )
+    if "rows_in_repeated_hour" in q:  # recorded since such local times are counted
+        lines.append(
+            (
+                "Rows with a local time the clocks showed twice (read as standard time)",
+                _count(q["rows_in_repeated_hour"]),
+            )
+        )
     return lines
