@@ -130,13 +130,15 @@ def test_the_template_holds_every_column_and_loads_clean(tmp_path):
     lines = list(csv.reader(io.StringIO(text)))
     assert lines[0] == [c.name for c in extract.COLUMNS]
     assert [line[0] for line in lines[1:]] == ["A1001", "A1002", "A1003"]
-    path = tmp_path / "template.csv"
-    path.write_text(text, encoding="utf-8")
-    con = duckdb.connect()
-    extract.configure(con, memory_limit="256MB")
-    loaded = extract.load(con, path, calendar_version("federal"))
-    assert loaded.valid, loaded.errors
-    assert (loaded.rows, loaded.tz_assumed_values, loaded.header.ignored) == (3, 0, [])
+    # As written, and with the byte-order mark some editors add (the guide says it is fine).
+    for name, encoding in (("template.csv", "utf-8"), ("with-bom.csv", "utf-8-sig")):
+        path = tmp_path / name
+        path.write_text(text, encoding=encoding)
+        con = duckdb.connect()
+        extract.configure(con, memory_limit="256MB")
+        loaded = extract.load(con, path, calendar_version("federal"))
+        assert loaded.valid, loaded.errors
+        assert (loaded.rows, loaded.tz_assumed_values, loaded.header.ignored) == (3, 0, [])
 
 
 def test_the_cli_prints_the_guide_and_writes_the_template_without_overwriting(tmp_path):
