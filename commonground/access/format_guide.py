@@ -62,6 +62,43 @@ MEANINGS: dict[str, str] = {
 }
 
 
+# What the store keeps of each column (a limited data set: ``extract.STORED_COLUMNS`` and the
+# age band), and the stored column it becomes; the tests hold the two together.
+AS_WRITTEN = "as written"
+KEPT: dict[str, tuple[str, str | None]] = {
+    "appointment_id": (AS_WRITTEN, "appointment_id"),
+    "patient_id": ("as a keyed code (HMAC-SHA256); the id itself is not", "patient_key"),
+    "clinic_id": (AS_WRITTEN, "clinic_id"),
+    "provider_id": ("no", None),
+    "provider_class": (AS_WRITTEN, "provider_class"),
+    "service_line": (AS_WRITTEN, "service_line"),
+    "visit_type": ("no: only whether it names a new or intake visit", "visit_new"),
+    "appointment_kind": (AS_WRITTEN, "kind"),
+    "urgency": ("whether urgent", "urgent"),
+    "prior_auth_required": (AS_WRITTEN, "prior_auth"),
+    "request_datetime": (AS_WRITTEN, "req_ts"),
+    "booked_datetime": ("its day only", "booked_day"),
+    "first_offered_start": (AS_WRITTEN, "offer_ts"),
+    "appointment_start": (AS_WRITTEN, "start_ts"),
+    "duration_min": ("no", None),
+    "status": (AS_WRITTEN, "status"),
+    "cancel_datetime": ("its day only", "cancel_day"),
+    "cancel_initiator": (AS_WRITTEN, "cancel_initiator"),
+    "cancel_reason": ("no", None),
+    "modality": (AS_WRITTEN, "modality"),
+    "is_group": (AS_WRITTEN, "is_group"),
+    "episode_id": ("as a 64-bit hash, to link an episode's visits", "episode_key"),
+    "referral_id": ("as a 64-bit hash, to link a request's rows", "request_key"),
+    "longer_interval_documented": (AS_WRITTEN, "longer"),
+    "patient_requested_later": (AS_WRITTEN, "prl"),
+    "recommended_return_days": (AS_WRITTEN, "rec_days"),
+    "out_of_network": ("no", None),
+    "product_line": (AS_WRITTEN, "product_line"),
+    "patient_birth_year": ("as an age band", "age_band"),
+    "clinic_name": ("no", None),
+}
+
+
 @dataclass(frozen=True)
 class ColumnGuide:
     name: str
@@ -69,6 +106,7 @@ class ColumnGuide:
     required: str  # "required", "required, except on a requested row", or ""
     values: tuple[str, ...]  # the codes of a vocabulary
     meaning: str
+    kept: str  # what the store keeps of it
 
 
 def _type(column: extract.Column) -> str:
@@ -95,7 +133,12 @@ def columns() -> list[ColumnGuide]:
             )
         guides.append(
             ColumnGuide(
-                column.name, _type(column), required, column.vocabulary, MEANINGS[column.name]
+                column.name,
+                _type(column),
+                required,
+                column.vocabulary,
+                MEANINGS[column.name],
+                KEPT[column.name][0],
             )
         )
     return guides
@@ -185,7 +228,8 @@ def rules() -> list[Rule]:
             "Nothing half-stored",
             "The whole file is checked before any of it is stored, and every problem is "
             "reported by line, column, value and reason. Importing the same file again "
-            "changes nothing.",
+            "changes nothing. The store keeps only what each column's “kept” says, and the "
+            "uploaded file is deleted once it has been processed.",
         ),
     ]
 
@@ -308,6 +352,7 @@ def as_text() -> str:
         if guide.values:
             out += _wrap("one of " + ", ".join(guide.values), "      ")
         out += _wrap(guide.meaning, "      ")
+        out += _wrap(f"kept: {guide.kept}", "      ")
     out += ["", "Date-times accepted", ""]
     out += [f"  {value:<28} {why}" for value, why in DATETIME_ACCEPTED]
     out += ["", "Date-times refused", ""]

@@ -14,6 +14,7 @@ from pathlib import Path
 import duckdb
 import pytest
 from django.urls import reverse
+from django.utils.html import escape
 
 from commonground.access import extract, format_guide, slots
 from commonground.access.calendars import calendar_version
@@ -40,6 +41,29 @@ def test_every_column_has_a_meaning_and_every_meaning_a_column():
     assert guides["visit_type"].required == ""
     assert guides["service_line"].values == extract.SERVICE_LINES
     assert guides["duration_min"].type == "whole number, 0 to 1440"
+
+
+# Stored columns that no one column gives: days and precision flags the load works out.
+DERIVED = {"req_day", "req_dateonly", "req_eq_booked", "offer_day", "offer_dateonly"}
+DERIVED |= {"start_day", "start_dateonly"}
+
+
+def test_what_the_guide_says_is_kept_is_what_the_store_keeps():
+    assert set(format_guide.KEPT) == {c.name for c in extract.COLUMNS}
+    stored = {name for _, name in format_guide.KEPT.values() if name is not None}
+    select, _params = extract.deidentified_select(b"k" * 32, 2025)
+    kept = set(extract.STORED_COLUMNS) | {"patient_key", "age_band"}
+    # Every column said to be kept becomes a stored column, and every stored column is
+    # either one of them or worked out by the load.
+    assert stored <= kept and kept - stored == DERIVED
+    assert "AS age_band" in select and "AS patient_key" in select
+    for column, (kept_as, name) in format_guide.KEPT.items():
+        if kept_as == "no":
+            assert name is None, column
+            assert column not in extract.STORED_COLUMNS
+    # The patient's id and the free text are never kept as written.
+    for column in ("patient_id", "cancel_reason", "clinic_name", "patient_birth_year"):
+        assert format_guide.KEPT[column][0] != format_guide.AS_WRITTEN
 
 
 SPELLINGS = [
@@ -180,6 +204,8 @@ def test_every_signed_in_person_reads_the_format_page(world, login, carmen, dana
     html = page.content.decode()
     for column in extract.COLUMNS:
         assert f"<code>{column.name}</code>" in html
+    for kept_as, _ in format_guide.KEPT.values():
+        assert f"<td>{escape(kept_as)}</td>" in html
     for code in extract.PROVIDER_CLASSES + extract.STATUSES + extract.SERVICE_LINES:
         assert f"<code>{code}</code>" in html
     assert reverse("access:extract-template") in html
