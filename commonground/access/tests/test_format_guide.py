@@ -183,6 +183,19 @@ def test_the_cli_prints_the_guide_and_writes_the_template_without_overwriting(tm
     assert target.read_text(encoding="utf-8") == "mine"
 
 
+def test_the_management_command_and_the_console_script_give_the_same_guide(tmp_path):
+    from django.core.management import call_command
+
+    from commonground.__main__ import main
+
+    out = io.StringIO()
+    call_command("access", "format", stdout=out)
+    assert out.getvalue() == format_guide.as_text()
+    target = tmp_path / "template.csv"
+    main(["commonground", "access", "format", "--template", str(target)])
+    assert target.read_bytes() == format_guide.template_csv().encode()
+
+
 def test_a_slot_files_overbooked_reads_the_same_spellings_and_refuses_others():
     header = "slot_id,status,start,clinic_id,provider_class,overbooked"
     lines = [
