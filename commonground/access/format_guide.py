@@ -285,49 +285,13 @@ def other_files() -> list[OtherFile]:
     ]
 
 
-# access-and-parity.md section 6.1's synthetic example rows (A1001 to A1003).
-EXAMPLE_ROWS: tuple[dict[str, str], ...] = (
-    {
-        "appointment_id": "A1001", "patient_id": "P9001", "clinic_id": "OAK",
-        "provider_id": "PR55", "provider_class": "lmft", "service_line": "MH",
-        "visit_type": "NEW THERAPY INTAKE 60", "appointment_kind": "initial",
-        "urgency": "non_urgent", "prior_auth_required": "false",
-        "request_datetime": "2025-01-06T09:14:00-08:00",
-        "booked_datetime": "2025-01-06T09:20:00-08:00",
-        "first_offered_start": "2025-01-21T10:00:00-08:00",
-        "appointment_start": "2025-01-21T10:00:00-08:00", "duration_min": "60",
-        "status": "completed", "modality": "video", "is_group": "false", "episode_id": "E77",
-        "longer_interval_documented": "false", "patient_requested_later": "false",
-        "recommended_return_days": "14", "out_of_network": "false",
-        "product_line": "commercial", "patient_birth_year": "1988",
-    },
-    {
-        "appointment_id": "A1002", "patient_id": "P9001", "clinic_id": "OAK",
-        "provider_id": "PR55", "provider_class": "lmft", "service_line": "MH",
-        "visit_type": "RETURN THERAPY 45", "appointment_kind": "follow_up",
-        "urgency": "non_urgent", "prior_auth_required": "false",
-        "booked_datetime": "2025-01-21T10:55:00-08:00",
-        "appointment_start": "2025-02-18T10:00:00-08:00", "duration_min": "45",
-        "status": "completed", "modality": "video", "is_group": "false", "episode_id": "E77",
-        "longer_interval_documented": "false", "patient_requested_later": "false",
-        "recommended_return_days": "14", "out_of_network": "false",
-        "product_line": "commercial", "patient_birth_year": "1988",
-    },
-    {
-        "appointment_id": "A1003", "patient_id": "P9002", "clinic_id": "SRF",
-        "provider_id": "PR12", "provider_class": "psychiatrist", "service_line": "MH",
-        "visit_type": "NEW PSYCH EVAL 60", "appointment_kind": "initial",
-        "urgency": "non_urgent", "prior_auth_required": "false",
-        "request_datetime": "2025-03-03T13:02:00-08:00",
-        "booked_datetime": "2025-03-03T13:10:00-08:00",
-        "appointment_start": "2025-03-25T08:30:00-07:00", "duration_min": "60",
-        "status": "cancelled", "cancel_datetime": "2025-03-20T16:00:00-07:00",
-        "cancel_initiator": "provider", "cancel_reason": "PROVIDER ILL",
-        "modality": "in_person", "is_group": "false", "episode_id": "E91",
-        "longer_interval_documented": "false", "patient_requested_later": "false",
-        "out_of_network": "false", "product_line": "commercial", "patient_birth_year": "1975",
-    },
-)  # fmt: skip
+# The three synthetic rows of access-and-parity.md section 6.1 (A1001 to A1003), verbatim.
+SPEC_EXAMPLE = """\
+appointment_id,patient_id,clinic_id,provider_id,provider_class,service_line,visit_type,appointment_kind,urgency,prior_auth_required,request_datetime,booked_datetime,first_offered_start,appointment_start,duration_min,status,cancel_datetime,cancel_initiator,cancel_reason,modality,is_group,episode_id,longer_interval_documented,patient_requested_later,recommended_return_days,out_of_network,product_line,patient_birth_year
+A1001,P9001,OAK,PR55,lmft,MH,NEW THERAPY INTAKE 60,initial,non_urgent,false,2025-01-06T09:14:00-08:00,2025-01-06T09:20:00-08:00,2025-01-21T10:00:00-08:00,2025-01-21T10:00:00-08:00,60,completed,,,,video,false,E77,false,false,14,false,commercial,1988
+A1002,P9001,OAK,PR55,lmft,MH,RETURN THERAPY 45,follow_up,non_urgent,false,,2025-01-21T10:55:00-08:00,,2025-02-18T10:00:00-08:00,45,completed,,,,video,false,E77,false,false,14,false,commercial,1988
+A1003,P9002,SRF,PR12,psychiatrist,MH,NEW PSYCH EVAL 60,initial,non_urgent,false,2025-03-03T13:02:00-08:00,2025-03-03T13:10:00-08:00,,2025-03-25T08:30:00-07:00,60,cancelled,2025-03-20T16:00:00-07:00,provider,PROVIDER ILL,in_person,false,E91,false,false,,false,commercial,1975
+"""  # noqa: E501 - the spec rows, verbatim
 
 
 def template_csv() -> str:
@@ -336,7 +300,7 @@ def template_csv() -> str:
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=names, lineterminator="\r\n", restval="")
     writer.writeheader()
-    writer.writerows(EXAMPLE_ROWS)
+    writer.writerows(csv.DictReader(io.StringIO(SPEC_EXAMPLE)))
     return buffer.getvalue()
 
 

@@ -12,16 +12,13 @@ import duckdb
 
 from commonground.access import extract, metrics
 from commonground.access.calendars import alternate, calendar_version
+from commonground.access.format_guide import SPEC_EXAMPLE
+
+# The three synthetic rows of access-and-parity.md section 6.1, verbatim (the format guide's
+# template starts from them).
+SPEC_ROWS = SPEC_EXAMPLE
 
 HEADER = [c.name for c in extract.COLUMNS if c.name not in ("referral_id", "clinic_name")]
-
-# The three synthetic rows of access-and-parity.md section 6.1, verbatim.
-SPEC_ROWS = """\
-appointment_id,patient_id,clinic_id,provider_id,provider_class,service_line,visit_type,appointment_kind,urgency,prior_auth_required,request_datetime,booked_datetime,first_offered_start,appointment_start,duration_min,status,cancel_datetime,cancel_initiator,cancel_reason,modality,is_group,episode_id,longer_interval_documented,patient_requested_later,recommended_return_days,out_of_network,product_line,patient_birth_year
-A1001,P9001,OAK,PR55,lmft,MH,NEW THERAPY INTAKE 60,initial,non_urgent,false,2025-01-06T09:14:00-08:00,2025-01-06T09:20:00-08:00,2025-01-21T10:00:00-08:00,2025-01-21T10:00:00-08:00,60,completed,,,,video,false,E77,false,false,14,false,commercial,1988
-A1002,P9001,OAK,PR55,lmft,MH,RETURN THERAPY 45,follow_up,non_urgent,false,,2025-01-21T10:55:00-08:00,,2025-02-18T10:00:00-08:00,45,completed,,,,video,false,E77,false,false,14,false,commercial,1988
-A1003,P9002,SRF,PR12,psychiatrist,MH,NEW PSYCH EVAL 60,initial,non_urgent,false,2025-03-03T13:02:00-08:00,2025-03-03T13:10:00-08:00,,2025-03-25T08:30:00-07:00,60,cancelled,2025-03-20T16:00:00-07:00,provider,PROVIDER ILL,in_person,false,E91,false,false,,false,commercial,1975
-"""  # noqa: E501 - the spec rows, verbatim
 
 DEFAULTS: dict[str, str] = {
     "patient_id": "P1",
