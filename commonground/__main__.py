@@ -19,8 +19,9 @@ def main(argv: list[str] | None = None) -> None:
         # module names use underscores. Accept both.
         args[1] = args[1].replace("-", "_")
     if args[1:3] in (["access", "check"], ["access", "format"]):
-        # The data steward's preflight is pure computation on a file, as the management
-        # command forwards it: no settings, apps or database to load first (half a second).
+        # The data steward's preflight and the format guide are pure (the management
+        # command only forwards them): no settings, apps or database to load first (half a
+        # second).
         from commonground.access.cli import run_check, run_format
 
         code = (run_check if args[2] == "check" else run_format)(args[3:])

@@ -93,7 +93,7 @@ OPTIONAL = (
     "provider_class",
     "discharge_disposition",
     "patient_birth_year",
-)  # fmt: skip (class or setting is required: see above)
+)  # and one of class or setting (see above)
 
 # Encounter.status: R4 codes, and R5's (tolerated).
 ENCOUNTER_STATUSES = frozenset(
