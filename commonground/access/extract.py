@@ -22,9 +22,10 @@ physical lines of the file (the header is line 1), exact also when quoted values
 breaks: rejected records come with their byte offset, and bad rows are found again by their
 cells while the file is streamed with the csv module (DuckDB's parallel reader does not keep
 row order). Values without an offset are read in the clinic time zone (default
-America/Los_Angeles) and counted, so the report can show the assumption. Ids are read
-without spaces around them (a fixed-width export's padding), and the rows that had some are
-counted too.
+America/Los_Angeles) and counted, so the report can show the assumption: such a local time
+the clocks skipped is refused, and one they showed twice is read as standard time and its
+row counted. Ids are read without spaces around them (a fixed-width export's padding), and
+the rows that had some are counted too.
 
 De-identification (for the importer; section 9 of the spec keeps dates, so it is
 pseudonymisation, not Safe Harbor): patient ids become a keyed HMAC-SHA256 whose key the
