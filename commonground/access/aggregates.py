@@ -455,10 +455,14 @@ def _side_aggregates(
     return out, as_of, codes
 
 
+# A unit is dated by its clock start (the request, or the visit a follow-up is counted from).
+# One without a request date is dated by the day its earliest appointment was booked, which
+# the request came no later than: its clock stop, the appointment's day, may be weeks after the
+# data's cut-off, and would put the unit in a month the data do not reach yet.
 _FACTS = f"""
 CREATE TEMP TABLE facts AS
 SELECT u.metric::VARCHAR AS metric, u.status::VARCHAR AS status, m.clinic AS clinic,
-       coalesce(u.start_date, u.stop_date) AS day,
+       coalesce(u.start_date, a.booked_day, u.stop_date) AS day,
        coalesce(u.provider_class, 'unknown') AS provider_class,
        coalesce(a.modality::VARCHAR, 'unknown') AS modality,
        coalesce(u.product_line, 'unknown') AS product_line,
@@ -468,10 +472,10 @@ SELECT u.metric::VARCHAR AS metric, u.status::VARCHAR AS status, m.clinic AS cli
             WHEN u.metric = 'urgent' THEN floor(u.hours)
             ELSE u.business_days END AS wait
 FROM units u
-LEFT JOIN (SELECT appointment_id, modality FROM appt) a
+LEFT JOIN (SELECT appointment_id, modality, booked_day FROM appt) a
   ON a.appointment_id = u.start_appointment_id
 LEFT JOIN code_map m ON m.code = u.clinic_id
-WHERE coalesce(u.start_date, u.stop_date) IS NOT NULL
+WHERE coalesce(u.start_date, a.booked_day, u.stop_date) IS NOT NULL
 """  # noqa: S608 - SQL from constants
 
 

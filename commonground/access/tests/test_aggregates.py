@@ -140,6 +140,32 @@ def test_a_changed_extract_updates_the_aggregates(
     assert (moved.compliant, moved.noncompliant) == (0, 1)
 
 
+def test_a_request_without_a_date_is_counted_in_the_month_it_was_booked(
+    world, tmp_path, django_capture_on_commit_callbacks
+):
+    """Booked on 12 March for 15 April, with no request date: the data end on 12 March, so
+    April is a month they do not reach. Dated by its appointment's day, the request made
+    April the dashboard's newest month and moved every breakdown's twelve months on by one."""
+    map_codes(world, OAK="oakland")
+    rows = [
+        initial("I1", "2025-03-03T09:00:00-08:00", "2025-03-10T10:00:00-07:00", patient_id="P1"),
+        row("U1", "2025-04-15T10:00:00-07:00", booked="2025-03-12T09:00:00-07:00",
+            status="scheduled", appointment_kind="initial", patient_id="P2"),
+    ]  # fmt: skip
+    import_file(world, write_csv(tmp_path / "u.csv", rows).read_bytes(),
+                django_capture_on_commit_callbacks)  # fmt: skip
+    assert AggregateRun.objects.get(region=world.region).as_of == dt.date(2025, 3, 12)
+    march = AccessAggregate.objects.get(
+        clinic=world.clinic_a, metric="initial_non_urgent_mh", period="month",
+        period_start=dt.date(2025, 3, 1), dimension="total",
+    )  # fmt: skip
+    assert (march.compliant, march.unknown_request_date) == (1, 1)
+    months = AccessAggregate.objects.filter(region=world.region, period="month")
+    assert {r.period_start for r in months} == {dt.date(2025, 3, 1)}
+    window = dashboards._breakdown_window(months)
+    assert window == (dt.date(2024, 4, 1), dt.date(2025, 3, 1))
+
+
 def test_results_the_other_calendar_would_change_are_counted(
     world, tmp_path, django_capture_on_commit_callbacks
 ):
