@@ -520,7 +520,10 @@ def _summary_report(
         "  rules: the request day is day 0 (same day = 0 business days); a psychiatric NP "
         "counts as a non-physician MH provider; urgent waits are clock hours\n"
     )
-    write(f"  counts from 1 to 10 are shown as {SUPPRESSED} (with complementary suppression)\n")
+    write(
+        f"  counts from 1 to 10, and counts they could be worked out from, are shown as "
+        f"{SUPPRESSED!r}\n"
+    )
 
     # Metric table: rows = metrics, columns = statuses, row totals published.
     statuses = list(metrics.STATUSES)

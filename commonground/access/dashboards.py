@@ -27,6 +27,11 @@ from commonground.core.exports import safe_cell
 from commonground.organizations.models import Clinic, Region
 
 DMHC_STANDARD = 0.70
+HIDDEN_COUNTS = "counts under 11, and counts they could be worked out from, are hidden"
+SUPPRESSION_NOTE = (
+    f"counts from 1 to 10, and counts they could be worked out from, shown as "
+    f"{suppression.SUPPRESSED}"
+)
 MONTHS_SHOWN = 24
 WEEKS_SHOWN = 26
 BREAKDOWN_MONTHS = 12
@@ -231,7 +236,7 @@ class Table:
             # "name@version" reads as an e-mail address to the evidence checker: spell it out.
             calendar = (data.run.calendar or "as supplied").replace("@", " version ")
             writer.writerow(["Calendar", safe_cell(calendar), *pad])
-        writer.writerow(["Suppression", "counts from 1 to 10 shown as <11", *pad])
+        writer.writerow(["Suppression", SUPPRESSION_NOTE, *pad])
         return out.getvalue().encode("utf-8")
 
     @property
@@ -628,8 +633,8 @@ def over_time_summary(
     )
     if last_rate is None:
         out.append(
-            f"{label}: no rate for {when} (too few appointments to show; counts under 11 "
-            "are hidden)."
+            f"{label}: no rate for {when} (a count under 11, or one it could be worked out "
+            "from, is hidden)."
         )
         published = [(k, r) for k, r in series if r is not None]
         if not published:
@@ -679,7 +684,7 @@ def calendar_summary(changed: int | None, periods: int, period: str, ours: str, 
     if changed is None:
         return (
             f"{prefix}, the number of results in {span} whose status would change is not "
-            "shown (counts under 11, and counts they could be worked out from, are hidden)."
+            f"shown ({HIDDEN_COUNTS})."
         )
     if changed == 0:
         return f"{prefix}, no result in {span} would change status."
@@ -736,7 +741,7 @@ def breakdown(data: Data, metric: str, dimension: str) -> Table:
         summary=[],
     )
     table.summary = breakdown_summary(metric, dimension, rows)
-    table.spec = _bar_spec(table)
+    table.spec = _bar_spec(table) if _has_bars(table) else None
     return table
 
 
@@ -744,7 +749,7 @@ def breakdown_summary(metric: str, dimension: str, rows: Sequence[dict[str, Any]
     shown = [r for r in rows if not r["is_total"] and r["rate"] is not None]
     dim = DIMENSIONS[dimension].lower()
     if not shown:
-        return [f"No {dim} has enough appointments to show a rate (counts under 11 are hidden)."]
+        return [f"No rate by {dim} can be shown ({HIDDEN_COUNTS})."]
     below = [r["label"] for r in shown if r["rate"] < DMHC_STANDARD]
     lowest = min(shown, key=lambda r: r["rate"])
     out = [f"Lowest rate by {dim}: {lowest['label']}, {pct(lowest['rate'])}."]
@@ -1024,8 +1029,8 @@ def supply_table(data: Data, kind: str) -> Table:
             f"had a {noun} within their standard."
         ]
     else:
-        table.summary = [f"Too few providers were measured in {when} to show a share."]
-    table.spec = _bar_spec(table) if keys else None
+        table.summary = [f"No share can be shown for {when} ({HIDDEN_COUNTS})."]
+    table.spec = _bar_spec(table) if _has_bars(table) else None
     return table
 
 
@@ -1076,7 +1081,7 @@ def hedis_table(data: Data) -> Table:
     elif shown:
         table.summary = [f"{r['label']}: {pct(r['rate'])}." for r in shown]
     else:
-        table.summary = ["Too few events to show a rate (counts under 11 are hidden)."]
+        table.summary = [f"No rate can be shown ({HIDDEN_COUNTS})."]
     table.spec = _bar_spec(table) if shown else None
     return table
 
@@ -1286,6 +1291,11 @@ def _rate_spec(table: Table, period: str) -> dict[str, Any]:
         ],
         "config": _config(),
     }
+
+
+def _has_bars(table: Table) -> bool:
+    """Whether some group's rate is shown: a chart of hidden rates is an empty frame."""
+    return any(r["rate"] is not None for r in table.rows if not r["is_total"])
 
 
 def _bar_spec(table: Table) -> dict[str, Any]:

@@ -39,7 +39,10 @@ from dataclasses import dataclass
 from typing import Any
 
 THRESHOLD = 11  # counts 1 .. THRESHOLD - 1 are suppressed
-SUPPRESSED = "<11"
+# One mark for every hidden count, saying nothing of its size: a complement is often 11 or
+# more, so "<11" would misstate it, and a second mark for complements would tell a reader
+# which hidden cells are 1 to 10 and which are not, bounds the audit does not allow for.
+SUPPRESSED = "hidden"
 
 Cell = Any  # any hashable key
 

@@ -148,17 +148,68 @@ def test_counts_under_11_never_reach_the_page_or_the_export(world, login):
     figures(world, months=3, small=True)  # 3 exceptions a month
     client = login(world.person("clinician_a"))
     html = dashboard(world, client).content.decode()
-    assert "&lt;11" in html
+    assert "<td>hidden</td>" in html
     url = reverse("access:clinic-table-csv", args=["oakland", "month.follow_up_sb221"])
     rows = list(csv.reader(io.StringIO(client.get(url).content.decode())))
     header = rows[0]
     exceptions = [r[header.index("Documented exception")] for r in rows[1:4]]
-    assert exceptions == ["<11", "<11", "<11"]
+    assert exceptions == ["hidden", "hidden", "hidden"]
     # Their column total (9) is small too; so every number is 0, 11+ or hidden.
     for r in rows[1:5]:
         for value in r[1:]:
             if value.replace(",", "").isdigit():
                 assert int(value.replace(",", "")) == 0 or int(value.replace(",", "")) >= 11
+
+
+def test_a_count_hidden_as_a_complement_is_not_called_small(world):
+    """HEDIS-like FUH at one clinic, the demo's figures: 31 discharges; 7 days: 14 followed
+    up, 17 not, 1 window open; 30 days: 28, 3, 1. The 1 and the 3 are hidden, and so, as a
+    complement, is the 31 counted (or 31 - 28 gives the 3). Marked "<11", the demo's page
+    said the 31 was under 11, beside a shown 17 not followed up."""
+    from commonground.access import dashboards, suppression
+
+    AggregateRun.objects.create(
+        region=world.region, state="done", calendar=CAL, as_of=dt.date(2025, 11, 30),
+        finished_at=dt.datetime(2025, 12, 1, tzinfo=dt.UTC),
+    )  # fmt: skip
+    for metric, followed, not_followed in (("hedis_fuh_7", 14, 17), ("hedis_fuh_30", 28, 3)):
+        AccessAggregate.objects.create(
+            region=world.region, clinic=world.clinic_a, source="extract", calendar=CAL,
+            metric=metric, period="month", period_start=month(0), dimension="total",
+            compliant=followed, noncompliant=not_followed, pending=1, denominator=31,
+        )  # fmt: skip
+    data = dashboards.load(dashboards.Scope(world.region, world.clinic_a))
+    table = dashboards.hedis_table(data)
+    cells = {r["key"]: r["cells"] for r in table.rows}
+    week, month_ = cells["hedis_fuh_7"], cells["hedis_fuh_30"]
+    # The 31 (a complement) and the 1 (under 11) carry one mark, which names no size.
+    assert week["denominator"] == month_["denominator"] == suppression.SUPPRESSED
+    assert week["pending"] == month_["noncompliant"] == suppression.SUPPRESSED
+    assert not any(ch.isdigit() for ch in suppression.SUPPRESSED)
+    assert table.summary == [
+        "No rate can be shown (counts under 11, and counts they could be worked out from, "
+        "are hidden)."
+    ]
+    assert table.spec is None  # no chart of nothing: the numbers open instead
+
+
+def test_a_breakdown_with_every_rate_hidden_draws_no_chart(world):
+    from commonground.access import dashboards
+
+    figures(world, months=1)
+    data = dashboards.load(dashboards.Scope(world.region, world.clinic_a))
+    shown = dashboards.breakdown(data, "follow_up_sb221", "provider_class")
+    assert shown.spec is not None  # 80 of 100 compliant: a bar
+    AccessAggregate.objects.filter(dimension="provider_class").update(compliant=5, noncompliant=4)
+    cache.clear()  # the suppressed tables are cached per run
+    data = dashboards.load(dashboards.Scope(world.region, world.clinic_a))
+    hidden = dashboards.breakdown(data, "follow_up_sb221", "provider_class")
+    assert all(r["rate"] is None for r in hidden.rows if not r["is_total"])
+    assert hidden.spec is None
+    assert hidden.summary == [
+        "No rate by provider class can be shown (counts under 11, and counts they could be "
+        "worked out from, are hidden)."
+    ]
 
 
 def parity_rows(
@@ -247,7 +298,7 @@ def test_a_few_changed_results_are_not_shown(world, login):
     url = reverse("access:clinic-table-csv", args=["oakland", "month.follow_up_sb221"])
     rows = list(csv.reader(io.StringIO(client.get(url).content.decode())))
     column = rows[0].index("Status differs under California state-employee holidays (CalHR)")
-    assert [r[column] for r in rows[1:4]] == ["<11", "<11", "<11"]  # 4, 4 and their 8
+    assert [r[column] for r in rows[1:4]] == ["hidden", "hidden", "hidden"]  # 4, 4 and their 8
 
 
 def test_no_result_changing_is_said_plainly(world, login):
@@ -292,11 +343,11 @@ def test_the_region_hides_a_changed_count_that_would_give_one_clinic_away(world,
     table = list(csv.reader(io.StringIO(client.get(url).content.decode())))
     column = table[0].index("Status differs under California state-employee holidays (CalHR)")
     region = [r[column] for r in table[1:4]]
-    assert region[0] == "<11"  # 25: hidden, or Oakland's 5 could be worked out
-    assert "<11" in region[1:]  # and a complement, or 85 - 60 gives the 25 back
+    assert region[0] == "hidden"  # 25: hidden, or Oakland's 5 could be worked out
+    assert "hidden" in region[1:]  # and a complement, or 85 - 60 gives the 25 back
     oakland = reverse("access:clinic-table-csv", args=["oakland", "month.follow_up_sb221"])
     table = list(csv.reader(io.StringIO(client.get(oakland).content.decode())))
-    assert table[1][column] == "<11"
+    assert table[1][column] == "hidden"
 
 
 @pytest.mark.parametrize(("median_ratio", "flagged"), [(None, False), (1.15, True)])
