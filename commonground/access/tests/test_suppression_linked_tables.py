@@ -19,12 +19,12 @@ COLS = [c for c, _ in dashboards.STATUS_COLUMNS]
 TOTAL = suppression.TOTAL
 
 
-def _row(world, period, start, cells, dimension="total", value=""):
+def _row(world, period, start, cells, dimension="total", value="", source="counts"):
     cells = {c: cells.get(c, 0) for c in COLS}
     return AccessAggregate(
         region=world.region,
         clinic=world.clinic_a,
-        source="counts",
+        source=source,
         calendar="",
         metric=METRIC,
         period=period,
@@ -77,6 +77,72 @@ def test_a_hidden_week_is_not_recovered_from_its_month(world):
     others = [r["cells"]["exception"] for r in september_weeks[1:]]
     hidden = [september["cells"]["exception"], *others].count(suppression.SUPPRESSED)
     assert hidden >= 1, "the month less its shown weeks would be the hidden week"
+
+
+def _weeks_and_months(world, weeks, source):
+    rows = [_row(world, "week", start, cells, source=source) for start, cells in weeks.items()]
+    for month in sorted({start.replace(day=1) for start in weeks}):
+        cells = _summed(c for s, c in weeks.items() if s.replace(day=1) == month)
+        rows.append(_row(world, "month", month, cells, source=source))
+    data = _data(world, rows)
+    return dashboards.over_time(data, METRIC, "week"), dashboards.over_time(data, METRIC, "month")
+
+
+@pytest.mark.parametrize(
+    ("month", "holds"),
+    [
+        ("2026-02-01", True),  # Sunday 1 to Saturday 28: the weeks of 2 to 23 February
+        ("2025-11-01", True),  # Saturday to Sunday
+        ("2026-06-01", False),  # Monday to Tuesday 30: its last week runs to 5 July
+        ("2026-09-01", False),  # Tuesday: 1 to 4 September are in the week of 31 August
+    ],
+)
+def test_an_extract_month_is_its_weeks_only_where_they_differ_by_a_weekend(month, holds):
+    assert dashboards._weeks_hold_its_weekdays(month) is holds
+
+
+def test_an_extract_month_is_not_taken_as_the_sum_of_weeks_that_straddle_it(world):
+    """The figures of the test above, from an extract: its September counts 1 to 30
+    September, and its weeks starting in September run from 7 September to 4 October. That
+    they add up to the month is chance, which no reader can know, so the month less its
+    shown weeks gives nothing away: with the 5 and its complement (August's 12) hidden, the
+    month and the other weeks stay shown."""
+    weeks = {
+        dt.date(2026, 8, 24): {"compliant": 40, "noncompliant": 20, "exception": 12},
+        dt.date(2026, 9, 7): {"compliant": 40, "noncompliant": 20, "exception": 5},
+        dt.date(2026, 9, 14): {"compliant": 40, "noncompliant": 20, "exception": 20},
+        dt.date(2026, 9, 21): {"compliant": 40, "noncompliant": 20, "exception": 20},
+        dt.date(2026, 9, 28): {"compliant": 40, "noncompliant": 20, "exception": 20},
+    }
+    week, month = _weeks_and_months(world, weeks, "extract")
+    exceptions = {r["key"]: r["cells"]["exception"] for r in week.rows if not r["is_total"]}
+    assert exceptions == {
+        "2026-08-24": suppression.SUPPRESSED,
+        "2026-09-07": suppression.SUPPRESSED,
+        "2026-09-14": "20",
+        "2026-09-21": "20",
+        "2026-09-28": "20",
+    }
+    september = next(r for r in month.rows if r["key"] == "2026-09-01")
+    assert september["cells"]["exception"] == "65"
+
+
+def test_an_extract_month_its_weeks_hold_but_for_a_weekend_is_their_sum(world):
+    """February 2026 runs from Sunday 1 to Saturday 28: its weeks hold all its weekdays, and
+    a reader may take it that nothing was counted on the Sunday and on 1 March, a Sunday."""
+    weeks = {
+        dt.date(2026, 1, 26): {"compliant": 40, "noncompliant": 20, "exception": 12},
+        dt.date(2026, 2, 2): {"compliant": 40, "noncompliant": 20, "exception": 5},
+        dt.date(2026, 2, 9): {"compliant": 40, "noncompliant": 20, "exception": 20},
+        dt.date(2026, 2, 16): {"compliant": 40, "noncompliant": 20, "exception": 20},
+        dt.date(2026, 2, 23): {"compliant": 40, "noncompliant": 20, "exception": 20},
+    }
+    week, month = _weeks_and_months(world, weeks, "extract")
+    february_weeks = [r for r in week.rows if r["key"].startswith("2026-02")]
+    assert february_weeks[0]["cells"]["exception"] == suppression.SUPPRESSED
+    february = next(r for r in month.rows if r["key"] == "2026-02-01")
+    shown = [february["cells"]["exception"], *(r["cells"]["exception"] for r in february_weeks)]
+    assert shown.count(suppression.SUPPRESSED) >= 2, "the month less its shown weeks: the 5"
 
 
 def test_a_hidden_month_is_not_recovered_from_the_breakdowns_twelve_month_total(world):
