@@ -302,10 +302,11 @@ class LinkedCounts:
     tables: dict[str, dict[str, dict[str, int]]]  # per kind: status counts by row key, in order
     breakdown_months: list[str]  # the months a breakdown's "All" row sums
     months_of_weeks: bool = False  # a month counts the weeks starting in it (counts uploads)
+    as_of: dt.date | None = None  # the figures' cut-off: no unit is dated after it
 
 
 def _linked_counts(
-    rows: Sequence[AccessAggregate], metric: str, *, months_of_weeks: bool
+    rows: Sequence[AccessAggregate], metric: str, *, months_of_weeks: bool, as_of: dt.date | None
 ) -> LinkedCounts:
     """Per table kind, its status counts by row key, in the order the table shows them."""
     tables = {
@@ -320,24 +321,27 @@ def _linked_counts(
             rows, metric, dimension, window[0] if window else None
         )
     months = [] if window is None else [m for m in tables["month"] if m >= window[0].isoformat()]
-    return LinkedCounts(tables, months, months_of_weeks=months_of_weeks)
+    return LinkedCounts(tables, months, months_of_weeks=months_of_weeks, as_of=as_of)
 
 
-def _months_of_weeks(data: Data) -> bool:
-    """Whether a month counts the weeks starting in it: figures from weekly counts uploads."""
+def _calendar_of(data: Data) -> dict[str, Any]:
+    """How the figures' months and weeks meet: whether a month counts the weeks starting in
+    it (weekly counts uploads), and the cut-off after which nothing is dated."""
     if data.run is not None:
-        return data.run.source == "counts"
-    return any(r.source == "counts" for r in data.rows[:1])
+        return {"months_of_weeks": data.run.source == "counts", "as_of": data.run.as_of}
+    return {"months_of_weeks": any(r.source == "counts" for r in data.rows[:1]), "as_of": None}
 
 
-def _weeks_hold_its_weekdays(month: str) -> bool:
-    """Whether the weeks (Monday to Sunday) starting in ``month`` hold the same weekdays as
-    the month: its days before its first Monday, and theirs after its last day, all fall on a
-    weekend (it starts on a Saturday, Sunday or Monday and ends on a Friday, Saturday or
-    Sunday)."""
+def _month_is_its_weeks(month: str, as_of: dt.date | None = None) -> bool:
+    """Whether the weeks (Monday to Sunday) starting in ``month`` hold the same days as the
+    month but for days nothing is counted on, as a reader may take it: its days before its
+    first Monday, and theirs after its last day, fall on a weekend or after the figures'
+    cut-off (it starts on a Saturday, Sunday or Monday, and ends on a Friday, Saturday or
+    Sunday or on or after the cut-off)."""
     first = dt.date.fromisoformat(month)
     last = (first + dt.timedelta(days=31)).replace(day=1) - dt.timedelta(days=1)
-    return first.weekday() in (0, 5, 6) and last.weekday() >= 4
+    ends = last.weekday() >= 4 or (as_of is not None and as_of <= last)
+    return first.weekday() in (0, 5, 6) and ends
 
 
 def _linked_system(
@@ -372,10 +376,10 @@ def _linked_system(
         for month in counts.tables["month"]:
             # An extract's month counts its own days and its weeks run Monday to Sunday, so
             # it is the sum of the weeks starting in it only where the days they differ by
-            # are weekend days, when a reader may take it that none was counted. Elsewhere
-            # the sum holds by chance, which no reader can know: taken as known, it hid every
-            # urgent month of the demo region's page.
-            if counts.months_of_weeks or _weeks_hold_its_weekdays(month):
+            # are weekend days or after the cut-off, when a reader may take it that none was
+            # counted. Elsewhere the sum holds by chance, which no reader can know: taken as
+            # known, it hid every urgent month of the demo region's page.
+            if counts.months_of_weeks or _month_is_its_weeks(month, counts.as_of):
                 weeks = [w for w in counts.tables["week"] if w[:7] == month[:7]]
                 link([("week", w, c) for w in weeks], ("month", month, c))
     return values, lines
@@ -406,7 +410,7 @@ def linked(data: Data, metric: str) -> dict[str, suppression.Published]:
         return data.linked_tables[metric]
     found = _cached_linked(data.scope.region.pk, data.scope.clinic, data.run, metric)
     if found is None:
-        own = _linked_counts(data.rows, metric, months_of_weeks=_months_of_weeks(data))
+        own = _linked_counts(data.rows, metric, **_calendar_of(data))
         if data.scope.clinic is None:
             found = _against_clinics(data, metric, own)
         else:
@@ -433,7 +437,7 @@ def _against_clinics(
     published: list[dict[str, suppression.Published]] = []
     for clinic_id, rows in by_clinic.items():
         mine = _cached_linked(data.scope.region.pk, clinic_id, data.run, metric)
-        counts = _linked_counts(rows, metric, months_of_weeks=_months_of_weeks(data))
+        counts = _linked_counts(rows, metric, **_calendar_of(data))
         part_values, part_lines = _linked_system(counts)
         if mine is None:
             mine = _published(part_values, suppression.suppress(part_values, part_lines))

@@ -89,16 +89,20 @@ def _weeks_and_months(world, weeks, source):
 
 
 @pytest.mark.parametrize(
-    ("month", "holds"),
+    ("month", "as_of", "holds"),
     [
-        ("2026-02-01", True),  # Sunday 1 to Saturday 28: the weeks of 2 to 23 February
-        ("2025-11-01", True),  # Saturday to Sunday
-        ("2026-06-01", False),  # Monday to Tuesday 30: its last week runs to 5 July
-        ("2026-09-01", False),  # Tuesday: 1 to 4 September are in the week of 31 August
+        ("2026-02-01", None, True),  # Sunday 1 to Saturday 28: the weeks of 2 to 23 February
+        ("2025-11-01", None, True),  # Saturday to Sunday
+        ("2026-06-01", None, False),  # Monday to Tuesday 30: its last week runs to 5 July
+        ("2026-09-01", None, False),  # Tuesday: 1 to 4 September are in the week of 31 August
+        # Sunday 1 to Monday 30: its last week's 1 to 6 December hold nothing after a cut-off
+        # on the 30th, but 1 December's figures after a cut-off on 1 December.
+        ("2026-11-01", dt.date(2026, 11, 30), True),
+        ("2026-11-01", dt.date(2026, 12, 1), False),
     ],
 )
-def test_an_extract_month_is_its_weeks_only_where_they_differ_by_a_weekend(month, holds):
-    assert dashboards._weeks_hold_its_weekdays(month) is holds
+def test_an_extract_month_is_its_weeks_only_where_they_differ_by_empty_days(month, as_of, holds):
+    assert dashboards._month_is_its_weeks(month, as_of) is holds
 
 
 def test_an_extract_month_is_not_taken_as_the_sum_of_weeks_that_straddle_it(world):
