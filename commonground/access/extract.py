@@ -997,7 +997,7 @@ def drop_appt(con: duckdb.DuckDBPyConnection) -> None:
 @dataclass
 class LoadResult:
     path: Path
-    rows: int
+    rows: int  # rows read and checked (a valid file's every row)
     header: Header
     errors: list[ExtractError]
     error_count: int  # bad cells or rows in total (``errors`` may be a prefix)
@@ -1010,6 +1010,7 @@ class LoadResult:
     last_event_day: dt.date | None
     padded_id_rows: int = 0  # rows with an id read without the spaces around it
     repeated_hour_rows: int = 0  # rows with a local time the clocks showed twice
+    unread_rows: int = 0  # rows the CSV reader could not read (each one a problem)
 
     @property
     def valid(self) -> bool:
@@ -1146,6 +1147,9 @@ def load(
         "GROUP BY appointment_id HAVING count(*) > 1)",
     )
     rejects = scalar(con, "SELECT count(*) FROM reject_errors")
+    # A row the reader cannot read (an unmapped code, a cut-off record) may have more than one
+    # problem; it is still one of the file's rows.
+    unread = scalar(con, "SELECT count(DISTINCT line) FROM reject_errors") if rejects else 0
     result = LoadResult(
         path=path,
         rows=int(rows),
@@ -1160,6 +1164,7 @@ def load(
         last_event_day=last_event,
         padded_id_rows=int(padded_ids or 0),
         repeated_hour_rows=int(repeated_hour or 0),
+        unread_rows=int(unread or 0),
     )
     if rows == 0 and not rejects:
         result.errors.append(ExtractError(2, "", "", "no data rows"))

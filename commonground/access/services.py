@@ -620,7 +620,7 @@ def _finish_invalid(job: ImportJob, loaded: extract.LoadResult) -> ImportJob:
         job,
         {
             "state": State.INVALID,
-            "rows": loaded.rows,
+            "rows": loaded.rows + loaded.unread_rows,  # the file's rows, read or not
             "rejected": loaded.error_count,
             "error_report": name,
             "error_report_lines": len(errors),

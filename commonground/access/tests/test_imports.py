@@ -197,6 +197,7 @@ def test_a_bad_file_is_rejected_whole_with_a_report_and_nothing_stored(world, tm
     job = run(world, content)
     assert job.state == State.INVALID
     assert job.rejected >= 4 and job.inserted is None
+    assert job.rows == 5  # B2 and B5, which the reader cannot read, are rows of the file too
     assert upload_gone(job)
     assert stored_rows(world) == before and region_store(world).current().number == gen
     report = storages["private"].open(job.error_report).read().decode()
@@ -428,6 +429,8 @@ def test_the_error_report_downloads_for_the_steward_and_is_audited(world, dana, 
     page = client.get(job.get_absolute_url())
     errors_url = reverse("access:import-errors", args=[job.pk])
     assert errors_url.encode() in page.content
+    # The row the reader could not read is still the file's one row.
+    assert b"1 problem in a file of 1 row." in page.content
     response = client.get(errors_url)
     assert response.status_code == 200
     assert response["Content-Type"].startswith("text/csv")
