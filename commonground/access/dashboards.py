@@ -311,11 +311,12 @@ def _linked_counts(
     """Per table kind, its status counts by row key, in the order the table shows them."""
     tables = {
         period: {
-            r.period_start.isoformat(): _counts(r) for r in _periods_shown(rows, metric, period)
+            r.period_start.isoformat(): _counts(r)
+            for r in _periods_shown(rows, metric, period, as_of)
         }
         for period in ("month", "week")
     }
-    window = _breakdown_window(rows)
+    window = _breakdown_window(rows, as_of)
     for dimension in DIMENSIONS:
         tables[dimension] = _breakdown_counts(
             rows, metric, dimension, window[0] if window else None
@@ -324,11 +325,16 @@ def _linked_counts(
     return LinkedCounts(tables, months, months_of_weeks=months_of_weeks, as_of=as_of)
 
 
+def _as_of(data: Data) -> dt.date | None:
+    """The figures' cut-off, which every page of the region counts its periods back from."""
+    return data.run.as_of if data.run is not None else None
+
+
 def _calendar_of(data: Data) -> dict[str, Any]:
     """How the figures' months and weeks meet: whether a month counts the weeks starting in
     it (weekly counts uploads), and the cut-off after which nothing is dated."""
     if data.run is not None:
-        return {"months_of_weeks": data.run.source == "counts", "as_of": data.run.as_of}
+        return {"months_of_weeks": data.run.source == "counts", "as_of": _as_of(data)}
     return {"months_of_weeks": any(r.source == "counts" for r in data.rows[:1]), "as_of": None}
 
 
@@ -579,18 +585,32 @@ def _counts(
 
 
 def _periods_shown(
-    rows: Iterable[AccessAggregate], metric: str, period: str
+    rows: Iterable[AccessAggregate], metric: str, period: str, as_of: dt.date | None = None
 ) -> list[AccessAggregate]:
-    """The rows of an over-time table, oldest first: the latest weeks or months."""
+    """The rows of an over-time table, oldest first: the weeks or months up to the figures'
+    cut-off (the latest rows, without one)."""
     wanted = sorted(
         (r for r in rows if r.metric == metric and r.period == period and r.dimension == "total"),
         key=lambda r: r.period_start,
     )
-    return wanted[-(WEEKS_SHOWN if period == "week" else MONTHS_SHOWN) :]
+    if as_of is None:
+        return wanted[-(WEEKS_SHOWN if period == "week" else MONTHS_SHOWN) :]
+    first = _first_period_shown(period, as_of)
+    return [r for r in wanted if r.period_start >= first]
+
+
+def _first_period_shown(period: str, as_of: dt.date) -> dt.date:
+    """The oldest week or month an over-time table shows: counted back from the cut-off,
+    the same for a region and each of its clinics, so that no clinic's table holds a period
+    its region's does not (a clinic whose figures end earlier would otherwise reach further
+    back, and its totals would sum other periods than the region's)."""
+    if period == "week":  # the 26 weeks starting from 181 days before the cut-off
+        return as_of - dt.timedelta(days=7 * WEEKS_SHOWN - 1)
+    return _months_back(as_of, MONTHS_SHOWN - 1)
 
 
 def over_time(data: Data, metric: str, period: str) -> Table:
-    wanted = _periods_shown(data.rows, metric, period)
+    wanted = _periods_shown(data.rows, metric, period, _as_of(data))
     keys = [r.period_start.isoformat() for r in wanted]
     labels = {r.period_start.isoformat(): period_text(r.period_start, period) for r in wanted}
     shown_keys = set(keys)
@@ -722,9 +742,15 @@ def calendar_summary(changed: int | None, periods: int, period: str, ours: str, 
     return f"{prefix}, {changed:,} {results} in {span} would change status."
 
 
-def _breakdown_window(rows: Iterable[AccessAggregate]) -> tuple[dt.date, dt.date] | None:
-    """The twelve months a breakdown sums: up to the newest month of the dashboard's metrics
-    (the same for a clinic's page and for its part in its region's page)."""
+def _breakdown_window(
+    rows: Iterable[AccessAggregate], as_of: dt.date | None = None
+) -> tuple[dt.date, dt.date] | None:
+    """The twelve months a breakdown sums: up to the month of the figures' cut-off (the same
+    for a region and each of its clinics), or without one the newest month of the
+    dashboard's metrics."""
+    if as_of is not None:
+        latest_month = as_of.replace(day=1)
+        return (_months_back(latest_month, BREAKDOWN_MONTHS - 1), latest_month)
     latest = max(
         (r.period_start for r in rows if r.period == "month" and r.metric in DASHBOARD_METRICS),
         default=None,
@@ -754,7 +780,7 @@ def _breakdown_counts(
 
 
 def breakdown(data: Data, metric: str, dimension: str) -> Table:
-    window = _breakdown_window(data.rows)
+    window = _breakdown_window(data.rows, _as_of(data))
     first, latest = window if window else (None, None)
     keys = list(_breakdown_counts(data.rows, metric, dimension, first))
     pub = linked(data, metric)[dimension]

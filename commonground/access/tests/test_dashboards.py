@@ -212,6 +212,28 @@ def test_a_breakdown_with_every_rate_hidden_draws_no_chart(world):
     ]
 
 
+def test_a_clinic_whose_figures_end_earlier_shows_its_regions_periods(world):
+    """Oakland's figures end in August 2025, the region's in November (the cut-off). Its
+    tables count back from the cut-off as the region's do: 24 months from December 2023,
+    not its own latest 24 from September 2023, which would make its totals sum periods the
+    region's do not (and the region's audit of its clinics miss them)."""
+    from commonground.access import dashboards
+
+    figures(world, months=30)
+    AccessAggregate.objects.filter(
+        clinic=world.clinic_a, period_start__gte=month(2), period="month"
+    ).delete()
+    cache.clear()
+    for clinic in (world.clinic_a, None):
+        data = dashboards.load(dashboards.Scope(world.region, clinic))
+        keys = [r["key"] for r in dashboards.over_time(data, "follow_up_sb221", "month").rows]
+        months = [k for k in keys if k != "total"]
+        assert months[0] == "2023-12-01", clinic
+        assert months[-1] == ("2025-08-01" if clinic else "2025-11-01")
+        breakdown = dashboards.breakdown(data, "follow_up_sb221", "provider_class")
+        assert breakdown.title.endswith("(December 2024 to November 2025)")
+
+
 def parity_rows(
     world,
     *,
