@@ -54,29 +54,14 @@ def _summed(rows_cells):
     return out
 
 
-def test_a_hidden_week_is_not_recovered_from_its_month(world):
-    # August's week of 12 exceptions was the cheapest complement for September's first week
-    # (5, hidden): the month (65) minus its other three weeks (60) gave the 5 away.
-    weeks = {
-        dt.date(2026, 8, 24): {"compliant": 40, "noncompliant": 20, "exception": 12},
-        dt.date(2026, 9, 7): {"compliant": 40, "noncompliant": 20, "exception": 5},
-        dt.date(2026, 9, 14): {"compliant": 40, "noncompliant": 20, "exception": 20},
-        dt.date(2026, 9, 21): {"compliant": 40, "noncompliant": 20, "exception": 20},
-        dt.date(2026, 9, 28): {"compliant": 40, "noncompliant": 20, "exception": 20},
+def _weeks(*mondays):
+    """Weeks of 60 units from the given Mondays; their exceptions 12 (the cheapest complement
+    of the next), 5 (hidden), then 20 each."""
+    exceptions = (12, 5, 20, 20, 20)
+    return {
+        dt.date.fromisoformat(monday): {"compliant": 40, "noncompliant": 20, "exception": n}
+        for monday, n in zip(mondays, exceptions, strict=True)
     }
-    rows = [_row(world, "week", start, cells) for start, cells in weeks.items()]
-    for month in (dt.date(2026, 8, 1), dt.date(2026, 9, 1)):
-        cells = _summed(c for s, c in weeks.items() if s.replace(day=1) == month)
-        rows.append(_row(world, "month", month, cells))
-    data = _data(world, rows)
-    week = dashboards.over_time(data, METRIC, "week")
-    month = dashboards.over_time(data, METRIC, "month")
-    september_weeks = [r for r in week.rows if r["key"].startswith("2026-09")]
-    assert september_weeks[0]["cells"]["exception"] == suppression.SUPPRESSED
-    september = next(r for r in month.rows if r["key"] == "2026-09-01")
-    others = [r["cells"]["exception"] for r in september_weeks[1:]]
-    hidden = [september["cells"]["exception"], *others].count(suppression.SUPPRESSED)
-    assert hidden >= 1, "the month less its shown weeks would be the hidden week"
 
 
 def _weeks_and_months(world, weeks, source):
@@ -86,6 +71,21 @@ def _weeks_and_months(world, weeks, source):
         rows.append(_row(world, "month", month, cells, source=source))
     data = _data(world, rows)
     return dashboards.over_time(data, METRIC, "week"), dashboards.over_time(data, METRIC, "month")
+
+
+SEPTEMBER = ("2026-08-24", "2026-09-07", "2026-09-14", "2026-09-21", "2026-09-28")
+
+
+def test_a_hidden_week_is_not_recovered_from_its_month(world):
+    # August's week of 12 exceptions was the cheapest complement for September's first week
+    # (5, hidden): the month (65) minus its other three weeks (60) gave the 5 away.
+    week, month = _weeks_and_months(world, _weeks(*SEPTEMBER), "counts")
+    september_weeks = [r for r in week.rows if r["key"].startswith("2026-09")]
+    assert september_weeks[0]["cells"]["exception"] == suppression.SUPPRESSED
+    september = next(r for r in month.rows if r["key"] == "2026-09-01")
+    others = [r["cells"]["exception"] for r in september_weeks[1:]]
+    hidden = [september["cells"]["exception"], *others].count(suppression.SUPPRESSED)
+    assert hidden >= 1, "the month less its shown weeks would be the hidden week"
 
 
 @pytest.mark.parametrize(
@@ -111,14 +111,7 @@ def test_an_extract_month_is_not_taken_as_the_sum_of_weeks_that_straddle_it(worl
     they add up to the month is chance, which no reader can know, so the month less its
     shown weeks gives nothing away: with the 5 and its complement (August's 12) hidden, the
     month and the other weeks stay shown."""
-    weeks = {
-        dt.date(2026, 8, 24): {"compliant": 40, "noncompliant": 20, "exception": 12},
-        dt.date(2026, 9, 7): {"compliant": 40, "noncompliant": 20, "exception": 5},
-        dt.date(2026, 9, 14): {"compliant": 40, "noncompliant": 20, "exception": 20},
-        dt.date(2026, 9, 21): {"compliant": 40, "noncompliant": 20, "exception": 20},
-        dt.date(2026, 9, 28): {"compliant": 40, "noncompliant": 20, "exception": 20},
-    }
-    week, month = _weeks_and_months(world, weeks, "extract")
+    week, month = _weeks_and_months(world, _weeks(*SEPTEMBER), "extract")
     exceptions = {r["key"]: r["cells"]["exception"] for r in week.rows if not r["is_total"]}
     assert exceptions == {
         "2026-08-24": suppression.SUPPRESSED,
@@ -134,13 +127,7 @@ def test_an_extract_month_is_not_taken_as_the_sum_of_weeks_that_straddle_it(worl
 def test_an_extract_month_its_weeks_hold_but_for_a_weekend_is_their_sum(world):
     """February 2026 runs from Sunday 1 to Saturday 28: its weeks hold all its weekdays, and
     a reader may take it that nothing was counted on the Sunday and on 1 March, a Sunday."""
-    weeks = {
-        dt.date(2026, 1, 26): {"compliant": 40, "noncompliant": 20, "exception": 12},
-        dt.date(2026, 2, 2): {"compliant": 40, "noncompliant": 20, "exception": 5},
-        dt.date(2026, 2, 9): {"compliant": 40, "noncompliant": 20, "exception": 20},
-        dt.date(2026, 2, 16): {"compliant": 40, "noncompliant": 20, "exception": 20},
-        dt.date(2026, 2, 23): {"compliant": 40, "noncompliant": 20, "exception": 20},
-    }
+    weeks = _weeks("2026-01-26", "2026-02-02", "2026-02-09", "2026-02-16", "2026-02-23")
     week, month = _weeks_and_months(world, weeks, "extract")
     february_weeks = [r for r in week.rows if r["key"].startswith("2026-02")]
     assert february_weeks[0]["cells"]["exception"] == suppression.SUPPRESSED
