@@ -1091,9 +1091,14 @@ def supply_table(data: Data, kind: str) -> Table:
 
 
 def hedis_table(data: Data) -> Table:
-    """HEDIS-like 7- and 30-day follow-up over the newest twelve months of index events."""
+    """HEDIS-like 7- and 30-day follow-up over the twelve months of index events up to the
+    figures' cut-off (the same months for a region and each of its clinics, as its other
+    tables), or without one up to the newest month of events."""
     mine = [r for r in data.rows if r.metric.startswith("hedis_") and r.period == "month"]
+    as_of = _as_of(data)
     latest = max((r.period_start for r in mine), default=None)
+    if latest is not None and as_of is not None:
+        latest = as_of.replace(day=1)
     first = _months_back(latest, HEDIS_MONTHS - 1) if latest else None
     keys = [f"{m}_{d}" for m in HEDIS_LABELS for d in (7, 30)]
     counts = {k: dict.fromkeys((c for c, _ in HEDIS_COLUMNS), 0) for k in keys}

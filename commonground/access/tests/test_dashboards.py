@@ -234,6 +234,29 @@ def test_a_clinic_whose_figures_end_earlier_shows_its_regions_periods(world):
         assert breakdown.title.endswith("(December 2024 to November 2025)")
 
 
+def test_a_clinics_hedis_like_months_are_its_regions(world):
+    """Oakland's discharges end in August 2025, the region's in November (the cut-off): both
+    pages sum December 2024 to November 2025, so the region's audit of its clinics reads the
+    months Oakland's page shows."""
+    from commonground.access import dashboards
+
+    AggregateRun.objects.create(
+        region=world.region, state="done", calendar=CAL, as_of=dt.date(2025, 11, 30),
+        finished_at=dt.datetime(2025, 12, 1, tzinfo=dt.UTC),
+    )  # fmt: skip
+    for where, newest in ((world.clinic_a, 3), (None, 0)):
+        for i in range(newest, 14):
+            AccessAggregate.objects.create(
+                region=world.region, clinic=where, source="extract", calendar=CAL,
+                metric="hedis_fuh_7", period="month", period_start=month(i), dimension="total",
+                compliant=20, noncompliant=20, denominator=40,
+            )  # fmt: skip
+    for clinic in (world.clinic_a, None):
+        data = dashboards.load(dashboards.Scope(world.region, clinic))
+        table = dashboards.hedis_table(data)
+        assert table.title.endswith("(December 2024 to November 2025)"), clinic
+
+
 def parity_rows(
     world,
     *,
