@@ -682,10 +682,7 @@ def over_time_summary(
         else month_text(last_day)
     )
     if last_rate is None:
-        out.append(
-            f"{label}: no rate for {when} (a count under 11, or one it could be worked out "
-            "from, is hidden)."
-        )
+        out.append(f"{label}: no rate for {when} ({HIDDEN_COUNTS}).")
         published = [(k, r) for k, r in series if r is not None]
         if not published:
             return out

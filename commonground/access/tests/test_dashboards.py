@@ -13,6 +13,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from commonground.access import dashboards, suppression
 from commonground.access.evidence import evidence_get
 from commonground.access.models import AccessAggregate, AccessSettings, AggregateRun
 from commonground.audit.models import AuditEvent
@@ -166,8 +167,6 @@ def test_a_count_hidden_as_a_complement_is_not_called_small(world):
     up, 17 not, 1 window open; 30 days: 28, 3, 1. The 1 and the 3 are hidden, and so, as a
     complement, is the 31 counted (or 31 - 28 gives the 3). Marked "<11", the demo's page
     said the 31 was under 11, beside a shown 17 not followed up."""
-    from commonground.access import dashboards, suppression
-
     AggregateRun.objects.create(
         region=world.region, state="done", calendar=CAL, as_of=dt.date(2025, 11, 30),
         finished_at=dt.datetime(2025, 12, 1, tzinfo=dt.UTC),
@@ -194,8 +193,6 @@ def test_a_count_hidden_as_a_complement_is_not_called_small(world):
 
 
 def test_a_breakdown_with_every_rate_hidden_draws_no_chart(world):
-    from commonground.access import dashboards
-
     figures(world, months=1)
     data = dashboards.load(dashboards.Scope(world.region, world.clinic_a))
     shown = dashboards.breakdown(data, "follow_up_sb221", "provider_class")
@@ -217,8 +214,6 @@ def test_a_clinic_whose_figures_end_earlier_shows_its_regions_periods(world):
     tables count back from the cut-off as the region's do: 24 months from December 2023,
     not its own latest 24 from September 2023, which would make its totals sum periods the
     region's do not (and the region's audit of its clinics miss them)."""
-    from commonground.access import dashboards
-
     figures(world, months=30)
     AccessAggregate.objects.filter(
         clinic=world.clinic_a, period_start__gte=month(2), period="month"
@@ -238,8 +233,6 @@ def test_a_clinics_hedis_like_months_are_its_regions(world):
     """Oakland's discharges end in August 2025, the region's in November (the cut-off): both
     pages sum December 2024 to November 2025, so the region's audit of its clinics reads the
     months Oakland's page shows."""
-    from commonground.access import dashboards
-
     AggregateRun.objects.create(
         region=world.region, state="done", calendar=CAL, as_of=dt.date(2025, 11, 30),
         finished_at=dt.datetime(2025, 12, 1, tzinfo=dt.UTC),
